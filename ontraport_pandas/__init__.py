@@ -1,0 +1,108 @@
+"""ontraport-pandas: Ontraport CRM data as typed pandas DataFrames.
+
+>>> import ontraport_pandas as opd
+>>> op = opd.connect("sandbox")        # embedded Ontraport simulator with demo data
+>>> contacts = op.contacts(where="bulk_mail == 1")
+
+``import ontraport_pandas`` loads neither ipywidgets, matplotlib, nbformat nor tqdm:
+the notebook extras load on first use.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConfirmationRequired,
+    ConnectionFailed,
+    IncompleteLoadWarning,
+    InvalidQueryError,
+    InvalidValueError,
+    MembraneSetupError,
+    NoConnectionError,
+    NotFoundError,
+    OntraportError,
+    OntraportWarning,
+    PermissionDeniedError,
+    Problem,
+    ProtocolError,
+    PushError,
+    QueryError,
+    RateLimitError,
+    RequestTimeout,
+    SchemaError,
+    ServerError,
+    TransportError,
+    UnknownFieldError,
+    UnknownObjectTypeError,
+    ValidationError,
+)
+from .objects import ObjectType
+
+if TYPE_CHECKING:
+    from .client import Ontraport
+    from .connect import connect
+    from .context import default_client, set_default_client
+
+# pandas-heavy parts load on first use, so that the command-line tools (the sandbox
+# server, the membrane simulator) start fast.
+_LAZY = {
+    "Ontraport": ".client",
+    "connect": ".connect",
+    "default_client": ".context",
+    "set_default_client": ".context",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConfirmationRequired",
+    "ConnectionFailed",
+    "IncompleteLoadWarning",
+    "InvalidQueryError",
+    "InvalidValueError",
+    "MembraneSetupError",
+    "NoConnectionError",
+    "NotFoundError",
+    "ObjectType",
+    "Ontraport",
+    "OntraportError",
+    "OntraportWarning",
+    "PermissionDeniedError",
+    "Problem",
+    "ProtocolError",
+    "PushError",
+    "QueryError",
+    "RateLimitError",
+    "RequestTimeout",
+    "SchemaError",
+    "ServerError",
+    "TransportError",
+    "UnknownFieldError",
+    "UnknownObjectTypeError",
+    "ValidationError",
+    "__version__",
+    "connect",
+    "default_client",
+    "set_default_client",
+]

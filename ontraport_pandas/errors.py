@@ -1,0 +1,279 @@
+"""The exception and warning tree of ontraport-pandas.
+
+Every error the toolkit raises derives from :class:`OntraportError`, so
+``except opd.OntraportError`` catches all of them. Where a built-in exception is
+the natural meaning, it is a second base, so generic handlers keep working::
+
+    OntraportError(Exception)
+    ├── ConfigurationError                 bad or missing settings, unknown option value
+    │   ├── NoConnectionError              no client given and no default set
+    │   └── MembraneSetupError             membrane CLI missing, not logged in, wrong program
+    ├── TransportError                     anything below the client; ``.method``, ``.path``
+    │   ├── ConnectionFailed               no answer at all: refused, dropped, CLI crashed
+    │   ├── RequestTimeout                 no answer within the timeout
+    │   ├── ProtocolError                  malformed JSON, unexpected envelope or CLI output
+    │   └── APIError                       the API answered with an error; ``.status``, ``.body``
+    │       ├── BadRequestError            400 (``Invalid query``, ``Object not found``, …)
+    │       │   └── InvalidQueryError      400 ``Invalid query``: a condition the API refused
+    │       ├── AuthenticationError        401: the App ID / API key pair was refused
+    │       ├── PermissionDeniedError      403: the key may not do this (or the type refuses the verb)
+    │       ├── NotFoundError(KeyError)    404: no such record or route
+    │       ├── InvalidValueError          422: a value the API refused (invalid e-mail)
+    │       ├── RateLimitError             429; ``.reset_after`` seconds from the headers
+    │       └── ServerError                5xx
+    ├── SchemaError                        field metadata missing or a value not convertible
+    │   ├── UnknownObjectTypeError(KeyError)   a name or id not in the catalog
+    │   └── UnknownFieldError(KeyError)    a column the object type does not have
+    ├── QueryError(ValueError)             a ``where=`` expression that cannot be pushed down exactly
+    ├── ValidationError(ValueError)        a frame that cannot become a plan; ``.problems``
+    ├── ConfirmationRequired(ValueError)   a big or destructive plan applied without ``confirm=``
+    └── PushError                          raised only by ``PushResult.raise_for_errors()``
+
+    OntraportWarning(UserWarning)
+    └── IncompleteLoadWarning              rows fetched differ from the count reported
+
+Transports map their failures onto this tree in one place, on status codes and
+exit codes, never on message text. Failures of single rows during a push are data
+in the result, not exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConfirmationRequired",
+    "ConnectionFailed",
+    "IncompleteLoadWarning",
+    "InvalidQueryError",
+    "InvalidValueError",
+    "MembraneSetupError",
+    "NoConnectionError",
+    "NotFoundError",
+    "OntraportError",
+    "OntraportWarning",
+    "PermissionDeniedError",
+    "Problem",
+    "ProtocolError",
+    "PushError",
+    "QueryError",
+    "RateLimitError",
+    "RequestTimeout",
+    "SchemaError",
+    "ServerError",
+    "TransportError",
+    "UnknownFieldError",
+    "UnknownObjectTypeError",
+    "ValidationError",
+]
+
+
+class OntraportError(Exception):
+    """Base of every error raised by ontraport-pandas."""
+
+    def __str__(self) -> str:  # KeyError subclasses would otherwise repr() the message
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class ConfigurationError(OntraportError):
+    """Bad or missing settings."""
+
+
+class NoConnectionError(ConfigurationError):
+    """No client was given and no default client is set."""
+
+
+class MembraneSetupError(ConfigurationError):
+    """The membrane CLI is missing, not logged in, not the integration CLI, or the connection is not ready."""
+
+
+class TransportError(OntraportError):
+    """A request could not be completed.
+
+    Attributes
+    ----------
+    method, path : str or None
+        The request that failed (never its credentials).
+    """
+
+    def __init__(self, message: str, *, method: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+
+class ConnectionFailed(TransportError):
+    """No answer at all: connection refused or dropped, or the CLI crashed."""
+
+
+class RequestTimeout(TransportError):
+    """No answer within the timeout."""
+
+
+class ProtocolError(TransportError):
+    """The answer could not be understood (malformed JSON, unexpected shape)."""
+
+
+class APIError(TransportError):
+    """The API answered with an error status.
+
+    Attributes
+    ----------
+    status : int
+        The HTTP status code.
+    body : str
+        The (plain-text) error body, as the API sent it.
+    headers : Mapping[str, str]
+        Response headers, lower-case keys.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+class BadRequestError(APIError):
+    """HTTP 400."""
+
+
+class InvalidQueryError(BadRequestError):
+    """HTTP 400 ``Invalid query``: the API refused a condition (usually an unknown field)."""
+
+
+class AuthenticationError(APIError):
+    """HTTP 401: the App ID and API key do not authenticate."""
+
+
+class PermissionDeniedError(APIError):
+    """HTTP 403: the key's user may not do this, or the object type refuses the verb."""
+
+
+class NotFoundError(APIError, KeyError):
+    """HTTP 404: no such record or route."""
+
+
+class InvalidValueError(APIError):
+    """HTTP 422: a value the API refused, such as an invalid e-mail address."""
+
+
+class RateLimitError(APIError):
+    """HTTP 429: the rate limit is spent.
+
+    Attributes
+    ----------
+    reset_after : float
+        Seconds until the window resets, from ``X-Rate-Limit-Reset``.
+    """
+
+    def __init__(self, message: str, *, reset_after: float, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.reset_after = reset_after
+
+
+class ServerError(APIError):
+    """HTTP 5xx."""
+
+
+class SchemaError(OntraportError):
+    """Field metadata is missing, or a value cannot be converted."""
+
+
+class UnknownObjectTypeError(SchemaError, KeyError):
+    """An object type name or id that is not in the catalog."""
+
+
+class UnknownFieldError(SchemaError, KeyError):
+    """A column that the object type does not have."""
+
+
+class QueryError(OntraportError, ValueError):
+    """A ``where=`` expression that cannot be pushed down to the API exactly."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating a frame: which row, which column, which value, and why."""
+
+    row: Any
+    column: str | None
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row!r}" if self.row is not None else "frame"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        if self.value is not None:
+            where += f", value {self.value!r}"
+        return f"{where}: {self.message}"
+
+
+class ValidationError(OntraportError, ValueError):
+    """A frame that cannot become a plan. Nothing was sent.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Every problem found, each naming the row, the column and the value.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        lines = [f"{len(self.problems)} problem(s) found; nothing was sent:"]
+        lines += [f"  - {p}" for p in self.problems[:50]]
+        if len(self.problems) > 50:
+            lines.append(f"  … and {len(self.problems) - 50} more (see .problems)")
+        super().__init__("\n".join(lines))
+
+
+class ConfirmationRequired(OntraportError, ValueError):
+    """A plan that deletes records, clears many cells or touches many rows was applied without ``confirm=``.
+
+    Attributes
+    ----------
+    expected : int
+        The number to pass as ``confirm=`` (the number of records the plan affects).
+    """
+
+    def __init__(self, message: str, expected: int) -> None:
+        super().__init__(message)
+        self.expected = expected
+
+
+class PushError(OntraportError):
+    """Raised by ``PushResult.raise_for_errors()`` when some operations did not succeed.
+
+    Attributes
+    ----------
+    result : PushResult
+        The full result, failed rows included.
+    """
+
+    def __init__(self, message: str, result: Any) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class OntraportWarning(UserWarning):
+    """Base of the toolkit's warnings."""
+
+
+class IncompleteLoadWarning(OntraportWarning):
+    """The rows fetched differ from the count the API reported, and could not be reconciled."""
