@@ -1,0 +1,168 @@
+"""Serving the sandbox over HTTP on loopback: a threaded ``wsgiref`` server.
+
+- One daemon thread per connection (``ThreadingMixIn``), so a slow request never blocks
+  another; the accept loop runs in a background thread started by :func:`serve`.
+- Quiet: request lines and handler errors go to ``logging.getLogger(__name__)`` at debug
+  level, never to stderr.
+- When the app raises :class:`~ontraport_pandas.sandbox.app.DroppedConnection`, the
+  connection is closed without a single response byte (the client sees a disconnect).
+- ``port=0`` picks a free port; ``url`` then names the real one. The server name is the
+  host as given (no reverse DNS look-up at start).
+- The served app is closed on shutdown only if :func:`serve` created it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socketserver
+import sys
+import threading
+from typing import IO, Any, cast
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+
+from .app import DroppedConnection, SandboxApp, create_app
+from .config import SandboxConfig
+
+__all__ = ["ServedSandbox", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+class _NullStream:
+    def write(self, text: str) -> int:
+        if text.strip():
+            log.debug("wsgiref: %s", text.rstrip())
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _ServerHandler(ServerHandler):
+    request_handler: WSGIRequestHandler
+
+    def handle_error(self) -> None:
+        if isinstance(sys.exc_info()[1], DroppedConnection):
+            self.request_handler.close_connection = True
+            return  # nothing written: the socket is closed without a response
+        super().handle_error()
+
+    def log_exception(self, exc_info: Any) -> None:
+        log.debug("sandbox app error", exc_info=exc_info)
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def get_stderr(self) -> Any:
+        return _NullStream()
+
+    def handle(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline = ""
+            self.request_version = ""
+            self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        stdin, stdout = cast(IO[bytes], self.rfile), cast(IO[bytes], self.wfile)
+        handler = _ServerHandler(stdin, stdout, self.get_stderr(), self.get_environ(), multithread=True)
+        handler.request_handler = self
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def server_bind(self) -> None:
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+        self.setup_environ()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection error from %s", client_address, exc_info=True)
+
+
+class ServedSandbox:
+    """A sandbox served over HTTP in a background thread; use as a context manager.
+
+    Attributes
+    ----------
+    url
+        Base URL of the API, e.g. ``"http://127.0.0.1:8765/1/"``.
+    app
+        The served :class:`SandboxApp` (for ``inject_faults``, ``request_log`` …).
+    """
+
+    def __init__(self, app: SandboxApp, host: str, port: int, *, owns_app: bool) -> None:
+        self.app = app
+        self._owns_app = owns_app
+        self._server = _ThreadingServer((host, port), _RequestHandler)
+        self._server.set_app(app)
+        bound_port = self._server.server_address[1]
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{bound_port}/1/"
+        self._closed = threading.Event()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="ontraport-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        log.debug("sandbox serving at %s", self.url)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def shutdown(self) -> None:
+        """Stop serving, close the socket (and the app if :func:`serve` created it)."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        if self._owns_app:
+            self.app.close()
+
+    def serve_forever(self) -> None:
+        """Block until :meth:`shutdown` is called (or Ctrl-C, which shuts down)."""
+        try:
+            while not self._closed.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            self.shutdown()
+
+    def __enter__(self) -> ServedSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._closed.is_set() else "serving"
+        return f"<ServedSandbox {self.url} {state}>"
+
+
+def serve(
+    config_or_app: SandboxConfig | SandboxApp | None = None, *, host: str = "127.0.0.1", port: int = 8765
+) -> ServedSandbox:
+    """Serve a sandbox over HTTP in a background thread; returns at once.
+
+    Examples
+    --------
+    >>> with serve(SandboxConfig(contacts=20), port=0) as served:
+    ...     served.url.startswith("http://127.0.0.1:")
+    True
+    """
+    if isinstance(config_or_app, SandboxApp):
+        return ServedSandbox(config_or_app, host, port, owns_app=False)
+    return ServedSandbox(create_app(config_or_app), host, port, owns_app=True)
