@@ -1,0 +1,52 @@
+"""``df.ontraport``: the one pandas accessor, registered when the client module loads.
+
+It delegates to the client that loaded the frame (found through ``df.attrs``):
+``df.ontraport.plan()`` is ``op.plan(df)`` and ``df.ontraport.push()`` is ``op.push(df)``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .errors import NoConnectionError
+
+if TYPE_CHECKING:
+    from .client import Ontraport
+    from .plan import Plan
+    from .result import PushResult
+
+__all__ = ["OntraportAccessor"]
+
+
+@pd.api.extensions.register_dataframe_accessor("ontraport")
+class OntraportAccessor:
+    """Plan and push an edited frame back to the Ontraport account it came from."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """What ``attrs`` say about the frame's origin (object type, connection, load time)."""
+        return dict(self._frame.attrs.get("ontraport") or {})
+
+    def client(self, op: Ontraport | None = None) -> Ontraport:
+        from .client import client_for
+
+        found = op or client_for(self._frame)
+        if found is None:
+            raise NoConnectionError(
+                "This frame was not loaded by a client that is still open: call op.plan(df, original=…) "
+                "with the client and the frame as loaded."
+            )
+        return found
+
+    def plan(self, *, op: Ontraport | None = None, **options: Any) -> Plan:
+        """``op.plan(df, **options)`` with the client that loaded the frame."""
+        return self.client(op).plan(self._frame, **options)
+
+    def push(self, *, op: Ontraport | None = None, **options: Any) -> PushResult:
+        """``op.push(df, **options)`` with the client that loaded the frame."""
+        return self.client(op).push(self._frame, **options)

@@ -1,0 +1,356 @@
+"""Loading every record of an object type into a typed DataFrame, as fast as the API allows.
+
+The recipe (ontraport-api.md §7):
+
+1. resolve the type and its field metadata (cached per session); compile ``where=``
+   into Ontraport's ``condition`` JSON (unknown columns and expressions that cannot be
+   pushed down exactly fail here, before any data request);
+2. ask ``getInfo`` for the count;
+3. fetch the pages (``start`` in steps of 50, ``range=50``) concurrently, every
+   request inside the session's shared rate limiter, with reads retried;
+4. check completeness: when the rows fetched differ from the count (records added
+   or deleted during the load) reconcile by id — list the current ids, fetch the
+   missing records, drop the deleted ones — and warn with the numbers if that still
+   does not add up;
+5. type the rows through :mod:`ontraport_pandas.schema` and apply the expression's
+   exact pandas mask (the server may compare text case-insensitively, so the
+   pushed-down condition selects a superset).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .errors import IncompleteLoadWarning, ProtocolError
+from .objects import ObjectType
+from .progress import Progress, make_progress
+from .session import Session
+
+__all__ = ["LoadStats", "PAGE_SIZE", "load_frame", "load_records"]
+
+logger = logging.getLogger(__name__)
+
+#: Ontraport returns at most 50 records per request.
+PAGE_SIZE = 50
+
+
+@dataclass
+class LoadStats:
+    """Figures of one load, kept in ``df.attrs["ontraport"]["stats"]``."""
+
+    count: int = 0
+    rows: int = 0
+    pages: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    rate_limit_wait: float = 0.0
+    reconciled: bool = False
+
+
+def _query_params(
+    otype: ObjectType,
+    *,
+    condition: list[Any] | None,
+    search: str | None,
+    ids: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if condition:
+        params["condition"] = json.dumps(condition, separators=(",", ":"))
+    if search:
+        params["search"] = search
+    if ids is not None:
+        params["ids"] = ",".join(str(i) for i in ids)
+    return params
+
+
+def count_records(
+    session: Session, otype: ObjectType, *, condition: list[Any] | None = None, search: str | None = None
+) -> int:
+    """The number of records matching a condition, from ``getInfo``."""
+    path, base = otype.sub_route("getInfo")
+    data = session.data(
+        "GET", path, params={**base, **_query_params(otype, condition=condition, search=search)}
+    )
+    if not isinstance(data, dict) or "count" not in data:
+        raise ProtocolError(f"{path}: expected an object with 'count', got {str(data)[:200]}")
+    try:
+        return int(data["count"])
+    except (TypeError, ValueError) as exc:
+        raise ProtocolError(f"{path}: count is not a number: {data['count']!r}") from exc
+
+
+def _row_id(row: dict[str, Any], id_field: str) -> str | None:
+    value = row.get(id_field, row.get("id"))
+    return None if value is None else str(value)
+
+
+def load_records(
+    session: Session,
+    otype: ObjectType,
+    *,
+    condition: list[Any] | None = None,
+    search: str | None = None,
+    list_fields: Iterable[str] | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int | None = None,
+    progress: bool | None = None,
+    stats: LoadStats | None = None,
+    reconcile: bool = True,
+) -> list[dict[str, Any]]:
+    """Fetch every matching record as wire dicts (values as the API sent them).
+
+    Pages are fetched concurrently; the result keeps the server's order (``sort``,
+    or ascending id). Completeness is checked against the count.
+    """
+    stats = stats if stats is not None else LoadStats()
+    started = time.perf_counter()
+    waited0 = session.limiter.waited
+    sent0 = session.requests_sent
+    path, base = otype.route()
+    filters = _query_params(otype, condition=condition, search=search)
+    id_field = otype.id_field
+    fields = list(dict.fromkeys(list_fields)) if list_fields is not None else None
+    if fields is not None and id_field not in fields:
+        fields.insert(0, id_field)
+    sort_field = sort or id_field
+    page_params: dict[str, Any] = {
+        **base,
+        **filters,
+        "sort": sort_field,
+        "sortDir": "desc" if descending else "asc",
+    }
+    if fields is not None:
+        page_params["listFields"] = ",".join(fields)
+
+    count = count_records(session, otype, condition=condition, search=search)
+    stats.count = count
+    wanted = count if limit is None else min(count, limit)
+    starts = list(range(0, wanted, PAGE_SIZE))
+    bar: Progress = make_progress(len(starts), f"{otype.name}", enabled=progress)
+    if progress is not False:
+        session.limiter.on_wait = lambda s: bar.note(f"{otype.name}: rate limit, waiting {s:.0f}s")
+
+    def fetch(start: int) -> list[dict[str, Any]]:
+        rows = session.data("GET", path, params={**page_params, "start": start, "range": PAGE_SIZE})
+        if rows is None:
+            rows = []
+        if not isinstance(rows, list):
+            raise ProtocolError(f"GET {path}: expected a list of records, got {type(rows).__name__}")
+        return rows
+
+    pages: list[list[dict[str, Any]]] = []
+    rows_seen = 0
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, session.max_workers)) as pool:
+            for rows in pool.map(fetch, starts):
+                pages.append(rows)
+                rows_seen += len(rows)
+                bar.note(otype.name)
+                bar.update(1, rows=rows_seen)
+    finally:
+        session.limiter.on_wait = None
+        bar.close()
+
+    records: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for rows in pages:
+        for row in rows:
+            rid = _row_id(row, id_field)
+            if rid is None or rid in seen:
+                continue
+            seen.add(rid)
+            records.append(row)
+
+    if reconcile and limit is None and len(records) != count:
+        records = _reconcile(session, otype, records, page_params, fields, filters, stats)
+    elif limit is not None:
+        records = records[:limit]
+
+    stats.rows = len(records)
+    stats.pages = len(starts)
+    stats.requests = session.requests_sent - sent0
+    stats.seconds = time.perf_counter() - started
+    stats.rate_limit_wait = session.limiter.waited - waited0
+    return records
+
+
+def _reconcile(
+    session: Session,
+    otype: ObjectType,
+    records: list[dict[str, Any]],
+    page_params: dict[str, Any],
+    fields: list[str] | None,
+    filters: dict[str, Any],
+    stats: LoadStats,
+) -> list[dict[str, Any]]:
+    """Make ``records`` match the current set of ids: fetch the missing, drop the deleted."""
+    id_field = otype.id_field
+    path, _ = otype.route()
+    fetched = len(records)
+    expected = stats.count
+    current = list_ids(session, otype, condition_params=filters)
+    current_set = set(current)
+    by_id = {_row_id(r, id_field): r for r in records}
+    missing = [i for i in current if i not in by_id]
+    for chunk_start in range(0, len(missing), PAGE_SIZE):
+        chunk = missing[chunk_start : chunk_start + PAGE_SIZE]
+        params = {k: v for k, v in page_params.items() if k not in ("condition", "search")}
+        params.update({"ids": ",".join(chunk), "start": 0, "range": PAGE_SIZE})
+        for row in session.data("GET", path, params=params) or []:
+            by_id[_row_id(row, id_field)] = row
+    order = {rid: n for n, rid in enumerate(current)}
+    result = [r for rid, r in by_id.items() if rid in current_set]
+    if page_params.get("sort") == id_field:
+        result.sort(key=lambda r: order.get(_row_id(r, id_field) or "", 0))
+    stats.reconciled = True
+    stats.count = len(current)
+    if len(result) != len(current):
+        warnings.warn(
+            f"{otype.name}: the API reported {expected} records, {fetched} were fetched, and after "
+            f"reconciling by id {len(result)} of the {len(current)} current ids were loaded.",
+            IncompleteLoadWarning,
+            stacklevel=4,
+        )
+    else:
+        logger.info(
+            "%s: count was %d but %d rows came back; reconciled by id to %d",
+            otype.name,
+            expected,
+            fetched,
+            len(result),
+        )
+    return result
+
+
+def list_ids(
+    session: Session, otype: ObjectType, *, condition_params: dict[str, Any] | None = None
+) -> list[str]:
+    """Every current id of a type (matching the filters), in ascending order."""
+    path, base = otype.route()
+    params = {
+        **base,
+        **(condition_params or {}),
+        "listFields": otype.id_field,
+        "sort": otype.id_field,
+        "sortDir": "asc",
+    }
+    total = count_records(
+        session,
+        otype,
+        condition=json.loads(condition_params["condition"])
+        if condition_params and "condition" in condition_params
+        else None,
+        search=(condition_params or {}).get("search"),
+    )
+
+    def fetch(start: int) -> list[str]:
+        rows = session.data("GET", path, params={**params, "start": start, "range": PAGE_SIZE}) or []
+        return [rid for rid in (_row_id(r, otype.id_field) for r in rows) if rid is not None]
+
+    # One page more than the count, in case records were added since.
+    starts = range(0, total + PAGE_SIZE, PAGE_SIZE)
+    ids: list[str] = []
+    with ThreadPoolExecutor(max_workers=max(1, session.max_workers)) as pool:
+        for page in pool.map(fetch, starts):
+            ids.extend(page)
+    return sorted(set(ids), key=lambda s: (len(s), s))
+
+
+def load_frame(
+    session: Session,
+    obj: ObjectType | str | int,
+    *,
+    where: str | None = None,
+    fields: Sequence[str] | None = None,
+    search: str | None = None,
+    sort: str | None = None,
+    limit: int | None = None,
+    progress: bool | None = None,
+    stats: LoadStats | None = None,
+    frame_hook: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """Load a typed frame; see :meth:`ontraport_pandas.Ontraport.frame` for the options."""
+    from .schema import frame_from_records
+
+    otype = session.resolve(obj)
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
+    schema = session.schema(otype)
+    if fields is not None:
+        if isinstance(fields, str):
+            fields = [fields]
+        for f in fields:
+            if f not in (otype.id_field, "id"):
+                schema.field(f)  # raises UnknownFieldError naming the column
+    descending = False
+    sort_key: str | None = None
+    if sort is not None:
+        descending = sort.startswith("-")
+        sort_key = sort.lstrip("-+")
+        if sort_key not in (otype.id_field, "id"):
+            schema.field(sort_key)
+        else:
+            sort_key = otype.id_field
+    lookups = session.lookups(otype) if _needs_lookups(schema, fields, where) else {}
+    compiled = None
+    if where:
+        from .query import compile_where
+
+        compiled = compile_where(where, schema, lookups=lookups)
+
+    list_fields: list[str] | None = None
+    if fields is not None:
+        list_fields = [otype.id_field, *fields]
+        if compiled is not None:
+            list_fields += sorted(c for c in compiled.columns if c != "id")
+        if sort_key:
+            list_fields.append(sort_key)
+    stats = stats if stats is not None else LoadStats()
+    records = load_records(
+        session,
+        otype,
+        condition=compiled.condition if compiled else None,
+        search=search,
+        list_fields=list_fields,
+        sort=sort_key,
+        descending=descending,
+        limit=None if compiled is not None else limit,
+        progress=progress,
+        stats=stats,
+    )
+    frame = frame_from_records(
+        records,
+        schema,
+        id_field=otype.id_field,
+        lookups=lookups,
+        columns=None
+        if list_fields is None
+        else [c for c in dict.fromkeys(list_fields) if c != otype.id_field],
+    )
+    if compiled is not None:
+        mask = compiled.mask(frame)
+        frame = frame.loc[mask.to_numpy(dtype=bool)]
+    if fields is not None:
+        frame = frame[[c for c in dict.fromkeys(fields) if c not in (otype.id_field, "id")]]
+    if limit is not None:
+        frame = frame.iloc[:limit]
+    if frame_hook is not None:
+        frame = frame_hook(frame)
+    return frame
+
+
+def _needs_lookups(schema: Any, fields: Sequence[str] | None, where: str | None) -> bool:
+    keys = list(schema.fields.keys() if fields is None else fields)
+    subs = [k for k, spec in schema.fields.items() if spec.type == "subscription"]
+    return any(k in keys for k in subs) or bool(where and any(k in where for k in subs))

@@ -1,0 +1,1061 @@
+"""``where=`` expressions: pandas-style filters compiled to Ontraport ``condition`` JSON.
+
+:func:`compile_where` parses an expression such as ``"bulk_mail == 1 and date >= '2025-01-01'"`` with
+:mod:`ast` (it is never evaluated) and returns a :class:`CompiledWhere` with
+
+- ``condition``: the Ontraport condition list to send (``[]`` means no condition);
+- ``mask(frame)``: the exact pandas boolean mask of the same expression on a typed frame (as built by
+  :func:`ontraport_pandas.schema.frame_from_records`);
+- ``columns``: the field keys the expression reads (load them so that ``mask`` can run).
+
+The contract
+------------
+The pushed-down condition selects a **superset** of the rows that ``mask`` selects; ``mask`` gives the
+exact rows. A loader sends ``condition``, converts the reply, then keeps ``frame[compiled.mask(frame)]``.
+Why a superset and not always the same rows: the server may compare text case-insensitively (MySQL
+collations; ``"Bob" = "bob"``), and a numeric field may hold ``""`` where the frame holds NA. When
+neither can matter, ``CompiledWhere.exact`` is True and the condition selects exactly the mask's rows
+(on a server that stores the wire strings and compares numbers as numbers).
+
+Supported forms
+---------------
+Column names are field keys (``firstname``, ``f1001``) or ``id`` / ``index`` (the record id). Use
+backticks for a key that is a Python keyword (```from` == 'x'``).
+
+- ``col == v``, ``!=``, ``<``, ``<=``, ``>``, ``>=`` with a literal on either side; chains
+  (``a < col < b``) become two terms;
+- ``col in [..]`` / ``col not in [..]`` / ``col.isin([..])`` -> ``IN`` / ``NOT IN``;
+- ``and`` / ``or`` / ``not`` and ``&`` / ``|`` / ``~`` (with parentheses, as in ``DataFrame.query``);
+  ``not`` is pushed down to the terms (De Morgan), which is exact under three-valued logic;
+- ``col.isna()`` / ``isnull()`` / ``notna()`` / ``notnull()``; ``col == None`` / ``col is None`` mean
+  ``isna()`` (and ``!=`` / ``is not`` mean ``notna()``), unlike raw pandas where ``== None`` is False;
+- ``col.str.contains("x")`` (literal text; ``regex=True`` only for patterns without regex
+  metacharacters), ``.str.startswith("x")``, ``.str.endswith("x")`` -> ``LIKE`` with ``%``;
+- ``"VIP" in contact_cat`` for list and subscription fields -> ``LIKE "%*/*<id>*/*%"``;
+- a check field alone (``f1301``, ``not f1301``) or compared with ``True`` / ``False`` / ``1`` / ``0``.
+
+Values go through the field's type: dates are ISO strings (naive = UTC) -> unix seconds; drop and list
+labels -> option ids; tag names -> ids through ``lookups``; booleans -> ``"1"`` / ``"0"``; numbers ->
+decimal strings.
+
+NA semantics
+------------
+``mask`` uses three-valued (Kleene) logic, like pandas' nullable dtypes and like SQL: a comparison with
+an NA cell is NA, ``not NA`` is NA, and NA rows are finally *not* selected. So ``col != 5`` does not
+select rows where ``col`` is NA, which matches SQL ``<>`` (it excludes NULL) — and for field types
+whose "unset" is a value on the wire (``"0"`` for dates, drop, parent), the condition excludes that
+value too (``NOT IN ["5", "0", ""]``). ``isna()`` on such a type is ``IS "NULL" OR IN ["0", ""]``
+(dates, drop, parent), ``IS "NULL" OR = ""`` (numeric, price, check), ``IS "NULL"`` (text);
+``notna()`` is ``NOT IN ["0", ""]`` (dates, drop, parent), ``IN ["0", "1"]`` (check), ``LIKE "%"``
+(text; numeric, which is then a superset: a numeric ``""`` is NA in the frame). A list cell is never
+NA (it is ``[]``).
+
+Grouping
+--------
+Ontraport's condition list is flat, and whether a mixed AND/OR list is read left to right or with AND
+binding tighter is not documented. Only lists that mean the same under both readings are emitted:
+a chain of ANDs, a chain of ORs, or one conjunction followed by ORed single terms
+(``a AND b OR c OR d``); operands are reordered to reach that form, and ORs of equalities on one column
+become ``IN`` (ANDs of inequalities on one column become ``NOT IN``). Anything else, e.g.
+``(a or b) and (c or d)``, raises :class:`~ontraport_pandas.errors.QueryError`.
+
+What raises
+-----------
+:class:`~ontraport_pandas.errors.UnknownFieldError` for an unknown column, before anything else.
+:class:`~ontraport_pandas.errors.QueryError`, quoting the part and saying why, for anything that cannot
+be pushed down exactly: arithmetic, calls other than the ones above, two columns compared, regex
+patterns, ``LIKE`` text containing ``%``, ``_`` or ``\\``, unknown labels, text ``!=`` / ordering /
+``not in`` (a case-insensitive server would drop rows), ``not`` of ``LIKE`` (there is no NOT LIKE),
+equality on list fields, and ungroupable mixes. With ``partial=True`` the last kinds (parts the server
+cannot do, or cannot group) are left to ``mask`` instead: the condition is then a superset made of the
+rest, and ``CompiledWhere.local_only`` lists the parts that were not pushed.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import QueryError, UnknownFieldError
+from .schema import FieldSpec, ObjectSchema, coerce_column
+
+__all__ = ["CompiledWhere", "compile_where"]
+
+_ID_NAMES = ("id", "index")
+_ZERO_NA = frozenset({"date", "parent", "drop"})  # "0" (and "") on the wire mean NA
+_ORDERED = frozenset({"numeric", "price", "id", "parent", "date"})
+_NUMBERS = frozenset({"numeric", "price", "id", "parent"})
+_LIKE_SPECIAL = re.compile(r"[%_\\]")
+_REGEX_META = re.compile(r"[.^$*+?{}\[\]\\|()]")
+_NEGATE = {
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    ">=": "<",
+    "<=": ">",
+    ">": "<=",
+    "in": "not in",
+    "not in": "in",
+    "isna": "notna",
+    "notna": "isna",
+    "contains": "not contains",
+    "not contains": "contains",
+    "startswith": "not startswith",
+    "not startswith": "startswith",
+    "endswith": "not endswith",
+    "not endswith": "endswith",
+    "has": "not has",
+    "not has": "has",
+}
+_FLIP = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
+_CMP_OPS: dict[type, str] = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
+_SQL_OP = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Public result
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledWhere:
+    """A compiled ``where=`` expression.
+
+    Attributes
+    ----------
+    condition : list
+        The Ontraport condition list (JSON-able): condition objects with ``"AND"`` / ``"OR"`` between
+        them; ``[]`` means no condition.
+    columns : frozenset of str
+        The columns the expression reads (field keys; ``"id"`` for the record id).
+    exact : bool
+        True when the condition selects exactly the rows of :meth:`mask` (no text comparison, nothing
+        left to the mask); otherwise it selects a superset of them.
+    local_only : tuple of str
+        With ``partial=True``: the parts of the expression that were not pushed down.
+    expr : str
+        The expression as given.
+    """
+
+    condition: list[Any]
+    columns: frozenset[str]
+    exact: bool = True
+    local_only: tuple[str, ...] = ()
+    expr: str = ""
+    _pred: Any = field(default=None, repr=False, compare=False)
+
+    def mask(self, frame: pd.DataFrame) -> pd.Series:
+        """The exact rows of the expression: a boolean Series aligned to ``frame.index``.
+
+        ``frame`` is a typed frame (its columns as :func:`~ontraport_pandas.schema.frame_from_records`
+        builds them; other dtypes are cast first). NA cells compare as NA and are not selected.
+        """
+        if self._pred is None:
+            return pd.Series(True, index=frame.index, dtype=bool)
+        result = self._pred.evaluate(frame)
+        values = np.asarray(result.to_numpy(dtype=bool, na_value=False), dtype=bool)
+        return pd.Series(values, index=frame.index, name=None, dtype=bool)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The predicate tree (what the user wrote, negations pushed into the terms)
+# ----------------------------------------------------------------------------------------------------------
+
+
+class _NotPushable(Exception):
+    """An atom the server cannot evaluate (left to the mask with partial=True)."""
+
+
+@dataclass
+class _Atom:
+    column: str  # the frame column (field key), or "id" for the index
+    field_name: str  # the name in the condition (field key or id field)
+    family: str  # text numeric price id parent date check drop list subscription
+    op: str
+    value: Any  # Python-side value(s) for the mask
+    wire: Any  # wire value(s) for the condition
+    segment: str
+    spec: FieldSpec | None
+    lookup: Mapping[str, str] | None = None
+    local_reason: str | None = None  # set when the server cannot evaluate this term at all
+
+    # -- mask ---------------------------------------------------------------------------------------
+
+    def _series(self, frame: pd.DataFrame) -> pd.Series:
+        if self.column == "id":
+            return pd.Series(frame.index, index=frame.index)
+        if self.column not in frame.columns:
+            raise QueryError(
+                f"cannot evaluate `{self.segment}`: the frame has no column {self.column!r} (load it too)"
+            )
+        s = frame[self.column]
+        spec = self.spec
+        if spec is None or self.family in ("list", "subscription"):
+            return s
+        want = spec.dtype
+        if self.family == "numeric" and s.dtype in (pd.Int64Dtype(), pd.Float64Dtype()):
+            return s
+        if self.family == "drop" and isinstance(s.dtype, pd.CategoricalDtype):
+            return s
+        if s.dtype != want:
+            s = coerce_column(s, spec, lookups=self.lookup, allow_unknown_labels=True)
+        return s
+
+    def evaluate(self, frame: pd.DataFrame) -> Any:
+        s = self._series(frame)
+        op, v = self.op, self.value
+        if op in ("has", "not has"):
+            cells = s.to_numpy(dtype=object).tolist()
+            hit = np.fromiter(
+                (isinstance(c, (list, tuple)) and v in c for c in cells), dtype=bool, count=len(cells)
+            )
+            return pd.array(hit if op == "has" else ~hit, dtype="boolean")
+        na = np.asarray(s.isna(), dtype=bool)
+        if op == "isna":
+            return pd.array(na, dtype="boolean")
+        if op == "notna":
+            return pd.array(~na, dtype="boolean")
+        if op in ("in", "not in"):
+            raw = s.isin(list(v))
+            neg = op == "not in"
+        elif op.removeprefix("not ") in ("contains", "startswith", "endswith"):
+            base = op.removeprefix("not ")
+            text = s.astype(pd.StringDtype())
+            raw = getattr(text.str, base)(v) if base != "contains" else text.str.contains(v, regex=False)
+            neg = op.startswith("not ")
+        else:
+            raw = {
+                "==": lambda: s == v,
+                "!=": lambda: s != v,
+                "<": lambda: s < v,
+                "<=": lambda: s <= v,
+                ">": lambda: s > v,
+                ">=": lambda: s >= v,
+            }[op]()
+            neg = False
+        hit = np.asarray(pd.Series(raw).to_numpy(dtype=bool, na_value=False), dtype=bool)
+        if neg:
+            hit = ~hit
+        return pd.arrays.BooleanArray(hit, na.copy())
+
+
+@dataclass
+class _Bool:
+    kind: str  # "and" / "or"
+    children: list[Any]
+    segment: str
+
+    def evaluate(self, frame: pd.DataFrame) -> Any:
+        parts = [c.evaluate(frame) for c in self.children]
+        if self.kind == "and":
+            return reduce(lambda a, b: a & b, parts)
+        return reduce(lambda a, b: a | b, parts)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The condition tree (wire items), then the flat list
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    field_name: str
+    op: str  # = <> < <= > >= IN "NOT IN" IS LIKE
+    value: Any  # a str, a list of str (IN / NOT IN), or None (IS NULL)
+    exact: bool = True
+    droppable: bool = False  # dropping it from its conjunction only widens the result
+
+    def to_json(self) -> dict[str, Any]:
+        head = {"field": {"field": self.field_name}, "op": self.op}
+        if self.op == "IS":
+            return {**head, "value": "NULL"}
+        if self.op in ("IN", "NOT IN"):
+            return {**head, "value": {"list": [{"value": v} for v in self.value]}}
+        return {**head, "value": {"value": self.value}}
+
+
+@dataclass
+class _CNode:
+    kind: str  # "and" / "or"
+    children: list[Any]
+    segment: str
+    note: str = ""  # set when one term of the expression became several condition items
+
+
+_TRUE = "TRUE"  # a part left to the mask (partial=True): no restriction
+
+
+def _item(f: str, op: str, value: Any, exact: bool = True, droppable: bool = False) -> _Item:
+    return _Item(f, op, value, exact, droppable)
+
+
+def _dedupe(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class _Flattener:
+    """Builds a flat condition list that reads the same left to right and with AND before OR."""
+
+    def __init__(self, partial: bool) -> None:
+        self.partial = partial
+        self.local: list[str] = []
+        self.loosened = False
+
+    def _ungroupable(self, segment: str, note: str = "") -> QueryError:
+        return QueryError(
+            f"cannot push down `{segment}`{note}: Ontraport conditions are a flat list without parentheses, "
+            "so only an AND chain, an OR chain, or one AND group followed by ORed single terms can be sent "
+            "(mixed lists are read in an undocumented order). Rewrite ORs of one column as "
+            "`col in [...]`, filter in pandas after loading, or pass partial=True to push down what can be "
+            "pushed and filter the rest locally."
+        )
+
+    def simplify(self, node: Any) -> Any:
+        if not isinstance(node, _CNode):
+            return node
+        kids = [self.simplify(c) for c in node.children]
+        flat: list[Any] = []
+        for c in kids:  # associativity: and(and(a, b), c) = and(a, b, c)
+            if isinstance(c, _CNode) and c.kind == node.kind:
+                flat.extend(c.children)
+            else:
+                flat.append(c)
+        if node.kind == "or":
+            if any(c is _TRUE for c in flat):
+                return _TRUE
+            flat = self._merge(flat, ("=", "IN"), "IN")
+        else:
+            flat = [c for c in flat if c is not _TRUE]
+            if not flat:
+                return _TRUE
+            flat = self._merge(flat, ("<>", "NOT IN"), "NOT IN")
+        if len(flat) == 1:
+            return flat[0]
+        return _CNode(node.kind, flat, node.segment, node.note)
+
+    @staticmethod
+    def _merge(children: list[Any], ops: tuple[str, str], merged_op: str) -> list[Any]:
+        groups: dict[str, list[_Item]] = {}
+        for c in children:
+            if isinstance(c, _Item) and c.op in ops:
+                groups.setdefault(c.field_name, []).append(c)
+        out: list[Any] = []
+        done: set[str] = set()
+        for c in children:
+            if isinstance(c, _Item) and c.op in ops and len(groups[c.field_name]) > 1:
+                if c.field_name in done:
+                    continue
+                done.add(c.field_name)
+                members = groups[c.field_name]
+                values: list[str] = []
+                for m in members:
+                    values.extend(m.value if isinstance(m.value, list) else [m.value])
+                out.append(_item(c.field_name, merged_op, _dedupe(values), all(m.exact for m in members)))
+            else:
+                out.append(c)
+        return out
+
+    def flatten(self, node: Any) -> tuple[list[_Item], list[_Item]] | None:
+        """(conjunction, ORed singles), or None for no restriction."""
+        if node is _TRUE:
+            return None
+        if isinstance(node, _Item):
+            return [node], []
+        assert isinstance(node, _CNode)
+        if node.kind == "and":
+            conj: list[_Item] = []
+            for c in node.children:
+                f = self.flatten(c)
+                if f is None:
+                    continue
+                if f[1]:  # an OR inside an AND
+                    if not self.partial:
+                        raise self._ungroupable(getattr(c, "segment", node.segment), getattr(c, "note", ""))
+                    self.local.append(getattr(c, "segment", node.segment))
+                    continue
+                conj.extend(f[0])
+            return (conj, []) if conj else None
+        conjs: list[list[_Item]] = []
+        singles: list[_Item] = []
+        for c in node.children:
+            f = self.flatten(c)
+            if f is None:  # pragma: no cover - simplify() turned such an OR into TRUE
+                return None
+            if len(f[0]) > 1:
+                conjs.append(f[0])
+            else:
+                singles.extend(f[0])
+            singles.extend(f[1])
+        if len(conjs) > 1:
+            # try dropping items that only narrow (e.g. the "not unset" guard of a date range)
+            tight = [[i for i in cj if not i.droppable] or cj[:1] for cj in conjs[1:]]
+            if all(len(t) == 1 for t in tight) and self.partial:
+                self.loosened = True
+                singles = [t[0] for t in tight] + singles
+                conjs = conjs[:1]
+            elif self.partial:
+                self.loosened = True
+                self.local.append(node.segment)
+                singles = [cj[0] for cj in conjs[1:]] + singles
+                conjs = conjs[:1]
+            else:
+                raise self._ungroupable(node.segment)
+        head = conjs[0] if conjs else singles[:1]
+        rest = singles if conjs else singles[1:]
+        return head, rest
+
+
+def _to_list(flat: tuple[list[_Item], list[_Item]] | None) -> list[Any]:
+    if flat is None:
+        return []
+    out: list[Any] = []
+    conj, singles = flat
+    for i, item in enumerate(conj):
+        if i:
+            out.append("AND")
+        out.append(item.to_json())
+    for item in singles:
+        out.append("OR")
+        out.append(item.to_json())
+    return out
+
+
+def _items(flat: tuple[list[_Item], list[_Item]] | None) -> list[_Item]:
+    return [] if flat is None else [*flat[0], *flat[1]]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The compiler
+# ----------------------------------------------------------------------------------------------------------
+
+_BACKTICK = re.compile(r"`([^`]*)`")
+
+
+class _Compiler:
+    def __init__(
+        self,
+        expr: str,
+        schema: ObjectSchema,
+        lookups: Mapping[str, Mapping[str, str]] | None,
+        id_field: str,
+        partial: bool,
+    ) -> None:
+        self.expr = expr
+        self.schema = schema
+        self.lookups = lookups or {}
+        self.id_field = id_field
+        self.partial = partial
+        self.placeholders: dict[str, str] = {}
+        self.columns: set[str] = set()
+        self.local: list[str] = []
+
+        def sub(m: re.Match[str]) -> str:
+            name = f"__bt{len(self.placeholders)}__"
+            self.placeholders[name] = m.group(1)
+            return name
+
+        self.source = _BACKTICK.sub(sub, expr)
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def seg(self, node: ast.AST) -> str:
+        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
+        for ph, name in self.placeholders.items():
+            text = text.replace(ph, f"`{name}`")
+        return text
+
+    def fail(self, node: ast.AST, why: str) -> QueryError:
+        return QueryError(f"cannot push down `{self.seg(node)}`: {why}")
+
+    def name_of(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return self.placeholders.get(node.id, node.id)
+        return None
+
+    def known(self, name: str) -> bool:
+        return name in self.schema.fields or name in _ID_NAMES or name == self.id_field
+
+    # -- entry -------------------------------------------------------------------------------------
+
+    def compile(self) -> CompiledWhere:
+        try:
+            tree = ast.parse(self.source.strip(), mode="eval")
+        except SyntaxError as exc:
+            raise QueryError(
+                f"where= is not a valid expression: {exc.msg} (at column {exc.offset}): {self.expr!r}"
+            ) from None
+        self.check_names(tree)
+        pred = self.boolean(tree.body, negate=False)
+        flattener = _Flattener(self.partial)
+        cond_tree = flattener.simplify(self.condition(pred))
+        flat = flattener.flatten(cond_tree)
+        items = _items(flat)
+        local = tuple(dict.fromkeys([*self.local, *flattener.local]))
+        exact = not local and not flattener.loosened and all(i.exact for i in items)
+        return CompiledWhere(
+            condition=_to_list(flat),
+            columns=frozenset(self.columns),
+            exact=exact,
+            local_only=local,
+            expr=self.expr,
+            _pred=pred,
+        )
+
+    def check_names(self, tree: ast.AST) -> None:
+        callee: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                callee.add(id(node.func))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and id(node) not in callee:
+                name = self.name_of(node)
+                assert name is not None
+                if not self.known(name):
+                    msg = self.schema.unknown_field_message(name)
+                    raise UnknownFieldError(f"where=: {msg}")
+
+    # -- boolean structure ----------------------------------------------------------------------------
+
+    def boolean(self, node: ast.AST, negate: bool) -> Any:
+        if isinstance(node, ast.BoolOp):
+            kind = "and" if isinstance(node.op, ast.And) else "or"
+            return self.combine(kind, node.values, node, negate)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
+            kind = "and" if isinstance(node.op, ast.BitAnd) else "or"
+            operands = self.bitop_operands(node, type(node.op))
+            return self.combine(kind, operands, node, negate)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.Invert)):
+            return self.boolean(node.operand, not negate)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, negate)
+        if isinstance(node, ast.Call):
+            return self.call(node, negate)
+        if isinstance(node, ast.Name):
+            col = self.name_of(node)
+            assert col is not None
+            spec = self.spec(col)
+            if spec is None or spec.kind != "check":
+                raise self.fail(
+                    node, "a bare column is a condition only for check fields; compare it with a value"
+                )
+            return self.atom(node, col, "==", True, negate)
+        if isinstance(node, ast.Constant):
+            raise self.fail(node, "a constant is not a condition")
+        if isinstance(node, ast.BinOp):
+            raise self.fail(
+                node,
+                "arithmetic cannot be sent to Ontraport (with & and |, put each comparison in parentheses)",
+            )
+        raise self.fail(node, f"{type(node).__name__} expressions are not supported")
+
+    def bitop_operands(self, node: ast.BinOp, op: type) -> list[ast.AST]:
+        out: list[ast.AST] = []
+        for side in (node.left, node.right):
+            if isinstance(side, ast.BinOp) and isinstance(side.op, op):
+                out.extend(self.bitop_operands(side, op))
+            else:
+                out.append(side)
+        return out
+
+    def combine(self, kind: str, operands: Sequence[ast.AST], node: ast.AST, negate: bool) -> _Bool:
+        if negate:  # De Morgan (exact in three-valued logic too)
+            kind = "or" if kind == "and" else "and"
+        return _Bool(kind, [self.boolean(v, negate) for v in operands], self.seg(node))
+
+    # -- terms ---------------------------------------------------------------------------------------
+
+    def spec(self, col: str) -> FieldSpec | None:
+        if col in self.schema.fields:
+            return self.schema.fields[col]
+        return None
+
+    def column(self, node: ast.AST) -> str | None:
+        name = self.name_of(node)
+        if name is None:
+            return None
+        if name in self.schema.fields:
+            return name
+        return "id"  # check_names() made sure the name is known
+
+    def literal(self, node: ast.AST, whole: ast.AST) -> Any:
+        if isinstance(node, ast.Constant) and (
+            node.value is None or isinstance(node.value, (str, int, float, bool))
+        ):
+            return node.value
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, (ast.USub, ast.UAdd))
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, (int, float))
+            and not isinstance(node.operand.value, bool)
+        ):
+            return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+        if isinstance(node, ast.BinOp):
+            raise self.fail(whole, "arithmetic cannot be sent to Ontraport (with & and |, use parentheses)")
+        if isinstance(node, ast.Call):
+            raise self.fail(
+                whole, "function calls cannot be sent to Ontraport (only literal values can be compared)"
+            )
+        raise self.fail(whole, f"only literal values can be compared, not `{self.seg(node)}`")
+
+    def literal_list(self, node: ast.AST, whole: ast.AST) -> list[Any]:
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            values = [self.literal(e, whole) for e in node.elts]
+            if not values:
+                raise self.fail(whole, "an empty list cannot be sent (it selects nothing or everything)")
+            if any(v is None for v in values):
+                raise self.fail(whole, "None in a list is not supported; use .isna()")
+            return values
+        raise self.fail(whole, "`in` needs a literal list or tuple, e.g. `col in ['a', 'b']`")
+
+    def compare(self, node: ast.Compare, negate: bool) -> Any:
+        operands = [node.left, *node.comparators]
+        terms = []
+        for left, op, right in zip(operands[:-1], node.ops, operands[1:], strict=True):
+            terms.append(self.pair(node, left, op, right, negate))
+        if len(terms) == 1:
+            return terms[0]
+        return _Bool("or" if negate else "and", terms, self.seg(node))
+
+    def pair(self, whole: ast.AST, left: ast.AST, op: ast.cmpop, right: ast.AST, negate: bool) -> Any:
+        lcol, rcol = self.column(left), self.column(right)
+        if lcol is not None and rcol is not None:
+            raise self.fail(whole, "comparing two columns cannot be sent to Ontraport; filter in pandas")
+        if isinstance(op, (ast.In, ast.NotIn)):
+            positive = isinstance(op, ast.In)
+            if lcol is not None:
+                values = self.literal_list(right, whole)
+                return self.atom(whole, lcol, "in" if positive else "not in", values, negate)
+            if rcol is not None:
+                spec = self.spec(rcol)
+                if spec is None or spec.kind not in ("list", "subscription"):
+                    raise self.fail(whole, "`'x' in col` works for list and subscription fields only")
+                label = self.literal(left, whole)
+                return self.atom(whole, rcol, "has" if positive else "not has", label, negate)
+            self.literal(left, whole)
+            raise self.fail(whole, "one side must be a column")
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            col = lcol if lcol is not None else rcol
+            other = right if lcol is not None else left
+            if col is None or not (isinstance(other, ast.Constant) and other.value is None):
+                raise self.fail(whole, "`is` works only as `col is None` / `col is not None`")
+            return self.atom(whole, col, "isna" if isinstance(op, ast.Is) else "notna", None, negate)
+        sym = _CMP_OPS.get(type(op))
+        if sym is None:  # pragma: no cover - every cmpop is handled above
+            raise self.fail(whole, "unsupported comparison")
+        if lcol is None and rcol is None:
+            self.literal(left, whole)  # raises with the reason when a side is arithmetic or a call
+            self.literal(right, whole)
+            raise self.fail(whole, "compares two constants; one side must be a column")
+        if lcol is not None:
+            col, value = lcol, self.literal(right, whole)
+        else:
+            assert rcol is not None
+            col, value, sym = rcol, self.literal(left, whole), _FLIP[sym]
+        if value is None:
+            if sym not in ("==", "!="):
+                raise self.fail(whole, "None can only be compared with == or != (meaning isna / notna)")
+            return self.atom(whole, col, "isna" if sym == "==" else "notna", None, negate)
+        return self.atom(whole, col, sym, value, negate)
+
+    def call(self, node: ast.Call, negate: bool) -> Any:
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            raise self.fail(node, "function calls cannot be sent to Ontraport")
+        method = func.attr
+        target = func.value
+        col = self.column(target)
+        if col is not None:
+            if method in ("isna", "isnull", "notna", "notnull"):
+                if node.args or node.keywords:
+                    raise self.fail(node, f".{method}() takes no arguments")
+                op = "isna" if method in ("isna", "isnull") else "notna"
+                return self.atom(node, col, op, None, negate)
+            if method == "isin":
+                if len(node.args) != 1 or node.keywords:
+                    raise self.fail(node, ".isin() takes one literal list")
+                return self.atom(node, col, "in", self.literal_list(node.args[0], node), negate)
+            raise self.fail(node, f".{method}() cannot be sent to Ontraport")
+        if isinstance(target, ast.Attribute) and target.attr == "str":
+            col = self.column(target.value)
+            if col is None:
+                raise self.fail(node, "`.str` methods need a column")
+            if method not in ("contains", "startswith", "endswith"):
+                raise self.fail(node, f".str.{method}() cannot be sent to Ontraport")
+            return self.str_method(node, col, method, negate)
+        raise self.fail(node, "function calls cannot be sent to Ontraport")
+
+    def str_method(self, node: ast.Call, col: str, method: str, negate: bool) -> Any:
+        if len(node.args) != 1:
+            raise self.fail(node, f".str.{method}() takes one literal string")
+        pat = self.literal(node.args[0], node)
+        if not isinstance(pat, str):
+            raise self.fail(node, f".str.{method}() takes a string (a tuple of prefixes is not supported)")
+        kw = {k.arg: self.literal(k.value, node) for k in node.keywords if k.arg is not None}
+        if len(kw) != len(node.keywords):
+            raise self.fail(node, "**kwargs are not supported")
+        allowed = {"contains": {"case", "regex", "na", "flags"}, "startswith": {"na"}, "endswith": {"na"}}[
+            method
+        ]
+        extra = set(kw) - allowed
+        if extra:
+            raise self.fail(node, f"unsupported argument(s) {', '.join(sorted(extra))}")
+        if kw.get("na") not in (None, False):
+            raise self.fail(node, "na=True would select missing values, which LIKE never matches")
+        if kw.get("flags", 0) != 0:
+            raise self.fail(node, "regex flags cannot be sent to Ontraport")
+        if method == "contains" and kw.get("regex", True) and _REGEX_META.search(pat):
+            raise self.fail(
+                node, "regular expressions cannot be sent to Ontraport; use regex=False for literal text"
+            )
+        if _LIKE_SPECIAL.search(pat):
+            raise self.fail(node, "text containing %, _ or \\ would act as a LIKE wildcard or escape")
+        if kw.get("case", True) is not True:
+            return self.atom(node, col, method, pat, negate, local_reason="case=False cannot be pushed down")
+        return self.atom(node, col, method, pat, negate)
+
+    # -- atoms ---------------------------------------------------------------------------------------
+
+    def family(self, col: str) -> tuple[str, FieldSpec | None]:
+        if col == "id":
+            return "id", None
+        spec = self.schema.fields[col]
+        return spec.kind, spec
+
+    def atom(
+        self, node: ast.AST, col: str, op: str, value: Any, negate: bool, local_reason: str | None = None
+    ) -> _Atom:
+        if negate:
+            op = _NEGATE[op]
+        family, spec = self.family(col)
+        self.columns.add(col)
+        seg = self.seg(node)
+        field_name = self.id_field if col == "id" else col
+        lookup = self.lookups.get(col) if spec is not None and spec.kind == "subscription" else None
+        py, wire = self.convert(node, family, spec, op, value, lookup)
+        if family == "check" and op in ("==", "!=", "in", "not in"):  # check cells are True/False/NA
+            chosen = {py} if op in ("==", "!=") else set(py)
+            if op in ("!=", "not in"):
+                chosen = {True, False} - chosen
+            if not chosen:
+                raise self.fail(node, "this selects no row")
+            op, py = "in", sorted(chosen)
+            wire = ["1" if b else "0" for b in py]
+        return _Atom(col, field_name, family, op, py, wire, seg, spec, lookup, local_reason)
+
+    def convert(
+        self,
+        node: ast.AST,
+        family: str,
+        spec: FieldSpec | None,
+        op: str,
+        value: Any,
+        lookup: Mapping[str, str] | None,
+    ) -> tuple[Any, Any]:
+        """(mask value, wire value) for a term; raises QueryError for a value that does not fit."""
+        if op in ("isna", "notna"):
+            if family in ("list", "subscription"):
+                raise self.fail(
+                    node,
+                    "list fields are never NA (an empty one is []); filter in pandas, e.g. "
+                    "df[df.col.str.len() == 0]",
+                )
+            return None, None
+        if op in ("in", "not in"):
+            pairs = [self.convert_one(node, family, spec, op, v, lookup) for v in value]
+            return [p[0] for p in pairs], _dedupe([p[1] for p in pairs])
+        return self.convert_one(node, family, spec, op, value, lookup)
+
+    def convert_one(
+        self,
+        node: ast.AST,
+        family: str,
+        spec: FieldSpec | None,
+        op: str,
+        value: Any,
+        lookup: Mapping[str, str] | None,
+    ) -> tuple[Any, Any]:
+        name = spec.key if spec is not None else "id"
+        ftype = spec.type if spec is not None else "record id"
+        if family in ("list", "subscription"):
+            if op not in ("has", "not has"):
+                raise self.fail(
+                    node,
+                    f"{name} holds a list; test membership with `'label' in {name}` (equality is not supported)",
+                )
+            if not isinstance(value, str):
+                raise self.fail(node, f"{name} holds labels (strings), not {value!r}")
+            assert spec is not None
+            if family == "subscription" and lookup is None:
+                pairs: Any = ()
+            else:
+                pairs = (
+                    lookup.items()
+                    if family == "subscription" and lookup is not None
+                    else spec.options.items()
+                )
+            to_id = _label_index(pairs)
+            if value in to_id:
+                return value, f"%*/*{to_id[value]}*/*%"
+            ids = {str(k) for k, _ in pairs}
+            if value.isdigit() and value.isascii() and value not in ids:
+                return value, f"%*/*{value}*/*%"  # an id with no label: the frame shows it as the id
+            if family == "subscription" and lookup is None:
+                raise self.fail(node, f"no names are known for {name}: pass lookups (id -> name) for it")
+            raise self.fail(node, _unknown_label(value, list(to_id), family == "subscription", name))
+        if op in ("has", "not has"):  # pragma: no cover - pair() only builds these for list fields
+            raise self.fail(node, "`'x' in col` works for list and subscription fields only")
+        if op in ("contains", "startswith", "endswith", "not contains", "not startswith", "not endswith"):
+            if family != "text":
+                raise self.fail(node, f".str methods work on text fields; {name} is {ftype}")
+            base = op.removeprefix("not ")
+            wire = {"contains": f"%{value}%", "startswith": f"{value}%", "endswith": f"%{value}"}[base]
+            return value, wire
+        if family == "text":
+            if not isinstance(value, str):
+                raise self.fail(node, f"{name} is a {ftype} field: compare it with a string (e.g. '{value}')")
+            return value, value
+        if family == "check":
+            if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+                if op not in ("==", "!=", "in", "not in"):
+                    raise self.fail(node, f"{name} is a check field: only ==, != and in are supported")
+                return bool(value), "1" if value else "0"
+            raise self.fail(node, f"{name} is a check field: compare it with True or False")
+        if family == "drop":
+            if op not in ("==", "!=", "in", "not in"):
+                raise self.fail(
+                    node, f"{name} is a drop field (unordered labels): only ==, != and in are supported"
+                )
+            if not isinstance(value, str):
+                raise self.fail(node, f"{name} holds option labels (strings), not {value!r}")
+            assert spec is not None
+            to_id = _label_index(spec.options.items())
+            if value not in to_id:
+                raise self.fail(node, _unknown_label(value, list(to_id), False, name))
+            return value, to_id[value]
+        if family == "date":
+            if not isinstance(value, str):
+                raise self.fail(
+                    node,
+                    f"{name} is a date: compare it with an ISO string such as '2025-01-31' (not {value!r})",
+                )
+            try:
+                ts = pd.Timestamp(value)
+            except (ValueError, TypeError) as exc:
+                raise self.fail(node, f"{value!r} is not a date ({exc})") from None
+            if ts is pd.NaT:
+                raise self.fail(node, f"{value!r} is not a date")
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            ts = ts.as_unit("ns")
+            ns = int(ts.value)
+            if ns == 0 and op in ("==", "in"):
+                raise self.fail(
+                    node, "1970-01-01 00:00:00 UTC is how Ontraport stores 'no date'; use .isna()"
+                )
+            return ts, _seconds(ns)
+        if family in _NUMBERS:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise self.fail(node, f"{name} is a {ftype} field: compare it with a number, not {value!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise self.fail(node, f"{value!r} cannot be sent")
+            if family in ("parent", "id") and op in ("==", "in") and value == 0:
+                raise self.fail(node, f"{name} = 0 means 'no record'; use .isna()")
+            return value, _number(value)
+        raise self.fail(node, f"{name} ({ftype}) cannot be filtered")  # pragma: no cover
+
+    # -- condition items -------------------------------------------------------------------------------
+
+    def condition(self, pred: Any) -> Any:
+        if isinstance(pred, _Bool):
+            return _CNode(pred.kind, [self.condition(c) for c in pred.children], pred.segment)
+        assert isinstance(pred, _Atom)
+        try:
+            if pred.local_reason:
+                raise _NotPushable(pred.local_reason)
+            return _atom_condition(pred)
+        except _NotPushable as exc:
+            if not self.partial:
+                raise QueryError(
+                    f"cannot push down `{pred.segment}`: {exc} (filter in pandas after loading, or pass "
+                    "partial=True to leave this part to the local mask)"
+                ) from None
+            self.local.append(pred.segment)
+            return _TRUE
+
+
+def _label_index(pairs: Any) -> dict[str, str]:
+    """label -> id, with the same disambiguation of duplicate labels as the schema module."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for oid, lab in pairs:
+        oid, lab = str(oid), "" if lab is None else str(lab)
+        if oid in seen:
+            continue
+        seen.add(oid)
+        if lab in out:
+            lab = f"{lab} [{oid}]"
+        out[lab] = oid
+    return out
+
+
+def _unknown_label(value: str, labels: list[str], subscription: bool, name: str) -> str:
+    what = "a name known (through lookups) for" if subscription else "an option of"
+    near = difflib.get_close_matches(value, labels, n=3, cutoff=0.6)
+    shown = ", ".join(repr(x) for x in labels[:20]) or "(none)"
+    if len(labels) > 20:
+        shown += f", … ({len(labels)} in all)"
+    msg = f"{value!r} is not {what} {name}; valid: {shown}"
+    if near:
+        msg += "; did you mean " + ", ".join(repr(x) for x in near) + "?"
+    return msg
+
+
+def _number(value: int | float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if value == int(value) and abs(value) < 2**53:
+        return str(int(value))
+    return np.format_float_positional(value, trim="-")
+
+
+def _seconds(ns: int) -> str:
+    whole, frac = divmod(ns, 1_000_000_000)
+    if not frac:
+        return str(whole)
+    return f"{whole}.{frac:09d}".rstrip("0")
+
+
+def _cmp_zero(op: str, wire: str) -> bool:
+    """Does the 'unset' value 0 satisfy ``0 <op> wire``?"""
+    w = float(wire)
+    return {"<": 0 < w, "<=": 0 <= w, ">": 0 > w, ">=": 0 >= w}[op]
+
+
+_NOTE_NA_ZERO = ' (sent as `IS "NULL" OR IN ["0", ""]`: unset is stored as "0" or NULL)'
+_NOTE_NA_EMPTY = ' (sent as `IS "NULL" OR = ""`: unset is stored as "" or NULL)'
+
+
+def _atom_condition(a: _Atom) -> Any:
+    """The condition sub-tree of one term (items joined by AND / OR)."""
+    f, fam, op, w = a.field_name, a.family, a.op, a.wire
+    if fam in ("list", "subscription"):
+        if op == "has":
+            return _item(f, "LIKE", w)
+        raise _NotPushable("Ontraport has no NOT LIKE, so 'not in' a list field cannot be sent")
+    if op in ("contains", "startswith", "endswith"):
+        return _item(f, "LIKE", w, exact=False)
+    if op.startswith("not "):
+        if op == "not in":
+            pass
+        else:
+            raise _NotPushable("Ontraport has no NOT LIKE")
+    if fam == "text":
+        if op == "isna":
+            return _item(f, "IS", None)
+        if op == "notna":
+            return _item(f, "LIKE", "%")
+        if op == "==":
+            return _item(f, "=", w, exact=False)
+        if op == "in":
+            return _item(f, "IN", w, exact=False)
+        if op == "!=" and w == "":
+            return _item(f, "LIKE", "%_%")
+        if op in ("!=", "not in"):
+            raise _NotPushable(
+                "the server may compare text case-insensitively, so this could drop rows that differ only in case"
+            )
+        raise _NotPushable("text order depends on the server's collation (case, accents)")
+    if fam == "check":  # atom() turned every comparison into IN
+        if op == "isna":
+            return _CNode("or", [_item(f, "IS", None), _item(f, "=", "")], a.segment, _NOTE_NA_EMPTY)
+        if op == "notna":
+            return _item(f, "IN", ["0", "1"])
+        return _item(f, "IN", w) if len(w) > 1 else _item(f, "=", w[0])
+    if fam in _ZERO_NA:
+        if op == "isna":
+            return _CNode("or", [_item(f, "IS", None), _item(f, "IN", ["0", ""])], a.segment, _NOTE_NA_ZERO)
+        if op == "notna":
+            return _item(f, "NOT IN", ["0", ""])
+        if op == "==":
+            return _item(f, "=", w)
+        if op == "in":
+            return _item(f, "IN", w)
+        if op == "!=":
+            return _item(f, "NOT IN", _dedupe([w, "0", ""]))
+        if op == "not in":
+            return _item(f, "NOT IN", _dedupe([*w, "0", ""]))
+        cmp = _item(f, _SQL_OP[op], w)
+        if op in ("<", "<=") or _cmp_zero(op, w):  # keep unset ("0", "") out of the range
+            guard = _item(f, "NOT IN", ["0", ""], droppable=True)
+            return _CNode("and", [cmp, guard], a.segment)
+        return cmp
+    # numeric, price, id: NA is NULL or "" on the wire
+    if op == "isna":
+        if fam == "id":
+            return _item(f, "IS", None)
+        return _CNode("or", [_item(f, "IS", None), _item(f, "=", "")], a.segment, _NOTE_NA_EMPTY)
+    if op == "notna":
+        return _item(f, "LIKE", "%", exact=fam == "id")
+    if op == "in":
+        return _item(f, "IN", w)
+    if op == "not in":
+        return _item(f, "NOT IN", w, exact=fam == "id")
+    exact = fam == "id" or op in ("==", ">", ">=")  # "" rows may pass <, <=, <> (the mask drops them)
+    return _item(f, _SQL_OP[op], w, exact=exact)
+
+
+def compile_where(
+    expr: str,
+    schema: ObjectSchema,
+    *,
+    lookups: Mapping[str, Mapping[str, str]] | None = None,
+    id_field: str = "id",
+    partial: bool = False,
+) -> CompiledWhere:
+    """Compile a ``where=`` expression into an Ontraport condition and its exact pandas mask.
+
+    Parameters
+    ----------
+    expr : str
+        A pandas-style boolean expression over field keys, e.g.
+        ``"bulk_mail == 1 and date >= '2025-01-01' and 'VIP' in contact_cat"``. See the module docstring.
+    schema : ObjectSchema
+        The object type's fields.
+    lookups : mapping, optional
+        For subscription fields: field key -> {id: name} (tag names etc.).
+    id_field : str, default ``"id"``
+        The condition's name for the record id (``"form_id"`` for forms); the expression says ``id``.
+    partial : bool, default False
+        Leave parts the server cannot evaluate or group to the mask instead of raising; the condition is
+        then a superset built from the rest, and ``local_only`` names the parts left out.
+
+    Returns
+    -------
+    CompiledWhere
+
+    Raises
+    ------
+    UnknownFieldError
+        For a column the type does not have (checked before anything else), with close matches.
+    QueryError
+        For anything that cannot be pushed down exactly; the message quotes the part and says why.
+    """
+    if not isinstance(expr, str) or not expr.strip():
+        raise QueryError("where= must be a non-empty string expression")
+    return _Compiler(expr, schema, lookups, id_field, partial).compile()

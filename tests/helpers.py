@@ -1,0 +1,40 @@
+"""Test helpers: a client over the sandbox app through an ``httpx.MockTransport`` handler for exact faults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from ontraport_pandas.client import Ontraport
+from ontraport_pandas.sandbox import DEMO_API_KEY, DEMO_APP_ID
+from ontraport_pandas.session import RetryPolicy, Session
+from ontraport_pandas.transports.http import HTTPTransport, _SandboxWSGITransport
+
+
+def client_over(
+    app: object,
+    handler_wrapper: Callable[[httpx.Request], httpx.Response | None] | None = None,
+    workers: int = 4,
+) -> Ontraport:
+    """A client whose requests go to ``handler_wrapper`` first (it may answer or raise), then to the sandbox."""
+    wsgi = _SandboxWSGITransport(app=app)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if handler_wrapper is not None:
+            result = handler_wrapper(request)
+            if result is not None:
+                return result
+        return wsgi.handle_request(request)
+
+    transport = HTTPTransport(
+        DEMO_APP_ID,
+        DEMO_API_KEY,
+        base_url="http://sandbox.invalid/1/",
+        transport=httpx.MockTransport(handler),
+        live=False,
+    )
+    session = Session(transport, retry=RetryPolicy(backoff=0.01, max_backoff=0.05), max_workers=workers)
+    op = Ontraport(transport, session=session)
+    op.sandbox = app
+    return op
