@@ -1,0 +1,334 @@
+"""A push plan: what would be written, readable before anything is sent.
+
+A :class:`Plan` holds :class:`Operation` values: creates, updates with only the cells
+that changed, tag additions and removals grouped by tag (one call covers every row
+gaining the same tag), and deletes. It renders in Jupyter as a diff (old → new per
+changed cell, counts per kind, creates, clears and deletes called out, a LIVE or
+SANDBOX badge) and converts to a long frame with :meth:`Plan.to_frame`.
+:meth:`Plan.apply` sends it (see :mod:`ontraport_pandas.writer`).
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .client import Ontraport
+    from .objects import ObjectType
+    from .result import PushResult
+
+__all__ = ["Operation", "Plan"]
+
+OpKind = Literal["create", "update", "delete", "add_tags", "remove_tags"]
+
+#: A plan that clears more cells than this, or affects more rows than BIG_PLAN_ROWS, needs ``confirm=``.
+CLEAR_THRESHOLD = 25
+BIG_PLAN_ROWS = 5000
+
+
+@dataclass
+class Operation:
+    """One write.
+
+    Attributes
+    ----------
+    i : int
+        Position in the plan (and in the journal).
+    kind : str
+        ``create``, ``update``, ``delete``, ``add_tags`` or ``remove_tags``.
+    row : any
+        The row label in the edited frame (the record id for existing rows).
+    record_id : int or None
+        The Ontraport id (None for a create until it is sent).
+    fields : dict
+        Wire values to send (only changed cells for an update).
+    before : dict
+        Wire values before the write, for undo (filled in when sent).
+    old, new : dict
+        Display values of the changed cells.
+    clears : tuple of str
+        Fields this operation clears.
+    tag : str or None
+        The tag name of a tag operation.
+    rows : list
+        Row labels a tag operation covers.
+    match_id : int or None
+        For a create: the existing record it will update instead (same e-mail).
+    """
+
+    i: int
+    kind: OpKind
+    row: Any
+    record_id: int | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, Any] = field(default_factory=dict)
+    old: dict[str, Any] = field(default_factory=dict)
+    new: dict[str, Any] = field(default_factory=dict)
+    clears: tuple[str, ...] = ()
+    tag: str | None = None
+    rows: list[Any] = field(default_factory=list)
+    match_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["clears"] = list(self.clears)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Operation:
+        keys = set(cls.__dataclass_fields__)
+        data = {k: v for k, v in d.items() if k in keys}
+        data["clears"] = tuple(data.get("clears") or ())
+        return cls(**data)
+
+
+@dataclass
+class Plan:
+    """What a push would write. Build it with ``op.plan(edited)``; send it with :meth:`apply`."""
+
+    client: Ontraport = field(repr=False)
+    object_type: ObjectType
+    ops: list[Operation]
+    loaded_at: str | None = None
+    original_dlm: dict[int, int] = field(default_factory=dict, repr=False)
+    on_conflict: str = "skip"
+    journal_dir: str | None = None
+
+    # -- figures -----------------------------------------------------------------------
+    @property
+    def counts(self) -> dict[str, int]:
+        """Operations per kind, plus ``clears`` (cells set empty) and ``cells`` (cells written)."""
+        c = Counter(op.kind for op in self.ops)
+        out = {k: c.get(k, 0) for k in ("create", "update", "delete", "add_tags", "remove_tags")}
+        out["clears"] = sum(len(op.clears) for op in self.ops)
+        out["cells"] = sum(len(op.fields) for op in self.ops if op.kind == "update")
+        out["matched_creates"] = sum(1 for op in self.ops if op.kind == "create" and op.match_id is not None)
+        out["tagged_rows"] = sum(len(op.rows) for op in self.ops if op.kind in ("add_tags", "remove_tags"))
+        return out
+
+    @property
+    def empty(self) -> bool:
+        return not self.ops
+
+    @property
+    def records_affected(self) -> int:
+        rows: set[str] = set()
+        for op in self.ops:
+            if op.kind in ("add_tags", "remove_tags"):
+                rows.update(map(str, op.rows))
+            else:
+                rows.add(str(op.row))
+        return len(rows)
+
+    @property
+    def confirm_required(self) -> int | None:
+        """The number to pass as ``apply(confirm=…)``, or None when the plan needs no confirmation."""
+        c = self.counts
+        if c["delete"] or c["clears"] > CLEAR_THRESHOLD or self.records_affected > BIG_PLAN_ROWS:
+            return self.records_affected
+        return None
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    # -- sending ----------------------------------------------------------------------
+    def apply(
+        self,
+        *,
+        confirm: int | None = None,
+        on_conflict: Literal["skip", "overwrite"] | None = None,
+        progress: bool | None = None,
+        journal_dir: str | None = None,
+    ) -> PushResult:
+        """Send the plan; return the per-operation :class:`~ontraport_pandas.result.PushResult`.
+
+        Parameters
+        ----------
+        confirm : int, optional
+            Required when the plan deletes records, clears more than 25 cells or
+            touches more than 5,000 records: the number of records affected, as the
+            plan's repr says.
+        on_conflict : {"skip", "overwrite"}, optional
+            What to do with records modified in Ontraport since the load (default:
+            the plan's setting, ``"skip"``: reported as ``conflict`` and left alone).
+        progress : bool, optional
+            Show a progress bar.
+        journal_dir : str, optional
+            Folder for the push journal (default ``ONTRAPORT_PANDAS_JOURNAL_DIR`` or
+            ``./ontraport-journal``).
+
+        Raises
+        ------
+        ConfirmationRequired
+            Before anything is sent, when ``confirm`` is missing or wrong.
+        """
+        from .writer import apply_plan
+
+        return apply_plan(
+            self,
+            confirm=confirm,
+            on_conflict=on_conflict or self.on_conflict,
+            progress=progress,
+            journal_dir=journal_dir or self.journal_dir,
+        )
+
+    # -- display ------------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per changed cell or tag: op, kind, record_id, row, column, old, new, clear."""
+        rows: list[dict[str, Any]] = []
+        for op in self.ops:
+            if op.kind in ("add_tags", "remove_tags"):
+                for r in op.rows:
+                    rows.append(
+                        {
+                            "op": op.i,
+                            "kind": op.kind,
+                            "record_id": r if not isinstance(r, str) or r.isdigit() else None,
+                            "row": r,
+                            "column": "tags",
+                            "old": None if op.kind == "add_tags" else op.tag,
+                            "new": op.tag if op.kind == "add_tags" else None,
+                            "clear": False,
+                        }
+                    )
+            elif op.kind == "delete":
+                rows.append(
+                    {
+                        "op": op.i,
+                        "kind": "delete",
+                        "record_id": op.record_id,
+                        "row": op.row,
+                        "column": None,
+                        "old": None,
+                        "new": None,
+                        "clear": False,
+                    }
+                )
+            else:
+                for col in op.fields:
+                    rows.append(
+                        {
+                            "op": op.i,
+                            "kind": op.kind,
+                            "record_id": op.record_id if op.kind == "update" else op.match_id,
+                            "row": op.row,
+                            "column": col,
+                            "old": op.old.get(col),
+                            "new": op.new.get(col),
+                            "clear": col in op.clears,
+                        }
+                    )
+        cols = ["op", "kind", "record_id", "row", "column", "old", "new", "clear"]
+        frame = pd.DataFrame(rows, columns=cols)
+        frame["record_id"] = frame["record_id"].astype("Int64")
+        return frame
+
+    def _badge(self) -> str:
+        return "LIVE" if self.client.live else "SANDBOX"
+
+    def summary(self) -> str:
+        c = self.counts
+        parts = [
+            f"{c['update']} update(s) of {c['cells']} cell(s)",
+            f"{c['create']} create(s)"
+            + (
+                f" ({c['matched_creates']} will update an existing record with the same e-mail)"
+                if c["matched_creates"]
+                else ""
+            ),
+            f"{c['clears']} clear(s)",
+            f"{c['add_tags']} tag addition(s) and {c['remove_tags']} removal(s) over {c['tagged_rows']} row(s)",
+            f"{c['delete']} delete(s)",
+        ]
+        return "; ".join(parts)
+
+    def __repr__(self) -> str:
+        lines = [f"<Plan [{self._badge()}] {self.object_type.name} on {self.client.name}: {self.summary()}>"]
+        need = self.confirm_required
+        if need is not None:
+            lines.append(f"  This plan is big or destructive: apply it with plan.apply(confirm={need}).")
+        frame = self.to_frame()
+        if len(frame):
+            shown = frame.head(20).astype(object).where(frame.head(20).notna(), "")
+            lines.append(shown.to_string(index=False, max_colwidth=40))
+            if len(frame) > 20:
+                lines.append(f"  … {len(frame) - 20} more change(s): plan.to_frame()")
+        else:
+            lines.append("  nothing to write")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        badge_color = "#c62828" if self.client.live else "#2e7d32"
+        esc = html.escape
+        c = self.counts
+        out = [
+            '<div class="ontraport-plan">',
+            f'<span style="background:{badge_color};color:white;padding:2px 6px;border-radius:3px;'
+            f'font-weight:bold">{self._badge()}</span> ',
+            f"<b>Plan for {esc(self.object_type.name)}</b> on {esc(self.client.name)}<br>",
+            "<table><tr>"
+            + "".join(
+                f"<th>{k}</th>" for k in ("updates", "cells", "creates", "clears", "tag ops", "deletes")
+            )
+            + "</tr><tr>"
+            + "".join(
+                f"<td>{v}</td>"
+                for v in (
+                    c["update"],
+                    c["cells"],
+                    c["create"],
+                    c["clears"],
+                    c["add_tags"] + c["remove_tags"],
+                    c["delete"],
+                )
+            )
+            + "</tr></table>",
+        ]
+        need = self.confirm_required
+        if need is not None:
+            out.append(
+                f"<p><b>Big or destructive plan:</b> apply with <code>plan.apply(confirm={need})</code></p>"
+            )
+        frame = self.to_frame()
+        if len(frame):
+            out.append(
+                "<table><tr><th>record</th><th>kind</th><th>column</th><th>old</th><th>→ new</th></tr>"
+            )
+            for r in frame.head(200).itertuples(index=False):
+                style = ""
+                if r.kind == "delete":
+                    style = ' style="background:#ffebee"'
+                elif r.clear:
+                    style = ' style="background:#fff8e1"'
+                elif r.kind == "create":
+                    style = ' style="background:#e8f5e9"'
+                label = "" if pd.isna(r.record_id) else str(r.record_id)
+                label = label or str(r.row)
+                new = "(clear)" if r.clear else r.new
+                out.append(
+                    f"<tr{style}><td>{esc(label)}</td><td>{esc(str(r.kind))}</td><td>{esc(str(r.column or ''))}</td>"
+                    f"<td>{esc(_fmt(r.old))}</td><td>{esc(_fmt(new))}</td></tr>"
+                )
+            out.append("</table>")
+            if len(frame) > 200:
+                out.append(f"<p>… {len(frame) - 200} more: <code>plan.to_frame()</code></p>")
+        else:
+            out.append("<p>Nothing to write.</p>")
+        out.append("</div>")
+        return "".join(out)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    try:
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(v)
