@@ -67,6 +67,19 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def connections(command: str | list[str] | None = None) -> Any:
+    """The Membrane connections as a DataFrame: id, name, state, integration, created, updated.
+
+    Parameters
+    ----------
+    command : str or list of str, optional
+        The membrane executable (default ``ONTRAPORT_PANDAS_MEMBRANE`` or ``membrane``).
+    """
+    from .transports.membrane import connections_frame
+
+    return connections_frame(command)
+
+
 def __dir__() -> list[str]:
     return sorted(__all__)
 
@@ -103,6 +116,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "connect",
+    "connections",
     "default_client",
     "set_default_client",
 ]

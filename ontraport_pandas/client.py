@@ -12,7 +12,7 @@ import datetime as _dt
 import os
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -462,6 +462,27 @@ class Ontraport:
         if not isinstance(data, dict) or "id" not in data:
             raise NotFoundError(f"No contact with e-mail {email!r}.", status=404, path="object/getByEmail")
         return self.contact(data["id"])
+
+    # -- actions -------------------------------------------------------------------------------
+    def actions(self, intent: str | None = None) -> pd.DataFrame:
+        """The named actions this connection can run: key, name, description, input and output schema.
+
+        On Membrane, what the connection offers (``membrane action list``); elsewhere the
+        built-in catalog of the Membrane Ontraport connector's popular actions.
+        """
+        from .actions import list_actions
+
+        return list_actions(self, intent)
+
+    def run(self, key: str, input: Mapping[str, Any] | None = None, *, raw: bool = False) -> Any:
+        """Run a named action (``list-contacts``, ``create-or-update-contact``, …).
+
+        On Membrane the hosted action runs; elsewhere a built-in equivalent over REST with the
+        same input and output shape. List actions return typed DataFrames.
+        """
+        from .actions import run_action
+
+        return run_action(self, key, input, raw=raw)
 
     # -- write-back ---------------------------------------------------------------------------
     def plan(

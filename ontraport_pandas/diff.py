@@ -18,6 +18,7 @@ are not options, invalid e-mail addresses, required fields missing on create.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,8 +87,12 @@ def is_new_label(label: Any) -> bool:
     return True
 
 
-def _record_id(label: Any) -> int:
-    return int(label)
+def _new_mask(index: pd.Index) -> np.ndarray:
+    """Which index labels mark rows to create (vectorised for integer indexes)."""
+    if pd.api.types.is_integer_dtype(index.dtype):
+        values = index.to_numpy(dtype="float64", na_value=np.nan)
+        return np.isnan(values) | (values <= 0)
+    return np.array([is_new_label(x) for x in index], dtype=bool)
 
 
 def _na_mask(s: pd.Series) -> np.ndarray:
@@ -102,32 +107,49 @@ def _list_value(v: Any) -> list[Any]:
     return list(v)
 
 
+def _same_scalar(x: Any, y: Any) -> bool:
+    if isinstance(x, (list, tuple)) or isinstance(y, (list, tuple)):
+        return _list_value(x) == _list_value(y)
+    xn = x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
+    yn = y is None or y is pd.NA or y is pd.NaT or (isinstance(y, float) and y != y)
+    if xn or yn:
+        return xn and yn
+    try:
+        return bool(x == y)
+    except (TypeError, ValueError):
+        return False
+
+
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Element-wise equality that treats NA == NA as equal (a, b aligned, same length)."""
-    if a.dtype == object or b.dtype == object:
-        out = np.empty(len(a), dtype=bool)
-        for i, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
-            if isinstance(x, (list, tuple)) or isinstance(y, (list, tuple)):
-                out[i] = _list_value(x) == _list_value(y)
-            else:
-                xn, yn = pd.isna(x) if np.ndim(x) == 0 else False, pd.isna(y) if np.ndim(y) == 0 else False
-                out[i] = (xn and yn) or (not xn and not yn and x == y)
+    if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
+        if a.cat.categories.equals(b.cat.categories):
+            return np.asarray(a.cat.codes.to_numpy() == b.cat.codes.to_numpy(), dtype=bool)
+    if (
+        a.dtype == object
+        or b.dtype == object
+        or isinstance(a.dtype, pd.CategoricalDtype)
+        or isinstance(b.dtype, pd.CategoricalDtype)
+    ):
+        la, lb = a.tolist(), b.tolist()
+        try:  # lists (tags, list fields) compare in C; NA cells send us to the careful path
+            return np.fromiter(map(operator.eq, la, lb), dtype=bool, count=len(la))
+        except (TypeError, ValueError):
+            pass
+        out = np.fromiter(
+            (
+                (x == y) if type(x) is list and type(y) is list else _same_scalar(x, y)
+                for x, y in zip(la, lb, strict=True)
+            ),
+            dtype=bool,
+            count=len(la),
+        )
         return out
-    if isinstance(a.dtype, pd.CategoricalDtype) or isinstance(b.dtype, pd.CategoricalDtype):
-        a = a.astype(object).where(a.notna(), None)
-        b = b.astype(object).where(b.notna(), None)
-        return _same(a, b)
     na_a, na_b = _na_mask(a), _na_mask(b)
     try:
         eq = np.asarray(a.eq(b).fillna(False), dtype=bool)
     except (TypeError, ValueError):
-        eq = np.array(
-            [
-                bool(na_x or na_y or x == y)
-                for x, y, na_x, na_y in zip(a.tolist(), b.tolist(), na_a, na_b, strict=True)
-            ],
-            dtype=bool,
-        )
+        eq = np.array([_same_scalar(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
     return (eq & ~na_a & ~na_b) | (na_a & na_b)
 
 
@@ -173,13 +195,14 @@ def diff_frames(
 
     # -- rows ----------------------------------------------------------------------------
     labels = list(edited.index)
-    new_mask = np.array([is_new_label(x) for x in labels], dtype=bool)
-    existing_labels = [x for x, n in zip(labels, new_mask, strict=True) if not n]
-    existing_ids = pd.Index([_record_id(x) for x in existing_labels], dtype="int64")
+    new_mask = _new_mask(edited.index)
+    existing_ids = pd.Index(
+        np.asarray(edited.index[~new_mask].astype("int64")) if (~new_mask).any() else [], dtype="int64"
+    )
     dup = existing_ids[existing_ids.duplicated()]
     for rid in sorted(set(dup.tolist())):
         problems.append(Problem(rid, None, None, "duplicate id: each record may appear only once"))
-    orig_index = pd.Index([int(x) for x in original.index], dtype="int64")
+    orig_index = pd.Index(np.asarray(original.index.astype("int64")), dtype="int64")
     unknown = existing_ids.difference(orig_index)
     for rid in unknown.tolist():
         problems.append(
@@ -200,8 +223,12 @@ def diff_frames(
     orig_rows = orig_by_id.loc[upd_ids]
 
     rows: dict[Any, RowChange] = {}
-    for rid in upd_ids.tolist():
-        rows[rid] = RowChange("update", rid, rid)
+
+    def row_change(rid: int) -> RowChange:
+        rc = rows.get(rid)
+        if rc is None:
+            rc = rows[rid] = RowChange("update", rid, rid)
+        return rc
 
     create_pos = np.flatnonzero(new_mask)
     creates: list[RowChange] = []
@@ -221,15 +248,14 @@ def diff_frames(
         if col == tag_field:
             continue
         edit_col_all = edited[col]
-        # Coerce the user's edits to the field's dtype; report every value that does not fit.
-        bad = check_column(edit_col_all, spec, lookups=lookups.get(col))
-        bad_rows = set()
-        for row, value, message in bad:
-            problems.append(Problem(row, col, value, message))
-            bad_rows.add(row)
-        if bad:
-            continue
-        edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
+        if not _already_typed(edit_col_all, spec):
+            # Coerce the user's edits to the field's dtype; report every value that does not fit.
+            bad = check_column(edit_col_all, spec, lookups=lookups.get(col))
+            for row, value, message in bad:
+                problems.append(Problem(row, col, value, message))
+            if bad:
+                continue
+            edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
         editable = not (spec.read_only or col in SYSTEM_COLUMNS)
 
         # updates
@@ -246,54 +272,62 @@ def diff_frames(
             if len(changed):
                 cand_new = new_vals.iloc[changed]
                 cand_old = old_vals.iloc[changed]
-                wire_new = column_to_wire(cand_new, spec, lookups=lookups.get(col)).tolist()
+                lk = lookups.get(col)
+                wire_new = np.asarray(column_to_wire(cand_new, spec, lookups=lk).tolist(), dtype=object)
                 wire_old = (
-                    column_to_wire(cand_old, spec, lookups=lookups.get(col)).tolist()
+                    np.asarray(column_to_wire(cand_old, spec, lookups=lk).tolist(), dtype=object)
                     if col in orig_rows.columns
-                    else [None] * len(changed)
+                    else np.full(len(changed), None, dtype=object)
                 )
                 na_new = _na_mask(cand_new)
-                texty = spec.dtype == "string"
-                for k, rid in enumerate(cand_new.index.tolist()):
-                    if wire_new[k] == wire_old[k] or (texty and (wire_new[k] or "") == (wire_old[k] or "")):
+                clear = _clear_value(spec)
+                if spec.dtype == "string":  # empty text and null are the same to Ontraport
+                    wn = np.where(pd.isna(wire_new), "", wire_new)
+                    wo = np.where(pd.isna(wire_old), "", wire_old)
+                    real = wn != wo
+                else:
+                    real = np.array([a != b for a, b in zip(wire_new, wire_old, strict=True)], dtype=bool)
+                real &= ~(na_new & (wire_old == clear))  # already empty on the server
+                if on_null == "skip":
+                    real &= ~na_new
+                keep = np.flatnonzero(real)
+                if not len(keep):
+                    continue
+                rids = cand_new.index.to_numpy()[keep].tolist()
+                news = cand_new.iloc[keep].tolist()
+                olds = cand_old.iloc[keep].tolist()
+                if not editable or spec.type == "subscription":
+                    why = (
+                        "is read-only and cannot be written"
+                        if not editable
+                        else "is changed through its own actions"
+                    )
+                    problems.extend(
+                        Problem(r, col, _display(v), f"{col} {why}") for r, v in zip(rids, news, strict=True)
+                    )
+                    continue
+                sent = np.where(na_new[keep], clear, wire_new[keep]).tolist()
+                before = [clear if w is None else w for w in wire_old[keep].tolist()]
+                nas = na_new[keep].tolist()
+                if spec.type == "email":
+                    bad_email = [
+                        k
+                        for k, (w, n) in enumerate(zip(sent, nas, strict=True))
+                        if not n and not EMAIL_RE.match(str(w).strip())
+                    ]
+                    for k in bad_email:
+                        problems.append(Problem(rids[k], col, sent[k], "not a valid e-mail address"))
+                    if bad_email:
                         continue
-                    if na_new[k] and on_null == "skip":
-                        continue
-                    if na_new[k] and wire_old[k] == _clear_value(spec):
-                        continue  # already empty on the server (a number that reads 0, an unset date)
-                    if not editable:
-                        problems.append(
-                            Problem(
-                                rid,
-                                col,
-                                _display(cand_new.iloc[k]),
-                                f"{col} is read-only and cannot be written",
-                            )
-                        )
-                        continue
-                    if spec.type == "subscription":
-                        problems.append(
-                            Problem(
-                                rid,
-                                col,
-                                _display(cand_new.iloc[k]),
-                                f"{col} is changed through its own actions",
-                            )
-                        )
-                        continue
-                    if (
-                        spec.type == "email"
-                        and not na_new[k]
-                        and not EMAIL_RE.match(str(wire_new[k]).strip())
-                    ):
-                        problems.append(Problem(rid, col, wire_new[k], "not a valid e-mail address"))
-                        continue
-                    rc = rows[rid]
-                    rc.wire[col] = _clear_value(spec) if na_new[k] else wire_new[k]
-                    rc.before_wire[col] = wire_old[k] if wire_old[k] is not None else _clear_value(spec)
-                    rc.old[col] = _display(cand_old.iloc[k])
-                    rc.new[col] = _display(cand_new.iloc[k])
-                    if na_new[k]:
+                for rid, w, b, o, n, isna in zip(rids, sent, before, olds, news, nas, strict=True):
+                    rc = rows.get(rid)
+                    if rc is None:
+                        rc = rows[rid] = RowChange("update", rid, rid)
+                    rc.wire[col] = w
+                    rc.before_wire[col] = b
+                    rc.old[col] = o
+                    rc.new[col] = n
+                    if isna:
                         rc.clears = (*rc.clears, col)
 
         # creates
@@ -332,12 +366,16 @@ def diff_frames(
             if spec.required and not spec.read_only and key not in rc.wire:
                 problems.append(Problem(rc.row, key, None, f"{key} is required to create a {otype.label}"))
 
-    # tags
+    # tags: only the rows whose tag list changed are looked at one by one
     if tag_field is not None:
         tcol = edited[tag_field]
-        for pos, rid in zip(edit_pos.tolist(), upd_ids.tolist(), strict=True):
-            new_tags = _list_value(tcol.iloc[pos])
-            old_tags = _list_value(orig_rows.at[rid, tag_field]) if tag_field in orig_rows.columns else []
+        new_lists = tcol.iloc[edit_pos].tolist() if len(upd_ids) else []
+        old_lists = orig_rows[tag_field].tolist() if tag_field in orig_rows.columns else [[]] * len(new_lists)
+        differs = ~_same(pd.Series(new_lists, dtype=object), pd.Series(old_lists, dtype=object))
+        for k in np.flatnonzero(differs).tolist():
+            rid = int(upd_ids[k])
+            new_tags = _list_value(new_lists[k])
+            old_tags = _list_value(old_lists[k])
             bad_names = [t for t in new_tags if not isinstance(t, str) or not t.strip()]
             if bad_names:
                 problems.append(Problem(rid, tag_field, new_tags, "tag names must be non-empty strings"))
@@ -345,7 +383,8 @@ def diff_frames(
             add = tuple(t for t in dict.fromkeys(new_tags) if t not in old_tags)
             remove = tuple(t for t in dict.fromkeys(old_tags) if t not in new_tags)
             if add or remove:
-                rows[rid].tags_add, rows[rid].tags_remove = add, remove
+                rc = row_change(rid)
+                rc.tags_add, rc.tags_remove = add, remove
         for k, pos in enumerate(create_pos.tolist()):
             new_tags = _list_value(tcol.iloc[pos])
             creates[k].tags_add = tuple(
@@ -361,6 +400,16 @@ def diff_frames(
 
     result = [rc for rc in rows.values() if rc.wire or rc.tags_add or rc.tags_remove]
     return Changes(result + creates + deletes, problems, tag_field)
+
+
+def _already_typed(values: pd.Series, spec: Any) -> bool:
+    """True when a column already has the field's dtype and holds only valid values (no coercion needed)."""
+    want = spec.dtype
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return spec.type == "drop" and set(values.cat.categories) <= set(dict(spec.options).values())
+    if values.dtype == object:
+        return False
+    return str(values.dtype) == str(want)
 
 
 def _clear_value(spec: Any) -> Any:

@@ -103,12 +103,20 @@ class Plan:
     @property
     def counts(self) -> dict[str, int]:
         """Operations per kind, plus ``clears`` (cells set empty) and ``cells`` (cells written)."""
-        c = Counter(op.kind for op in self.ops)
+        c: Counter[str] = Counter()
+        clears = cells = matched = tagged = 0
+        for op in self.ops:
+            kind = op.kind
+            c[kind] += 1
+            clears += len(op.clears)
+            if kind == "update":
+                cells += len(op.fields)
+            elif kind == "create":
+                matched += op.match_id is not None
+            elif kind in ("add_tags", "remove_tags"):
+                tagged += len(op.rows)
         out = {k: c.get(k, 0) for k in ("create", "update", "delete", "add_tags", "remove_tags")}
-        out["clears"] = sum(len(op.clears) for op in self.ops)
-        out["cells"] = sum(len(op.fields) for op in self.ops if op.kind == "update")
-        out["matched_creates"] = sum(1 for op in self.ops if op.kind == "create" and op.match_id is not None)
-        out["tagged_rows"] = sum(len(op.rows) for op in self.ops if op.kind in ("add_tags", "remove_tags"))
+        out.update(clears=clears, cells=cells, matched_creates=matched, tagged_rows=tagged)
         return out
 
     @property
