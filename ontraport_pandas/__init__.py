@@ -43,24 +43,32 @@ from .errors import (
 from .objects import ObjectType
 
 if TYPE_CHECKING:
+    from . import reports as reports
+    from . import widgets as widgets
+    from ._connect import connect
     from .client import Ontraport
-    from .connect import connect
     from .context import default_client, set_default_client
+    from .notebook import report_notebook
 
 # pandas-heavy parts load on first use, so that the command-line tools (the sandbox
 # server, the membrane simulator) start fast.
 _LAZY = {
     "Ontraport": ".client",
-    "connect": ".connect",
+    "connect": "._connect",
     "default_client": ".context",
     "set_default_client": ".context",
+    "report_notebook": ".notebook",
 }
+# Optional-extra submodules (ipywidgets, matplotlib) load when first touched: opd.widgets, opd.reports.
+_SUBMODULES = ("widgets", "reports")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
         globals()[name] = value
         return value
@@ -118,5 +126,6 @@ __all__ = [
     "connect",
     "connections",
     "default_client",
+    "report_notebook",
     "set_default_client",
 ]

@@ -17,11 +17,13 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .client import Ontraport
 
 __all__ = ["DEMO_TYPES", "cleanup_contacts", "run_demo"]
@@ -129,14 +131,20 @@ def run_demo(
         Run the report notebook (needs ipykernel and nbclient); else it is written unexecuted.
     """
     from . import reports
-    from .connect import connect
+    from .notebook import _connect as connect
     from .notebook import report_notebook
 
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = out / "sandbox.sqlite"
-    for stale in (store, out / "sandbox.sqlite-wal", out / "sandbox.sqlite-shm", out / "charts", out / "journal"):
+    for stale in (
+        store,
+        out / "sandbox.sqlite-wal",
+        out / "sandbox.sqlite-shm",
+        out / "charts",
+        out / "journal",
+    ):
         if stale.is_dir():
             shutil.rmtree(stale)
         elif stale.exists():
@@ -156,6 +164,8 @@ def run_demo(
             shown = ", ".join(f"{n} {k}" for k, n in kinds.head(4).items())
             print(f"{name:<14}{len(frame):>8}{frame.shape[1]:>9}  {shown}")
         print(f"({op.session.requests_sent} requests)")
+        # The demo data is built around a fixed instant; "overdue" is measured from it.
+        now = pd.Timestamp(op.sandbox.config.demo_now, unit="s", tz="UTC")
 
         # 2. summary
         print("\nSummary")
@@ -165,6 +175,7 @@ def run_demo(
             tasks=frames["tasks"],
             transactions=frames["transactions"],
             purchases=frames["purchases"],
+            now=now,
         )
         _print_frame(summary)
 
@@ -189,28 +200,38 @@ def run_demo(
         charts = out / "charts"
         charts.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
-        for name, ax in reports.report_figures(**after).items():
+        for name, ax in reports.report_figures(**after, now=now).items():
             path = charts / f"{name}.png"
-            ax.figure.savefig(path, dpi=110)
+            cast("Figure", ax.figure).savefig(path, dpi=110)  # each chart has its own Figure
             written.append(path)
-        summary_after = reports.summary_table(**{k: v for k, v in after.items() if k != "products"})
+        summary_after = reports.summary_table(
+            contacts=after["contacts"],
+            deals=after["deals"],
+            tasks=after["tasks"],
+            transactions=after["transactions"],
+            purchases=after["purchases"],
+            now=now,
+        )
         summary_after.to_csv(out / "summary.csv")
         written.append(out / "summary.csv")
 
     # The notebook reconnects to the same sandbox file (relative to the notebook's folder).
     notebook_path = out / "report.ipynb"
-    options = {"path": store.name, **sandbox}
+    notebook_options = {
+        "connection": "sandbox",
+        "sandbox_options": {"path": store.name, **sandbox},
+        "title": "Ontraport demo report",
+        "now": now,
+    }
     note = ""
     if execute:
         try:
-            report_notebook(
-                notebook_path, connection="sandbox", sandbox_options=options, execute=True, title="Ontraport demo report"
-            )
+            report_notebook(notebook_path, execute=True, **notebook_options)
         except ImportError as exc:
             note = f" (not executed: {exc})"
-            report_notebook(notebook_path, connection="sandbox", sandbox_options=options, title="Ontraport demo report")
+            report_notebook(notebook_path, **notebook_options)
     else:
-        report_notebook(notebook_path, connection="sandbox", sandbox_options=options, title="Ontraport demo report")
+        report_notebook(notebook_path, **notebook_options)
         note = " (not executed)"
     print(f"\nReport written to {out.resolve()}:")
     print(f"  {notebook_path}{note}")
@@ -220,4 +241,3 @@ def run_demo(
     print(f"\ndone in {time.perf_counter() - started:.1f}s")
     sys.stdout.flush()
     return 0
-

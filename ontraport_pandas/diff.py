@@ -21,7 +21,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -43,20 +43,36 @@ SYSTEM_COLUMNS = frozenset(
 )
 
 
-@dataclass
 class RowChange:
-    """What changes in one row."""
+    """What changes in one row (a plain slotted class: a big diff makes one per changed row)."""
 
-    kind: Literal["create", "update", "delete"]
-    row: Any
-    record_id: int | None
-    wire: dict[str, Any] = field(default_factory=dict)
-    before_wire: dict[str, Any] = field(default_factory=dict)
-    old: dict[str, Any] = field(default_factory=dict)
-    new: dict[str, Any] = field(default_factory=dict)
-    clears: tuple[str, ...] = ()
-    tags_add: tuple[str, ...] = ()
-    tags_remove: tuple[str, ...] = ()
+    __slots__ = (
+        "before_wire",
+        "clears",
+        "kind",
+        "new",
+        "old",
+        "record_id",
+        "row",
+        "tags_add",
+        "tags_remove",
+        "wire",
+    )
+
+    def __init__(self, kind: Literal["create", "update", "delete"], row: Any, record_id: int | None) -> None:
+        self.kind = kind
+        self.row = row
+        self.record_id = record_id
+        self.wire: dict[str, Any] = {}
+        self.before_wire: dict[str, Any] = {}
+        self.old: dict[str, Any] = {}
+        self.new: dict[str, Any] = {}
+        self.clears: tuple[str, ...] = ()
+        self.tags_add: tuple[str, ...] = ()
+        self.tags_remove: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"RowChange({self.kind!r}, row={self.row!r}, wire={self.wire!r})"
 
 
 @dataclass
@@ -220,7 +236,8 @@ def diff_frames(
     edit_pos = np.flatnonzero(~new_mask)[keep]
     orig_by_id = original.copy(deep=False)
     orig_by_id.index = orig_index
-    orig_rows = orig_by_id.loc[upd_ids]
+    # The usual case (rows neither added, dropped nor reordered) needs no realignment.
+    orig_rows = orig_by_id if orig_index.equals(upd_ids) else orig_by_id.loc[upd_ids]
 
     rows: dict[Any, RowChange] = {}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -31,7 +31,7 @@ CLEAR_THRESHOLD = 25
 BIG_PLAN_ROWS = 5000
 
 
-@dataclass
+@dataclass(slots=True)
 class Operation:
     """One write.
 
@@ -75,8 +75,9 @@ class Operation:
     match_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["clears"] = list(self.clears)
+        d["rows"] = list(self.rows)
         return d
 
     @classmethod

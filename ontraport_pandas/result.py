@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,7 @@ class PushResult:
                         (self.frame["op"] == op.i) & (self.frame["status"] == "failed"), "row"
                     ].astype(str)
                 )
-                op = type(op)(**{**op.__dict__, "rows": [r for r in op.rows if str(r) in failed_rows]})
+                op = dataclasses.replace(op, rows=[r for r in op.rows if str(r) in failed_rows])
             ops.append(op)
         for n, op in enumerate(ops):
             op.i = n

@@ -134,10 +134,19 @@ def build_plan(
         delete_missing=delete_missing,
     )
     problems = list(changes.problems)
-    creates = [r for r in changes.rows if r.kind == "create"]
-    updates = [r for r in changes.rows if r.kind == "update" and r.wire]
-    tagged = [r for r in changes.rows if r.tags_add or r.tags_remove]
-    deletes = [r for r in changes.rows if r.kind == "delete"]
+    creates: list[Any] = []
+    updates: list[Any] = []
+    tagged: list[Any] = []
+    deletes: list[Any] = []
+    for r in changes.rows:
+        if r.kind == "create":
+            creates.append(r)
+        elif r.kind == "delete":
+            deletes.append(r)
+        elif r.wire:
+            updates.append(r)
+        if r.tags_add or r.tags_remove:
+            tagged.append(r)
 
     # What the API lets us do with this type: refused in the plan, not at send time.
     for rows, verb, what in (
@@ -184,20 +193,13 @@ def build_plan(
     for r in creates:
         match = matches.get(str(r.wire.get(key, "")).strip().lower()) if key else None
         add("create", r.row, fields=dict(r.wire), new=dict(r.new), match_id=match)
-    for r in updates:
-        add(
-            "update",
-            r.row,
-            record_id=r.record_id,
-            fields=dict(r.wire),
-            before=dict(r.before_wire),
-            old=dict(r.old),
-            new=dict(r.new),
-            clears=r.clears,
+    for r in updates:  # the RowChange dicts are fresh: handed over without copies
+        ops.append(
+            Operation(len(ops), "update", r.row, r.record_id, r.wire, r.before_wire, r.old, r.new, r.clears)
         )
     add_groups: dict[str, list[Any]] = {}
     remove_groups: dict[str, list[Any]] = {}
-    for r in changes.rows:
+    for r in tagged:
         for t in r.tags_add:
             add_groups.setdefault(t, []).append(r.row)
         for t in r.tags_remove:

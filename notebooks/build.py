@@ -1,0 +1,409 @@
+"""Generate the example notebooks of this folder with nbformat, so they stay valid and in step with the API.
+
+    python notebooks/build.py            # (re)write quickstart.ipynb, bulk_cleanup.ipynb, reports.ipynb
+    python notebooks/build.py --check    # exit 1 if a notebook differs from what this script builds
+
+The notebooks are saved without outputs; each runs top to bottom on the embedded sandbox
+(``tests/test_notebooks.py`` executes them). Edit this script, not the ``.ipynb`` files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from ontraport_pandas.notebook import new_notebook, report_cells
+
+HERE = Path(__file__).resolve().parent
+
+#: The sandbox every notebook uses when nothing else is picked.
+SANDBOX = {"contacts": 2000, "rate_limit": None}
+
+PARAMETERS = f"""
+# Parameters: the connection used when nothing is picked, and the sandbox's options.
+# Never put an API key here: "env" reads ONTRAPORT_APP_ID / ONTRAPORT_API_KEY from the environment.
+CONNECTION = "sandbox"  # "sandbox", "env" or "membrane:<connection id>"
+SANDBOX = {SANDBOX!r}
+"""
+
+QUICKSTART = [
+    (
+        "md",
+        """
+# Quickstart: Ontraport data as pandas DataFrames
+
+Connect, load every contact into a typed DataFrame, filter it and look at it. Out of the box
+this runs on the **sandbox**: an embedded Ontraport simulator with deterministic demo data,
+so no account is needed.
+""",
+    ),
+    ("code", PARAMETERS),
+    (
+        "code",
+        """
+import pandas as pd
+
+import ontraport_pandas as opd
+from ontraport_pandas.widgets import ConnectionPicker
+""",
+    ),
+    (
+        "md",
+        """
+## 1. Connect
+
+Pick a connection in the dropdown: your Membrane connections (with their state), the
+sandbox, or the API key from the environment (set `ONTRAPORT_APP_ID` and
+`ONTRAPORT_API_KEY` before starting Jupyter; never paste a key into a notebook). The status
+line shows the account and its number of contacts, or exactly what to run to fix the
+connection. The picker remembers your last choice (its name only) and, with
+`set_default=True`, makes it the default client.
+""",
+    ),
+    (
+        "code",
+        """
+picker = ConnectionPicker(set_default=True, sandbox_options=SANDBOX)
+picker
+""",
+    ),
+    (
+        "md",
+        """
+## 2. Load
+
+`op.contacts()` returns every contact, paged through the API as fast as the rate limit
+allows (with a progress bar), as a DataFrame indexed by contact id.
+""",
+    ),
+    (
+        "code",
+        """
+if picker.client is None:  # nothing picked above (the notebook runs top to bottom): use the parameter
+    picker.value = CONNECTION
+op = picker.client
+print(picker.status_text())
+contacts = op.contacts()
+contacts.head()
+""",
+    ),
+    (
+        "md",
+        """
+Columns keep their Ontraport field keys (`firstname`, `f1009`); their dtypes come from the
+field types: dates are UTC datetimes, dropdowns are categories with their labels, check
+boxes are booleans, tags are lists. `op.fields()` has the labels.
+""",
+    ),
+    ("code", "contacts.dtypes.astype(str).value_counts()"),
+    ("code", 'op.fields("contacts").head(12)'),
+    (
+        "md",
+        """
+## 3. Filter
+
+Plain pandas works on the frame. On a big account, give the filter to the API instead, so
+only the rows you need are fetched: `where=` takes a pandas-`query`-like expression (field
+keys, dropdown labels, dates as text) and `fields=` the columns.
+""",
+    ),
+    (
+        "code",
+        """
+mailable = contacts["bulk_mail"].isin(["Opted-in", "Double opt-in"])
+recent = contacts["date"] >= pd.Timestamp("2026-01-01", tz="UTC")
+contacts.loc[mailable & recent, ["firstname", "lastname", "email", "bulk_mail", "date"]].sort_values(
+    "date", ascending=False
+).head(10)
+""",
+    ),
+    (
+        "code",
+        """
+pushed_down = op.contacts(
+    where="bulk_mail in ['Opted-in', 'Double opt-in'] and date >= '2026-01-01'",
+    fields=["firstname", "lastname", "email", "bulk_mail", "date"],
+)
+print(f"{len(pushed_down)} rows fetched; pandas found {int((mailable & recent).sum())}")
+pushed_down.head()
+""",
+    ),
+    (
+        "md",
+        """
+## 4. Look
+
+Tags are a list per contact: `explode()` gives one row per tag. Deals, tasks, transactions,
+purchases and products load the same way.
+""",
+    ),
+    ("code", 'contacts["contact_cat"].explode().value_counts().head(10)'),
+    (
+        "code",
+        """
+deals = op.deals()
+deals.groupby("sales_stage", observed=False)[["value", "weighted_value"]].sum()
+""",
+    ),
+    (
+        "code",
+        """
+%matplotlib inline
+from ontraport_pandas import reports
+
+reports.deal_pipeline(deals).figure
+""",
+    ),
+    (
+        "md",
+        """
+Next: `bulk_cleanup.ipynb` edits these frames and writes the changes back safely, and
+`reports.ipynb` draws every chart.
+""",
+    ),
+]
+
+BULK_CLEANUP = [
+    (
+        "md",
+        """
+# Bulk cleanup: plan, preview, apply, undo
+
+Fix the contacts with pandas, then write back only what changed: `op.plan(edited)` compares
+the edited frame with the records as they were loaded and lists every write; nothing is
+sent until the plan is applied. Every push keeps a journal, so it can be undone.
+""",
+    ),
+    ("code", PARAMETERS),
+    (
+        "code",
+        """
+import pandas as pd
+
+import ontraport_pandas as opd
+from ontraport_pandas.notebook import connect_choice
+from ontraport_pandas.widgets import PlanPreview
+
+op = connect_choice(CONNECTION, sandbox_options=SANDBOX)
+contacts = op.contacts()
+edited = contacts.copy()
+op
+""",
+    ),
+    (
+        "md",
+        """
+## 1. Duplicate e-mails
+
+Addresses that are the same but for case and blanks. Merging is a decision for a person, so
+they are tagged *Duplicate e-mail* for review, and the stray blanks are removed.
+""",
+    ),
+    (
+        "code",
+        """
+email_key = edited["email"].str.strip().str.lower()
+dupes = (email_key.notna() & (email_key != "") & email_key.duplicated(keep=False)).astype(bool)
+edited["email"] = edited["email"].str.strip()
+edited.loc[dupes, "contact_cat"] = edited.loc[dupes, "contact_cat"].map(
+    lambda tags: sorted({*tags, "Duplicate e-mail"})
+)
+print(f"{int(dupes.sum())} contacts share their e-mail address with another contact")
+edited.loc[dupes, ["firstname", "lastname", "email"]].assign(key=email_key[dupes]).sort_values("key").head(6)
+""",
+    ),
+    (
+        "md",
+        """
+## 2. Name case
+
+`JOHN` and `mary` become `John` and `Mary`; names already in mixed case (`McDonald`) are
+left alone, and blanks around names are removed.
+""",
+    ),
+    (
+        "code",
+        """
+def fix_case(names: pd.Series) -> pd.Series:
+    stripped = names.str.strip()
+    wrong = (stripped.str.isupper() | stripped.str.islower()).fillna(False).astype(bool)
+    return stripped.where(~wrong, stripped.str.title())
+
+
+for column in ["firstname", "lastname"]:
+    edited[column] = fix_case(edited[column])
+changed = (edited["firstname"] != contacts["firstname"]).fillna(False)
+pd.DataFrame({"before": contacts.loc[changed, "firstname"], "after": edited.loc[changed, "firstname"]}).head()
+""",
+    ),
+    (
+        "md",
+        """
+## 3. Phone numbers
+
+North American numbers (US and CA contacts) in mixed formats (`555.123.4567`,
+`+1 555 123 4567`, `5551234567`) become `(555) 123-4567`; other numbers are left as they are.
+""",
+    ),
+    (
+        "code",
+        """
+def normalise_phone(phones: pd.Series, country: pd.Series) -> pd.Series:
+    digits = phones.str.replace(r"\\D", "", regex=True)
+    national = digits.where(~((digits.str.len() == 11) & digits.str.startswith("1")).fillna(False), digits.str[1:])
+    nanp = country.isin(["US", "CA"]).fillna(False).astype(bool) & (national.str.len() == 10).fillna(False)
+    formatted = "(" + national.str[:3] + ") " + national.str[3:6] + "-" + national.str[6:]
+    return phones.where(~nanp, formatted)
+
+
+for column in ["office_phone", "home_phone"]:
+    edited[column] = normalise_phone(edited[column], edited["country"])
+changed = (edited["office_phone"] != contacts["office_phone"]).fillna(False)
+pd.DataFrame({"before": contacts.loc[changed, "office_phone"], "after": edited.loc[changed, "office_phone"]}).head()
+""",
+    ),
+    (
+        "md",
+        """
+## 4. Retag
+
+Customers still tagged *Lead* lose that tag.
+""",
+    ),
+    (
+        "code",
+        """
+customer_leads = edited["contact_cat"].map(lambda tags: "Customer" in tags and "Lead" in tags).astype(bool)
+edited.loc[customer_leads, "contact_cat"] = edited.loc[customer_leads, "contact_cat"].map(
+    lambda tags: [t for t in tags if t != "Lead"]
+)
+int(customer_leads.sum())
+""",
+    ),
+    (
+        "md",
+        """
+## 5. Plan
+
+Only the changed cells are written; tag changes are grouped by tag (one call per tag). The
+plan is checked before anything is sent: unknown or read-only columns, values that do not
+fit a field, invalid e-mails. Records changed in Ontraport since they were loaded are
+reported as conflicts and left alone.
+""",
+    ),
+    (
+        "code",
+        """
+plan = op.plan(edited)
+plan
+""",
+    ),
+    (
+        "md",
+        """
+## 6. Preview and apply
+
+The preview shows whether it writes to a **LIVE** account or the **SANDBOX**, the counts and
+every change. Click *Apply* (a plan that deletes records or clears many cells asks for a
+tick first). The next cell does the same in code, so the notebook also runs top to bottom;
+after a click it returns the same result instead of applying twice.
+""",
+    ),
+    (
+        "code",
+        """
+preview = PlanPreview(plan)
+preview
+""",
+    ),
+    (
+        "code",
+        """
+result = preview.apply()  # the Apply button
+result.summary()
+""",
+    ),
+    (
+        "code",
+        """
+after = op.contacts()
+columns = ["firstname", "lastname", "email", "office_phone", "home_phone"]
+written = after[columns].fillna("").eq(edited[columns].fillna("")).all()
+written
+""",
+    ),
+    (
+        "md",
+        """
+## 7. Undo
+
+The journal kept the records as they were before the push: *Undo* (or `result.undo()`)
+writes them back.
+""",
+    ),
+    (
+        "code",
+        """
+undone = preview.undo()  # the Undo button
+undone.summary()
+""",
+    ),
+    (
+        "code",
+        """
+restored = op.contacts()
+restored[columns].fillna("").eq(contacts[columns].fillna("")).all()
+""",
+    ),
+]
+
+
+def build() -> dict[str, Any]:
+    """Notebook file name -> NotebookNode, as this script builds them now."""
+    return {
+        "quickstart.ipynb": new_notebook(QUICKSTART, prefix="quickstart", title="Quickstart"),
+        "bulk_cleanup.ipynb": new_notebook(BULK_CLEANUP, prefix="cleanup", title="Bulk cleanup"),
+        "reports.ipynb": new_notebook(
+            report_cells(title="Ontraport report", connection="sandbox", sandbox_options=SANDBOX),
+            prefix="report",
+            title="Ontraport report",
+        ),
+    }
+
+
+def render(nb: Any) -> str:
+    """The file text of a notebook (what ``nbformat.write`` writes)."""
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check that the notebooks are up to date")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder to write to (default: this one)")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, nb in build().items():
+        path = args.out / name
+        text = render(nb)
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if args.check:
+            stale.append(name)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    if stale:
+        print(f"out of date: {', '.join(stale)} (run python notebooks/build.py)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
