@@ -198,7 +198,9 @@ class Ontraport:
             from .query import compile_where
 
             schema = self.session.schema(otype)
-            condition = compile_where(where, schema, lookups=self.session.lookups(otype)).condition
+            condition = compile_where(
+                where, schema, lookups=self.session.lookups(otype), id_field=otype.id_field
+            ).condition
         return count_records(self.session, otype, condition=condition, search=search)
 
     # -- frames ---------------------------------------------------------------------------
@@ -306,7 +308,7 @@ class Ontraport:
         if where:
             from .query import compile_where
 
-            compiled = compile_where(where, schema, lookups=lookups)
+            compiled = compile_where(where, schema, lookups=lookups, id_field=otype.id_field)
         records = refresh_records(self.session, otype, self.record_cache(), progress=progress, stats=stats)
         frame = frame_from_records(records, schema, id_field=otype.id_field, lookups=lookups)
         if compiled is not None:

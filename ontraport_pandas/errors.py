@@ -191,22 +191,6 @@ class ServerError(APIError):
     """HTTP 5xx."""
 
 
-class SchemaError(OntraportError):
-    """Field metadata is missing, or a value cannot be converted."""
-
-
-class UnknownObjectTypeError(SchemaError, KeyError):
-    """An object type name or id that is not in the catalog."""
-
-
-class UnknownFieldError(SchemaError, KeyError):
-    """A column that the object type does not have."""
-
-
-class QueryError(OntraportError, ValueError):
-    """A ``where=`` expression that cannot be pushed down to the API exactly."""
-
-
 @dataclass(frozen=True)
 class Problem:
     """One problem found while validating a frame: which row, which column, which value, and why."""
@@ -223,6 +207,32 @@ class Problem:
         if self.value is not None:
             where += f", value {self.value!r}"
         return f"{where}: {self.message}"
+
+
+class SchemaError(OntraportError):
+    """Field metadata is missing, or a value cannot be converted.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        For a conversion: every cell that could not be converted (row, column, value, why).
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[Problem] = list(problems or [])
+
+
+class UnknownObjectTypeError(SchemaError, KeyError):
+    """An object type name or id that is not in the catalog."""
+
+
+class UnknownFieldError(SchemaError, KeyError):
+    """A column that the object type does not have."""
+
+
+class QueryError(OntraportError, ValueError):
+    """A ``where=`` expression that cannot be pushed down to the API exactly."""
 
 
 class ValidationError(OntraportError, ValueError):

@@ -307,7 +307,7 @@ def load_frame(
     if where:
         from .query import compile_where
 
-        compiled = compile_where(where, schema, lookups=lookups)
+        compiled = compile_where(where, schema, lookups=lookups, id_field=otype.id_field)
 
     list_fields: list[str] | None = None
     if fields is not None:

@@ -92,7 +92,6 @@ __all__ = ["CompiledWhere", "compile_where"]
 
 _ID_NAMES = ("id", "index")
 _ZERO_NA = frozenset({"date", "parent", "drop"})  # "0" (and "") on the wire mean NA
-_ORDERED = frozenset({"numeric", "price", "id", "parent", "date"})
 _NUMBERS = frozenset({"numeric", "price", "id", "parent"})
 _LIKE_SPECIAL = re.compile(r"[%_\\]")
 _REGEX_META = re.compile(r"[.^$*+?{}\[\]\\|()]")
@@ -223,7 +222,9 @@ class _Atom:
         if op in ("has", "not has"):
             cells = s.to_numpy(dtype=object).tolist()
             hit = np.fromiter(
-                (isinstance(c, (list, tuple)) and v in c for c in cells), dtype=bool, count=len(cells)
+                (isinstance(c, (list, tuple, np.ndarray)) and v in list(c) for c in cells),
+                dtype=bool,
+                count=len(cells),
             )
             return pd.array(hit if op == "has" else ~hit, dtype="boolean")
         na = np.asarray(s.isna(), dtype=bool)
@@ -403,19 +404,26 @@ class _Flattener:
                 singles.extend(f[0])
             singles.extend(f[1])
         if len(conjs) > 1:
-            # try dropping items that only narrow (e.g. the "not unset" guard of a date range)
-            tight = [[i for i in cj if not i.droppable] or cj[:1] for cj in conjs[1:]]
-            if all(len(t) == 1 for t in tight) and self.partial:
-                self.loosened = True
-                singles = [t[0] for t in tight] + singles
-                conjs = conjs[:1]
-            elif self.partial:
-                self.loosened = True
-                self.local.append(node.segment)
-                singles = [cj[0] for cj in conjs[1:]] + singles
-                conjs = conjs[:1]
-            else:
+            if not self.partial:
                 raise self._ungroupable(node.segment)
+
+            # Keep one conjunction whole and loosen the others to a single item each (a superset):
+            # first drop the items that only narrow (the "not unset" guard of a date range), and keep
+            # whole a conjunction that would lose more than such guards.
+            def tight(cj: list[_Item]) -> list[_Item]:
+                return [i for i in cj if not i.droppable] or cj[:1]
+
+            self.loosened = True
+            keep = next((k for k, cj in enumerate(conjs) if len(tight(cj)) > 1), 0)
+            loose: list[_Item] = []
+            for k, cj in enumerate(conjs):
+                if k == keep:
+                    continue
+                if len(tight(cj)) > 1:
+                    self.local.append(node.segment)
+                loose.append(tight(cj)[0])
+            singles = loose + singles
+            conjs = [conjs[keep]]
         head = conjs[0] if conjs else singles[:1]
         rest = singles if conjs else singles[1:]
         return head, rest
@@ -843,7 +851,14 @@ class _Compiler:
                     node, f"{name} is a drop field (unordered labels): only ==, != and in are supported"
                 )
             if not isinstance(value, str):
-                raise self.fail(node, f"{name} holds option labels (strings), not {value!r}")
+                assert spec is not None
+                options = dict(spec.options)
+                hint = (
+                    f"; option {value!r} is {options[str(value)]!r}: write {name} == {options[str(value)]!r}"
+                    if str(value) in options
+                    else f"; its options are {', '.join(repr(v) for v in options.values())}"
+                )
+                raise self.fail(node, f"{name} holds option labels (strings), not {value!r}{hint}")
             assert spec is not None
             to_id = _label_index(spec.options.items())
             if value not in to_id:
@@ -988,21 +1003,23 @@ def _atom_condition(a: _Atom) -> Any:
             return _item(f, "IN", ["0", "1"])
         return _item(f, "IN", w) if len(w) > 1 else _item(f, "=", w[0])
     if fam in _ZERO_NA:
+        # A dropdown whose options include "0" (bulk_mail, a task's status) stores unset as "" only.
+        unset = [""] if fam == "drop" and a.spec is not None and "0" in dict(a.spec.options) else ["0", ""]
         if op == "isna":
-            return _CNode("or", [_item(f, "IS", None), _item(f, "IN", ["0", ""])], a.segment, _NOTE_NA_ZERO)
+            return _CNode("or", [_item(f, "IS", None), _item(f, "IN", unset)], a.segment, _NOTE_NA_ZERO)
         if op == "notna":
-            return _item(f, "NOT IN", ["0", ""])
+            return _item(f, "NOT IN", unset)
         if op == "==":
             return _item(f, "=", w)
         if op == "in":
             return _item(f, "IN", w)
         if op == "!=":
-            return _item(f, "NOT IN", _dedupe([w, "0", ""]))
+            return _item(f, "NOT IN", _dedupe([w, *unset]))
         if op == "not in":
-            return _item(f, "NOT IN", _dedupe([*w, "0", ""]))
+            return _item(f, "NOT IN", _dedupe([*w, *unset]))
         cmp = _item(f, _SQL_OP[op], w)
         if op in ("<", "<=") or _cmp_zero(op, w):  # keep unset ("0", "") out of the range
-            guard = _item(f, "NOT IN", ["0", ""], droppable=True)
+            guard = _item(f, "NOT IN", unset, droppable=True)
             return _CNode("and", [cmp, guard], a.segment)
         return cmp
     # numeric, price, id: NA is NULL or "" on the wire

@@ -53,8 +53,11 @@ that every label maps back to exactly one id.
 
 Notes
 -----
-Conversion is vectorised per column (numpy/pandas operations over whole columns); only list and
-subscription columns take a per-row step, and even there each distinct wire string is parsed once.
+Conversion is vectorised per column (numpy/pandas operations over whole columns; a column that
+repeats a few values is converted once per distinct value); only list and subscription columns take
+a per-row step, and even there each distinct wire string is parsed once. Records are read row by row
+by pandas' C reader, and the cyclic garbage collector is paused while a conversion builds its
+hundreds of thousands of small objects (see ``benchmarks/bench_convert.py``).
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ __all__ = [
     "frame_to_records",
     "parse_list_wire",
     "parse_meta",
+    "rule_for",
     "type_table",
     "value_to_wire",
 ]
@@ -137,23 +141,6 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 # The type table
 # ----------------------------------------------------------------------------------------------------------
 
-TEXT_TYPES = frozenset(
-    {
-        "text",
-        "longtext",
-        "email",
-        "phone",
-        "sms",
-        "url",
-        "address",
-        "image",
-        "unique",
-        "mergefield",
-        "related_data",
-        "state",
-        "country",
-    }
-)
 COMPUTED_TYPES = frozenset({"mergefield", "related_data", "unique"})
 
 _STRING = pd.StringDtype()
@@ -687,21 +674,10 @@ def _types(arr: np.ndarray) -> set[type]:
 
 
 _INT_SAFE = {str, int, np.int64, np.int32}
-_SENTINEL = int(np.iinfo(np.int64).min)
-
-
-def _real_blanks(arr: np.ndarray, maybe: np.ndarray) -> np.ndarray:
-    """Of the cells flagged in ``maybe``, keep those that really are "" or null."""
-    pos = np.flatnonzero(maybe)
-    if len(pos):
-        keep = np.fromiter((not v for v in arr[pos]), dtype=bool, count=len(pos))
-        maybe = maybe.copy()
-        maybe[pos[~keep]] = False
-    return maybe
 
 
 def _few_distinct(arr: np.ndarray) -> bool:
-    """Guess from a sample whether a column repeats a few values (then parse each distinct value once)."""
+    """Guess from a sample whether a column repeats a few values (then convert each distinct one once)."""
     n = len(arr)
     if n < 4096:
         return False
@@ -712,25 +688,40 @@ def _few_distinct(arr: np.ndarray) -> bool:
         return False
 
 
+def _via_uniques(arr: np.ndarray, convert: Callable[[np.ndarray], Any]) -> Any:
+    """Convert the distinct values of a repetitive column once, then spread them (vectorised take)."""
+    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    got = convert(np.concatenate([np.asarray(uniques, dtype=object), np.array([None], dtype=object)]))
+    if got is None:
+        return None
+    values, blank = got
+    return values[codes], blank[codes]
+
+
+def _string_cells(arr: np.ndarray, dtype: type, fill: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Strings (or null) -> numbers, vectorised: (values, blank) or None when a cell does not parse."""
+    blank = ~arr.astype(bool)  # "" and None are falsy; a NaN is truthy and then fails to parse
+    filled = arr.copy()
+    filled[blank] = "0"
+    try:
+        values = filled.astype(dtype)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if fill is not None:
+        values[blank] = fill
+    return values, blank
+
+
 def _int_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Fast path: every cell is an integer, an integer string, "" or null. Returns (ints, blank).
 
-    One pass over the cells for the common all-strings case (the cost is touching each object), or
-    one factorize when the column repeats a few values. Returns None when some cell is anything else;
-    the caller then takes the careful path.
+    Returns None when some cell is anything else; the caller then takes the careful path.
     """
     kind = pd.api.types.infer_dtype(arr, skipna=True)
     if kind == "string":
-        try:
-            if _few_distinct(arr):
-                codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-                u = np.array([int(v) if v else _SENTINEL for v in uniques] + [_SENTINEL], dtype=np.int64)
-                vals = u[codes]
-            else:
-                vals = np.array([int(v) if v else _SENTINEL for v in arr], dtype=np.int64)
-        except (ValueError, TypeError, OverflowError):
-            return None
-        return vals, _real_blanks(arr, vals == _SENTINEL)
+        if _few_distinct(arr):
+            return _via_uniques(arr, lambda u: _string_cells(u, np.int64, None))
+        return _string_cells(arr, np.int64, None)
     if kind in ("integer", "mixed-integer", "empty"):
         blank = _blank_mask(arr)
         if not _types(arr[~blank]) <= _INT_SAFE:
@@ -748,38 +739,46 @@ def _float_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Fast path for decimal strings: returns (floats, blank) or None (take the careful path)."""
     if pd.api.types.infer_dtype(arr, skipna=True) != "string":
         return None
-    try:
-        if _few_distinct(arr):
-            codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-            u = np.array([float(v) if v else np.nan for v in uniques] + [np.nan], dtype=np.float64)
-            vals = u[codes]
-        else:
-            vals = np.array([float(v) if v else np.nan for v in arr], dtype=np.float64)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return vals, _real_blanks(arr, np.isnan(vals))
+    if _few_distinct(arr):
+        return _via_uniques(arr, lambda u: _string_cells(u, np.float64, np.nan))
+    return _string_cells(arr, np.float64, np.nan)
 
 
 def _numbers(arr: np.ndarray, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Slow path: parse any numeric cell as float. Returns (floats, bad) where bad marks non-numbers."""
+    """Careful path: every non-blank cell as a float. Returns (floats, bad) where bad marks non-numbers.
+
+    Numbers and numeric strings are parsed by numpy (Python's correctly rounded ``float``, the same
+    under every pandas version); booleans, infinities and NaN strings are not numbers here. Only when
+    some cell does not parse are the cells looked at one by one, to name the bad ones.
+    """
+    n = len(arr)
     work = arr.copy()
-    work[blank] = np.nan
-    isbool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in work), dtype=bool, count=len(work))
-    work[isbool] = np.nan
-    num = pd.to_numeric(pd.Series(work, dtype=object), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
-    bad = (np.isnan(num) & ~blank) | isbool | np.isinf(num)
+    work[blank] = 0.0
+    isbool = np.zeros(n, dtype=bool)
+    if bool in _types(work) or np.bool_ in _types(work):
+        isbool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in work), dtype=bool, count=n)
+        work[isbool] = 0.0
+    try:
+        num = work.astype(np.float64)
+        bad = isbool | (~np.isfinite(num) & ~blank)
+    except (TypeError, ValueError, OverflowError):
+        num = np.full(n, np.nan)
+        bad = isbool.copy()
+        for i, v in enumerate(work.tolist()):  # only to find the cells that do not parse
+            if blank[i] or isbool[i]:
+                continue
+            try:
+                x = float(v.strip() if isinstance(v, str) else v)
+            except (TypeError, ValueError, OverflowError):
+                bad[i] = True
+                continue
+            num[i] = x
+        bad |= ~np.isfinite(num) & ~blank
+    num[blank | bad] = np.nan
     return num, bad
 
 
 _MAX_SAFE_INT = 2**53
-
-
-def _problem_list(
-    index: pd.Index, key: str, original: np.ndarray, bad: Iterable[tuple[int, str]]
-) -> list[Problem]:
-    return [Problem(row=index[pos], column=key, value=original[pos], message=msg) for pos, msg in bad]
 
 
 def _schema_error(problems: Sequence[Problem], what: str) -> SchemaError:
@@ -788,7 +787,7 @@ def _schema_error(problems: Sequence[Problem], what: str) -> SchemaError:
     if len(problems) > 10:
         lines.append(f"  … and {len(problems) - 10} more (see .problems)")
     err = SchemaError("\n".join(lines))
-    err.problems = list(problems)  # type: ignore[attr-defined]
+    err.problems = list(problems)
     return err
 
 
@@ -807,7 +806,7 @@ def _read_numeric(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> t
     fast = _int_cells(arr)
     if fast is not None:
         vals, blank = fast
-        return pd.arrays.IntegerArray(np.where(blank, 0, vals), blank), []
+        return pd.arrays.IntegerArray(vals, blank), []
     blank = _blank_mask(arr)
     num, bad = _numbers(arr, blank)
     problems = [(int(i), "not a number") for i in np.flatnonzero(bad)]
@@ -912,10 +911,13 @@ def _drop_dtype_and_codes(
 def _read_drop(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
     assert labels is not None
     codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    # "0" is Ontraport's unset value, unless it is one of the field's options (bulk_mail's
+    # "Transactional Only", a task's "Pending"): then it is that option.
+    unset = ("",) if "0" in labels.id_to_label else ("", "0")
     ustr: list[str | None] = []
     for u in uniques:
         s = _scalar_str(u)
-        ustr.append(None if s in ("", "0") else s)
+        ustr.append(None if s in unset else s)
     dtype, cat_codes = _drop_dtype_and_codes(ustr, codes, labels)
     return pd.Categorical.from_codes(cat_codes, dtype=dtype), []
 
@@ -1005,14 +1007,18 @@ def _extract_all(
     if not n or not wanted:
         return out
     block: np.ndarray | None = None
-    if _dicts_to_array is not None and isinstance(records, list):
-        try:
-            block = np.asarray(_dicts_to_array(records, wanted), dtype=object).T  # strided views, no copy
-        except (TypeError, ValueError, AttributeError):
-            block = None
-    if block is None:
-        frame = pd.DataFrame(list(records), columns=wanted, dtype=object)
-        block = np.asarray(frame.to_numpy(dtype=object)).T
+    if isinstance(records, list) and set(map(type, records)) == {dict}:
+        if _dicts_to_array is not None:
+            try:
+                block = np.asarray(_dicts_to_array(records, wanted), dtype=object).T  # strided views
+            except (TypeError, ValueError, AttributeError):  # pragma: no cover - a changed private API
+                block = None
+        if block is None:  # pragma: no cover - the same, through the public constructor
+            frame = pd.DataFrame(records, columns=wanted, dtype=object)
+            block = np.asarray(frame.to_numpy(dtype=object)).T
+    if block is None:  # other Mapping types: column by column
+        out.update({k: _extract(records, k, n) for k in wanted})
+        return out
     for pos, k in enumerate(wanted):
         col = block[pos]
         if not uniform:  # keys missing from some records come back as NaN
@@ -1137,7 +1143,7 @@ def _frame_from_records(
         data[key] = values
     if problems:
         raise _schema_error(problems, f"reading {schema.name} records")
-    frame = pd.DataFrame(data, index=index, columns=keys)
+    frame = pd.DataFrame(data, index=index, copy=False)  # our own arrays: no copy, no re-validation
     if not keys:
         frame = pd.DataFrame(index=index)
     return frame
@@ -1156,6 +1162,15 @@ def _object_values(values: pd.Series) -> np.ndarray:
     return np.asarray(values.astype(object), dtype=object)
 
 
+def _type_mask(arr: np.ndarray, types: Sequence[type]) -> np.ndarray:
+    """Cells whose exact type is one of ``types`` (vectorised over the column)."""
+    allowed = frozenset(types)
+    return np.fromiter(map(allowed.__contains__, map(type, arr)), dtype=bool, count=len(arr))
+
+
+_TEXT_OK = (str, np.str_, int, np.int64, np.int32)  # ints are written as their digits
+
+
 def _coerce_text(values: pd.Series, spec: FieldSpec, labels: _Labels | None, allow: bool) -> tuple[Any, Bad]:
     dtype = values.dtype
     if dtype == _STRING:
@@ -1163,16 +1178,10 @@ def _coerce_text(values: pd.Series, spec: FieldSpec, labels: _Labels | None, all
     if isinstance(dtype, pd.StringDtype) or pd.api.types.is_integer_dtype(dtype):
         return pd.array(cast(Any, values).to_numpy(dtype=object, na_value=None), dtype=_STRING), []
     arr = _object_values(values)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        return pd.array(arr, dtype=_STRING), []
     na = _na_mask(arr)
-    ok = np.fromiter(
-        (
-            isinstance(v, str) or (isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)))
-            for v in arr
-        ),
-        dtype=bool,
-        count=len(arr),
-    )
-    bad = ~ok & ~na
+    bad = ~_type_mask(arr, _TEXT_OK) & ~na
     problems = [
         (int(i), f"a text field takes strings, not {type(arr[i]).__name__}") for i in np.flatnonzero(bad)
     ]
@@ -1237,6 +1246,7 @@ def _coerce_price(values: pd.Series, spec: FieldSpec, labels: _Labels | None, al
     return pd.arrays.FloatingArray(np.where(na, 0.0, num), na), sorted(problems)
 
 
+_NUMBER_TYPES = (int, float, bool, np.int64, np.int32, np.float64, np.float32, np.bool_, Decimal)
 _TS_MIN = pd.Timestamp.min.ceil("s").tz_localize("UTC")
 _TS_MAX = pd.Timestamp.max.floor("s").tz_localize("UTC")
 
@@ -1253,11 +1263,10 @@ def _coerce_date(values: pd.Series, spec: FieldSpec, labels: _Labels | None, all
     else:
         arr = _object_values(values)
         blank = _blank_mask(arr)
-        isnum = np.fromiter(
-            (isinstance(v, (int, float, np.integer, np.floating, bool, np.bool_)) for v in arr),
-            dtype=bool,
-            count=len(arr),
-        )
+        if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty", "datetime", "date"):
+            isnum = np.zeros(len(arr), dtype=bool)
+        else:
+            isnum = _type_mask(arr, _NUMBER_TYPES)
         numeric_bad = isnum & ~blank
         problems += [
             (int(i), "a number; give a datetime or an ISO 8601 string (unix seconds are ambiguous here)")
@@ -1544,46 +1553,39 @@ def check_frame(
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _ints_to_str(ints: np.ndarray) -> list[str]:
-    """Integers as decimal strings (each distinct value formatted once when few repeat)."""
+def _ints_to_str(ints: np.ndarray) -> np.ndarray:
+    """Integers as decimal strings, an object array (each distinct value formatted once when few repeat)."""
     if _few_distinct(ints):
         codes, uniques = pd.factorize(ints)
-        table = list(map(str, uniques.tolist()))
-        return [table[c] for c in codes.tolist()]
-    return list(map(str, ints.tolist()))
-
-
-def _put(out: list[Any], where: np.ndarray, value: Any) -> list[Any]:
-    for i in np.flatnonzero(where).tolist():
-        out[i] = value
-    return out
+        return np.asarray(uniques.astype(str).astype(object)[codes], dtype=object)
+    return ints.astype(str).astype(object)
 
 
 def _write_text(s: pd.Series, spec: FieldSpec, labels: _Labels | None) -> list[Any]:
     return cast(Any, s).to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _float_to_str(num: np.ndarray) -> list[str]:
+def _float_to_str(num: np.ndarray) -> np.ndarray:
     """Shortest decimal strings that read back to the same floats (no exponent, no trailing ``.0``)."""
     out = num.astype(str).astype(object)
     whole = num == np.round(num)
     small = whole & (np.abs(num) < _MAX_SAFE_INT)
     if small.any():
-        out[small] = np.array(_ints_to_str(num[small].astype(np.int64)), dtype=object)
-    result: list[str] = out.tolist()
-    for i, v in enumerate(result):
-        if "e" in v or "inf" in v or "nan" in v:
-            result[i] = np.format_float_positional(num[i], trim="-")
-    return result
+        out[small] = _ints_to_str(num[small].astype(np.int64))
+    # numpy writes an exponent from 1e16 and below 1e-4, and "….0" for big whole numbers: spell those out
+    mag = np.abs(num)
+    for i in np.flatnonzero((whole & ~small) | (mag >= 1e16) | ((mag < 1e-4) & (num != 0))):
+        out[i] = np.format_float_positional(num[i], trim="-")
+    return out
 
 
 def _write_numeric(s: pd.Series, spec: FieldSpec, labels: _Labels | None) -> list[Any]:
-    na = s.isna().to_numpy()
     if s.dtype == _FLOAT64:
         out = _float_to_str(s.to_numpy(dtype=np.float64, na_value=0.0))
     else:
         out = _ints_to_str(s.to_numpy(dtype=np.int64, na_value=0))
-    return _put(out, na, "")
+    out[s.isna().to_numpy()] = ""
+    return out.tolist()
 
 
 _FRAC = np.array([f"{i:02d}" for i in range(100)], dtype=object)
@@ -1600,26 +1602,28 @@ def _cents(num: np.ndarray) -> np.ndarray:
     return cents.astype(np.int64)
 
 
+def _cents_to_str(cents: np.ndarray) -> np.ndarray:
+    mag = np.abs(cents)
+    sign = np.where(cents < 0, "-", "").astype(object)
+    return np.asarray(sign + (mag // 100).astype(str).astype(object) + "." + _FRAC[mag % 100], dtype=object)
+
+
 def _write_price(s: pd.Series, spec: FieldSpec, labels: _Labels | None) -> list[Any]:
-    na = s.isna().to_numpy()
     cents = _cents(s.to_numpy(dtype=np.float64, na_value=0.0))
     if _few_distinct(cents):
         codes, uniques = pd.factorize(cents)
-        table = [f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in uniques.tolist()]
-        out = [table[c] for c in codes.tolist()]
+        out = _cents_to_str(uniques)[codes]
     else:
-        mag = np.abs(cents)
-        sign = np.where(cents < 0, "-", "").astype(object)
-        whole = np.array(_ints_to_str(mag // 100), dtype=object)
-        out = (sign + whole + "." + _FRAC[mag % 100]).tolist()
-    return _put(out, na, "")
+        out = _cents_to_str(cents)
+    out[s.isna().to_numpy()] = ""
+    return out.tolist()
 
 
 def _write_date(s: pd.Series, spec: FieldSpec, labels: _Labels | None) -> list[Any]:
     na = s.isna().to_numpy()
     ns = s.to_numpy(dtype="datetime64[ns]").view(np.int64)
     secs = np.where(na, 0, ns) // np.int64(1_000_000_000)
-    return _ints_to_str(secs)  # NaT -> 0 -> "0"
+    return _ints_to_str(secs).tolist()  # NaT -> 0 -> "0"
 
 
 def _write_check(s: pd.Series, spec: FieldSpec, labels: _Labels | None) -> list[Any]:
@@ -1646,7 +1650,7 @@ def _write_listlike(s: pd.Series, spec: FieldSpec, labels: _Labels | None) -> li
 
 
 def _write_parent(s: pd.Series, spec: FieldSpec, labels: _Labels | None) -> list[Any]:
-    return _ints_to_str(s.to_numpy(dtype=np.int64, na_value=0))
+    return _ints_to_str(s.to_numpy(dtype=np.int64, na_value=0)).tolist()
 
 
 _WRITERS: dict[str, Callable[[pd.Series, FieldSpec, _Labels | None], list[Any]]] = {
@@ -1727,7 +1731,7 @@ def value_to_wire(value: Any, spec: FieldSpec, *, lookups: Mapping[str, str] | N
         if problems:
             why = problems[0].message.split(": ", 1)[-1]
             err = SchemaError(f"field {spec.key!r} ({spec.type}) does not take value {_short(value)}: {why}")
-            err.problems = problems  # type: ignore[attr-defined]
+            err.problems = problems
             raise err from None
         raise
 
@@ -1767,7 +1771,7 @@ def _frame_to_records(
     idx = frame.index
     if idx.dtype == _INT64 or pd.api.types.is_integer_dtype(idx.dtype):
         id_na = np.asarray(idx.isna(), dtype=bool)
-        ids = _ints_to_str(np.asarray(idx.to_numpy(dtype=np.int64, na_value=0)))
+        ids = _ints_to_str(np.asarray(idx.to_numpy(dtype=np.int64, na_value=0))).tolist()
     else:
         id_na = np.asarray(pd.isna(idx), dtype=bool)
         ids = [str(v) for v in idx]

@@ -181,3 +181,19 @@ def test_served_and_in_process_agree(op, served_op):
     b = served_op.contacts(progress=False)
     pd.testing.assert_frame_equal(a, b)
     assert served_op.live is False and "127.0.0.1" in served_op.name
+
+
+def test_dropdown_option_zero_is_a_value_not_unset(op):
+    c = op.contacts(progress=False)
+    assert "Transactional Only" in set(c["bulk_mail"].dropna())  # bulk_mail 0
+    assert c["bulk_mail"].notna().all()
+    t = op.tasks(progress=False)
+    assert "Pending" in set(t["status"].dropna())  # task status 0
+    got = op.contacts(where="bulk_mail == 'Transactional Only'", progress=False)
+    assert len(got) == int((c["bulk_mail"] == "Transactional Only").sum())
+    assert len(op.contacts(where="bulk_mail.isna()", progress=False)) == 0
+
+
+def test_option_ids_in_where_get_a_helpful_error(op):
+    with pytest.raises(opd.QueryError, match="'Opted-in'"):
+        op.contacts(where="bulk_mail == 1")
