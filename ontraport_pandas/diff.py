@@ -161,6 +161,15 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
             count=len(la),
         )
         return out
+    if isinstance(a.dtype, pd.StringDtype) and isinstance(b.dtype, pd.StringDtype):
+        # Text: compare plain object arrays with NA swapped for a marker no string equals.
+        xa, xb = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
+        na_a, na_b = pd.isna(xa), pd.isna(xb)
+        marker = np.empty(1, dtype=object)
+        marker[0] = object()
+        xa = np.where(na_a, marker, xa)
+        xb = np.where(na_b, marker, xb)
+        return np.asarray(xa == xb, dtype=bool) | (na_a & na_b)
     na_a, na_b = _na_mask(a), _na_mask(b)
     try:
         eq = np.asarray(a.eq(b).fillna(False), dtype=bool)

@@ -623,7 +623,7 @@ def _short(value: Any) -> str:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small containers.
 
     Creating hundreds of thousands of lists or dicts otherwise triggers collections that walk every
@@ -637,6 +637,9 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+_gc_paused = gc_paused
 
 
 def _obj_array(values: Iterable[Any], n: int) -> np.ndarray:

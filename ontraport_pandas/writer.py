@@ -52,6 +52,7 @@ from .objects import ObjectType
 from .plan import Operation, Plan
 from .progress import make_progress
 from .result import PushResult
+from .schema import gc_paused
 
 if TYPE_CHECKING:
     from .client import Ontraport
@@ -124,6 +125,35 @@ def build_plan(
             )
     schema = op.session.schema(otype)
     lookups = op.session.lookups(otype)
+    with gc_paused():  # a big diff makes one small object per changed row: no cycles to collect
+        return _build_plan(
+            op,
+            edited,
+            original,
+            otype,
+            schema,
+            lookups,
+            info,
+            delete_missing,
+            on_null,
+            on_conflict,
+            journal_dir,
+        )
+
+
+def _build_plan(
+    op: Ontraport,
+    edited: pd.DataFrame,
+    original: pd.DataFrame,
+    otype: ObjectType,
+    schema: Any,
+    lookups: Any,
+    info: dict[str, Any],
+    delete_missing: bool,
+    on_null: str,
+    on_conflict: str,
+    journal_dir: str | None,
+) -> Plan:
     changes = diff_frames(
         original,
         edited,
