@@ -34,7 +34,6 @@ except ImportError:  # pragma: no cover - exercised only without the extra
         'ontraport_pandas.widgets needs ipywidgets: pip install "ontraport-pandas[notebook]"'
     ) from None
 
-import pandas as pd
 
 from .context import default_client, set_default_client
 from .errors import MembraneSetupError, OntraportError
@@ -46,6 +45,7 @@ from .notebook import (
     env_credentials,
     secret_values,
 )
+from .plan import _fmt
 
 if TYPE_CHECKING:
     from .client import Ontraport
@@ -451,17 +451,6 @@ class ConnectionPicker:
 
 # ------------------------------------------------------------------------------ plan preview
 _ROW_STYLE = {"delete": "background:#ffebee", "create": "background:#e8f5e9"}
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 class PlanPreview:

@@ -47,3 +47,19 @@ def served_op(served):
     client = opd.connect(served.url, app_id=DEMO_APP_ID, api_key=DEMO_API_KEY)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="module")
+def template_home(tmp_path_factory):
+    """A Membrane simulator state (120 contacts, no rate limit), once per test module."""
+    from .membrane_fixtures import new_home
+
+    return new_home(tmp_path_factory, "membrane-template")
+
+
+@pytest.fixture
+def home(tmp_path, template_home):
+    """A fresh copy of the Membrane simulator state for one test."""
+    from .membrane_fixtures import copy_home
+
+    return copy_home(template_home, tmp_path)

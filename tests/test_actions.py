@@ -15,19 +15,7 @@ import ontraport_pandas as opd
 from ontraport_pandas import actions
 from ontraport_pandas.actions import ACTIONS, ActionInputError, find_actions, validate_input
 
-from .membrane_fixtures import DEMO, copy_home, membrane_client, new_home
-
-
-@pytest.fixture(scope="module")
-def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return new_home(tmp_path_factory, "membrane-template")
-
-
-@pytest.fixture
-def home(tmp_path: Path, template_home: Path) -> Path:
-    """A fresh simulator state (120 contacts, no rate limit) for one test."""
-    return copy_home(template_home, tmp_path)
-
+from .membrane_fixtures import DEMO, membrane_client
 
 KEYS = [
     "list-contacts",

@@ -28,24 +28,11 @@ from .membrane_fixtures import (
     HUBSPOT,
     PENDING,
     SIM,
-    copy_home,
     env_for,
     membrane_client,
-    new_home,
     sim,
     transport,
 )
-
-
-@pytest.fixture(scope="module")
-def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return new_home(tmp_path_factory, "membrane-template")
-
-
-@pytest.fixture
-def home(tmp_path: Path, template_home: Path) -> Path:
-    """A fresh simulator state (120 contacts, no rate limit) for one test."""
-    return copy_home(template_home, tmp_path)
 
 
 def fail(home: Path, mode: str, *extra: str) -> None:

@@ -16,18 +16,15 @@ import pytest
 import ontraport_pandas as opd
 from ontraport_pandas.transports.membrane import MembraneTransport
 
-from .membrane_fixtures import CONTACTS, DEMO, SIM, copy_home, init_home, membrane_client, new_home, sim
-
-
-@pytest.fixture(scope="module")
-def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return new_home(tmp_path_factory, "membrane-template")
-
-
-@pytest.fixture
-def home(tmp_path: Path, template_home: Path) -> Path:
-    """A fresh simulator state (120 contacts, no rate limit) for one test."""
-    return copy_home(template_home, tmp_path)
+from .membrane_fixtures import (
+    CONTACTS,
+    DEMO,
+    SIM,
+    init_home,
+    membrane_client,
+    new_home,
+    sim,
+)
 
 
 @pytest.fixture(scope="module")
