@@ -72,7 +72,9 @@ class RecordCache:
 
     def load(self, otype: ObjectType) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         """The cached records by id, and the cache's state (``fields``, ``synced_at``)."""
-        with self._lock:
+        from .schema import gc_paused
+
+        with self._lock, gc_paused():  # thousands of small dicts, no cycles to collect
             db = self._db(otype)
             try:
                 records = {
