@@ -1,0 +1,47 @@
+"""The ``ontraport-pandas`` command: ``sandbox serve`` answers like the API and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+
+from ontraport_pandas.sandbox import DEMO_API_KEY, DEMO_APP_ID
+
+
+def test_sandbox_serve_answers_and_stops_on_ctrl_c():
+    cmd = [sys.executable, "-m", "ontraport_pandas", "sandbox", "serve", "--port", "0", "--contacts", "60"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        url = None
+        for _ in range(20):
+            line = proc.stdout.readline()
+            m = re.search(r"(http://127\.0\.0\.1:\d+/1/)", line)
+            if m:
+                url = m.group(1)
+                break
+        assert url is not None, "no base URL printed"
+        headers = {"Api-Appid": DEMO_APP_ID, "Api-Key": DEMO_API_KEY}
+        r = httpx.get(url + "Contacts", params={"range": 2}, headers=headers, timeout=10)
+        body = r.json()
+        assert r.status_code == 200 and body["code"] == 0 and len(body["data"]) == 2
+        assert r.headers["X-Rate-Limit-Limit"] == "180"
+        bad = httpx.get(url + "Contacts", headers={"Api-Appid": "x", "Api-Key": "y"}, timeout=10)
+        assert bad.status_code == 401 and bad.text == "Your App ID and API Key do not authenticate."
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_version_and_help():
+    out = subprocess.run(
+        [sys.executable, "-m", "ontraport_pandas", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0 and "sandbox" in out.stdout and "demo" in out.stdout
