@@ -95,6 +95,7 @@ def main() -> None:
     ap.add_argument("--contacts", type=int, default=20000)
     ap.add_argument("--latency", type=float, default=0.1)
     ap.add_argument("--rate-limit", type=int, default=180)
+    ap.add_argument("--only-incremental", action="store_true", help="skip the naive-vs-toolkit table")
     args = ap.parse_args()
     n = args.contacts
     ceiling = args.rate_limit * 50  # records a minute
@@ -144,9 +145,10 @@ def main() -> None:
                     "peak/frame": round(peak / size, 2) if peak else None,
                 }
             )
-        table = pd.DataFrame(rows).set_index("server")
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(table.to_string())
+        if rows:
+            table = pd.DataFrame(rows).set_index("server")
+            with pd.option_context("display.width", 200, "display.max_columns", 20):
+                print(table.to_string())
 
         # Incremental refresh: a full load into the cache, 1 % of the records changed by
         # someone else (through a second server on the same file), then a refresh.

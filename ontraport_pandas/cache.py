@@ -1,21 +1,25 @@
 """Incremental refresh: keep the last load on disk and fetch only what changed since.
 
-``op.contacts(cache=True)`` stores every record of the type (as the API sent them)
-in a small SQLite file per connection and object type. The next call:
+``op.contacts(cache=True)`` keeps, per connection and object type, the records as the
+API sent them (SQLite) and the typed frame of the last refresh (a pickle in the user's
+own cache folder). The next call:
 
-1. fetches the records whose ``dlm`` (date last modified) is at or after the newest
-   ``dlm`` already cached, minus a lookback (default 120 s) for writes that landed in
-   the same second as the previous load;
-2. merges them by id;
-3. asks ``getInfo`` for the current count. When the merged set has more records than
-   the API, some were deleted: it bisects the id range, comparing the server's count
-   for each half with the cached ids, and lists the ids of the small ranges that
-   differ, so finding a few deletions among many records costs a handful of requests;
-4. types the merged records exactly as a full load would.
+1. asks for the records whose ``dlm`` (date last modified) is at or after the newest
+   cached ``dlm``, minus a lookback (default 120 s) for writes that landed in the same
+   second as the previous load; the first page carries ``count=true`` and ``getInfo``
+   counts every record at the same time, so a few changes cost one round trip;
+2. when the API has fewer records than the cache plus the changes, some were deleted:
+   it bisects the id range, comparing the server's count for each half with the cached
+   ids, and lists the ids of the small ranges that differ, so a few deletions among many
+   records cost a handful of requests;
+3. types only the changed records and splices them into the cached frame. Whenever that
+   could type a column differently from a full conversion (field types or labels changed,
+   a number column gained or lost its decimals, a stray dropdown id vanished), every
+   record is typed again from the records cache.
 
 The cache holds the whole type; ``where=``, ``fields=``, ``sort=`` and ``limit=`` are
-applied to the refreshed data, so the frame equals what a full load returns.
-Pure orchestration: the SQLite file is local state, not network I/O.
+applied to the refreshed frame, so the result equals what a full load returns.
+The SQLite and pickle files are local state, not network I/O.
 """
 
 from __future__ import annotations
@@ -24,19 +28,22 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from .loader import PAGE_SIZE, LoadStats, count_records, load_records
 from .objects import ObjectType
 from .session import Session
 
-__all__ = ["RecordCache", "default_cache_dir", "refresh_records"]
+__all__ = ["RecordCache", "default_cache_dir", "refresh_frame", "refresh_records"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,12 +133,45 @@ class RecordCache:
             finally:
                 db.close()
 
+    def _frame_path(self, otype: ObjectType) -> Path:
+        return self.directory / f"type-{otype.id}.frame.pickle"
+
+    def load_frame(self, otype: ObjectType) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+        """The typed frame of the last refresh and its state, if there is one.
+
+        The file is a pickle written by this cache into the user's own cache folder.
+        """
+        from .schema import gc_paused
+
+        path = self._frame_path(otype)
+        if not path.exists():
+            return None
+        try:
+            with self._lock, gc_paused(), open(path, "rb") as fh:
+                saved = pickle.load(fh)
+            return saved["frame"], saved["state"]
+        except Exception:  # a torn or foreign file: ignore it, the records cache still holds the truth
+            logger.info("ignoring an unreadable frame snapshot %s", path)
+            return None
+
+    def store_frame(self, otype: ObjectType, frame: pd.DataFrame, state: dict[str, Any]) -> None:
+        """Keep the typed frame next to the records (written atomically)."""
+        from .schema import gc_paused
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._frame_path(otype)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with self._lock, gc_paused(), open(tmp, "wb") as fh:
+            pickle.dump({"frame": frame, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
     def clear(self, otype: ObjectType | None = None) -> None:
         """Forget the cache of one type, or of every type of this connection."""
         with self._lock:
             if not self.directory.exists():
                 return
-            for f in self.directory.glob("type-*.sqlite3" if otype is None else f"type-{otype.id}.sqlite3"):
+            pattern = "type-*" if otype is None else f"type-{otype.id}.*"
+            for f in self.directory.glob(pattern):
                 f.unlink()
 
 
@@ -208,6 +248,157 @@ def refresh_records(
     stats.requests = session.requests_sent - sent0
     stats.seconds = time.perf_counter() - started
     return records
+
+
+def _fingerprint(schema: Any, lookups: Mapping[str, Mapping[str, str]]) -> str:
+    """What the typing of a frame depends on: field types, options and labels."""
+    parts = [
+        (k, f.type, tuple(dict(f.options).items()), tuple(sorted((lookups.get(k) or {}).items())))
+        for k, f in schema.fields.items()
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _same_typing(merged: pd.DataFrame, cached: pd.DataFrame, schema: Any) -> bool:
+    """True when ``merged`` has exactly the dtypes a full conversion of its records would give."""
+    if list(merged.columns) != list(cached.columns):
+        return False
+    for col in merged.columns:
+        a, b = merged[col].dtype, cached[col].dtype
+        if str(a) != str(b):
+            return False
+        spec = schema.fields.get(col)
+        if spec is None:
+            continue
+        if isinstance(a, pd.CategoricalDtype):
+            # categories are the options plus ids found in the data: an extra one must still be present
+            extra = set(a.categories) - set(dict(spec.options).values())
+            if extra and not extra <= set(merged[col].dropna().unique()):
+                return False
+        elif spec.type == "numeric" and str(a) == "Float64":
+            values = merged[col].dropna()
+            if len(values) and bool((values % 1 == 0).all()):
+                return False  # the decimals are gone: a full conversion would give Int64
+    return True
+
+
+def refresh_frame(
+    session: Session,
+    otype: ObjectType,
+    cache: RecordCache,
+    *,
+    schema: Any,
+    lookups: Mapping[str, Mapping[str, str]],
+    lookback: int = DEFAULT_LOOKBACK,
+    progress: bool | None = None,
+    stats: LoadStats | None = None,
+) -> pd.DataFrame:
+    """The typed frame of every current record, fetching and typing only what changed.
+
+    The typed frame of the last refresh is kept beside the records. When the field
+    types and labels are unchanged, the changed records are typed alone and spliced
+    in, and the deleted ones dropped; whenever the splice could type a column
+    differently from a full conversion (a number column that gained or lost its
+    decimals, a stray dropdown id), the records are typed again from scratch.
+    """
+    from .schema import frame_from_records
+
+    stats = stats if stats is not None else LoadStats()
+    started = time.perf_counter()
+    sent0 = session.requests_sent
+    id_field = otype.id_field
+    fingerprint = _fingerprint(schema, lookups)
+
+    def slow() -> pd.DataFrame:
+        records = refresh_records(session, otype, cache, lookback=lookback, progress=progress, stats=stats)
+        frame = frame_from_records(records, schema, id_field=id_field, lookups=lookups)
+        cache.store_frame(otype, frame, {"fingerprint": fingerprint})
+        return frame
+
+    snapshot = cache.load_frame(otype)
+    if snapshot is None or snapshot[1].get("fingerprint") != fingerprint or "dlm" not in schema.fields:
+        return slow()
+    cached, _ = snapshot
+    if len(cached) == 0 or "dlm" not in cached.columns:
+        return slow()
+    dlm = cached["dlm"].dropna()
+    newest = int(dlm.max().timestamp()) if len(dlm) else 0
+    since = max(0, newest - lookback)
+    changed, total = _changed_since(session, otype, since)
+    changed_ids = [int(str(r.get(id_field, r.get("id")))) for r in changed]
+    known = [int(i) for i in cached.index]
+    present = sorted(set(known) | set(changed_ids))
+    deleted: list[int] = []
+    if len(present) != total:
+        deleted = _find_deleted(session, otype, present, total)
+    if len(present) - len(deleted) != total:
+        logger.info("%s: cache disagrees with the count; typing every record again", otype.name)
+        return slow()
+    drop = sorted(set(changed_ids) | set(deleted))
+    keep = cached.drop(index=pd.Index(drop, dtype=cached.index.dtype), errors="ignore")
+    if changed:
+        fresh = frame_from_records(
+            changed, schema, id_field=id_field, lookups=lookups, columns=list(cached.columns)
+        )
+        merged = pd.concat([keep, fresh]).sort_index(kind="stable")
+    else:
+        merged = keep
+    merged.index.name = cached.index.name
+    merged.attrs = {}
+    cache.update(
+        otype, changed, [str(i) for i in deleted], {"synced_at": str(time.time()), "mode": "incremental"}
+    )
+    if not _same_typing(merged, cached, schema):
+        return slow()
+    cache.store_frame(otype, merged, {"fingerprint": fingerprint})
+    stats.count = total
+    stats.rows = len(merged)
+    stats.requests = session.requests_sent - sent0
+    stats.seconds = time.perf_counter() - started
+    return merged
+
+
+def _changed_since(session: Session, otype: ObjectType, since: int) -> tuple[list[dict[str, Any]], int]:
+    """Records modified since ``since`` and the current total, in one round trip when few changed.
+
+    The first page of changes is asked for with ``count=true`` while ``getInfo`` counts every
+    record; the other pages of changes (if more than 50 changed) follow concurrently.
+    """
+    path, base = otype.route()
+    condition = json.dumps([_cond("dlm", ">=", since)])
+    params = {**base, "condition": condition, "sort": otype.id_field, "sortDir": "asc", "range": PAGE_SIZE}
+
+    def page(start: int, with_count: bool = False) -> dict[str, Any]:
+        extra = {"count": "true"} if with_count else {}
+        return session.call("GET", path, params={**params, "start": start, **extra})
+
+    with ThreadPoolExecutor(max_workers=max(2, session.max_workers)) as pool:
+        total_future = pool.submit(count_records, session, otype)
+        first = page(0, with_count=True)
+        rows: list[dict[str, Any]] = list(first.get("data") or [])
+        try:
+            matching: int | None = int(first["count"])
+        except (KeyError, TypeError, ValueError):
+            matching = None  # the API did not count: page until a short page
+        if matching is not None:
+            starts = range(PAGE_SIZE, matching, PAGE_SIZE)
+            for more in pool.map(lambda start: page(start).get("data") or [], starts):
+                rows.extend(more)
+        else:
+            start, last = PAGE_SIZE, len(rows)
+            while last == PAGE_SIZE:
+                more = page(start).get("data") or []
+                rows.extend(more)
+                start, last = start + PAGE_SIZE, len(more)
+        total = total_future.result()
+    seen: set[str] = set()
+    unique = []
+    for r in rows:
+        rid = str(r.get(otype.id_field, r.get("id")))
+        if rid not in seen:
+            seen.add(rid)
+            unique.append(r)
+    return unique, total
 
 
 def _find_deleted(session: Session, otype: ObjectType, local_ids: list[int], server_total: int) -> list[int]:

@@ -294,8 +294,7 @@ class Ontraport:
         progress: bool | None,
         stats: LoadStats,
     ) -> pd.DataFrame:
-        from .cache import refresh_records
-        from .schema import frame_from_records
+        from .cache import refresh_frame
 
         if search is not None:
             raise ValueError("search= is evaluated by the server and cannot be combined with cache=True")
@@ -309,8 +308,15 @@ class Ontraport:
             from .query import compile_where
 
             compiled = compile_where(where, schema, lookups=lookups, id_field=otype.id_field)
-        records = refresh_records(self.session, otype, self.record_cache(), progress=progress, stats=stats)
-        frame = frame_from_records(records, schema, id_field=otype.id_field, lookups=lookups)
+        frame = refresh_frame(
+            self.session,
+            otype,
+            self.record_cache(),
+            schema=schema,
+            lookups=lookups,
+            progress=progress,
+            stats=stats,
+        )
         if compiled is not None:
             frame = frame.loc[compiled.mask(frame).to_numpy(dtype=bool)]
         if sort:

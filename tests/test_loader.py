@@ -120,3 +120,35 @@ def test_cache_with_where_and_fields(op):
     got = op.contacts(cache=True, where="f1003 > 4", fields=["email"], progress=False)
     want = op.contacts(where="f1003 > 4", fields=["email"], progress=False)
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_cache_follows_renamed_tags_and_many_changes_without_a_count():
+    import json as _json
+
+    app = create_app(contacts=400, rate_limit=None)
+
+    def strip_count(request):
+        # an API that ignores count=true: the refresh pages until a short page instead
+        if request.url.path == "/1/Contacts" and request.url.params.get("count") == "true":
+            from ontraport_pandas.transports.http import _SandboxWSGITransport
+
+            response = _SandboxWSGITransport(app=app).handle_request(request)
+            body = _json.loads(response.read())
+            body.pop("count", None)
+            return httpx.Response(200, json=body, headers=dict(response.headers))
+        return None
+
+    op = client_over(app, strip_count)
+    first = op.contacts(cache=True, progress=False)
+    tags = op.tags(progress=False)
+    tag_id = int(tags[tags["tag_name"] == "VIP"].index[0])
+    op.request("PUT", "Tags", json={"id": tag_id, "tag_name": "Very Important"})
+    ids = first.index[:120].tolist()  # more than two pages of changes
+    for rid in ids:
+        op.request("PUT", "Contacts", json={"id": int(rid), "title": f"T{rid}"})
+    op.session.forget_lookups()
+    refreshed = op.contacts(cache=True, progress=False)
+    full = op.contacts(progress=False)
+    pd.testing.assert_frame_equal(refreshed, full, check_flags=False)
+    assert any("Very Important" in t for t in refreshed["contact_cat"])
+    assert (refreshed.loc[ids, "title"] == [f"T{r}" for r in ids]).all()
