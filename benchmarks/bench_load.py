@@ -115,7 +115,12 @@ def main() -> None:
             shutil.copyfile(seed_db, path)
             return path
 
-        for label, limit in (("rate-limited", args.rate_limit), ("latency-bound (limit lifted)", None)):
+        modes = (
+            []
+            if args.only_incremental
+            else [("rate-limited", args.rate_limit), ("latency-bound (limit lifted)", None)]
+        )
+        for label, limit in modes:
             with served_sandbox(
                 contacts=n, latency=args.latency, rate_limit=limit, path=fresh("naive")
             ) as url:
