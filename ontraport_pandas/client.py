@@ -249,18 +249,6 @@ class Ontraport:
         """
         otype = self.session.resolve(object_type)
         stats = LoadStats()
-        if cache:
-            frame = self._cached_frame(
-                otype,
-                where=where,
-                fields=fields,
-                search=search,
-                sort=sort,
-                limit=limit,
-                progress=progress,
-                stats=stats,
-            )
-            return self._stamp(frame, otype, where=where, fields=fields, stats=stats)
         frame = load_frame(
             self.session,
             otype,
@@ -271,6 +259,7 @@ class Ontraport:
             limit=limit,
             progress=progress,
             stats=stats,
+            cache=self.record_cache() if cache else None,
         )
         return self._stamp(frame, otype, where=where, fields=fields, stats=stats)
 
@@ -281,56 +270,6 @@ class Ontraport:
         if self._record_cache is None:
             self._record_cache = RecordCache(self.cache_dir or default_cache_dir(), self.cache_key)
         return self._record_cache
-
-    def _cached_frame(
-        self,
-        otype: ObjectType,
-        *,
-        where: str | None,
-        fields: Sequence[str] | None,
-        search: str | None,
-        sort: str | None,
-        limit: int | None,
-        progress: bool | None,
-        stats: LoadStats,
-    ) -> pd.DataFrame:
-        from .cache import refresh_frame
-
-        if search is not None:
-            raise ValueError("search= is evaluated by the server and cannot be combined with cache=True")
-        schema = self.session.schema(otype)
-        for f in [*(fields or []), *([sort.lstrip("-+")] if sort else [])]:
-            if f not in (otype.id_field, "id"):
-                schema.field(f)
-        lookups = self.session.lookups(otype)
-        compiled = None
-        if where:
-            from .query import compile_where
-
-            compiled = compile_where(where, schema, lookups=lookups, id_field=otype.id_field)
-        frame = refresh_frame(
-            self.session,
-            otype,
-            self.record_cache(),
-            schema=schema,
-            lookups=lookups,
-            progress=progress,
-            stats=stats,
-        )
-        if compiled is not None:
-            frame = frame.loc[compiled.mask(frame).to_numpy(dtype=bool)]
-        if sort:
-            key = sort.lstrip("-+")
-            frame = (
-                frame.sort_index(ascending=not sort.startswith("-"))
-                if key in (otype.id_field, "id")
-                else frame.sort_values(key, ascending=not sort.startswith("-"), kind="stable")
-            )
-        if fields is not None:
-            frame = frame[[c for c in dict.fromkeys(fields) if c not in (otype.id_field, "id")]]
-        if limit is not None:
-            frame = frame.iloc[:limit]
-        return frame
 
     def _stamp(
         self,

@@ -83,10 +83,6 @@ class Changes:
     problems: list[Problem]
     tag_field: str | None = None
 
-    @property
-    def empty(self) -> bool:
-        return not any(r.wire or r.tags_add or r.tags_remove or r.kind != "update" for r in self.rows)
-
 
 def is_new_label(label: Any) -> bool:
     """True for an index label that marks a row to create (NA, or not a positive integer)."""
@@ -283,6 +279,14 @@ def diff_frames(
                 continue
             edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
         editable = not (spec.read_only or col in SYSTEM_COLUMNS)
+        # Why a value in this column cannot be sent (None when it can).
+        unwritable = (
+            "is read-only and cannot be written"
+            if not editable
+            else "is changed through its own actions"
+            if spec.type == "subscription"
+            else None
+        )
 
         # updates
         if len(upd_ids):
@@ -322,14 +326,10 @@ def diff_frames(
                 rids = cand_new.index.to_numpy()[keep].tolist()
                 news = cand_new.iloc[keep].tolist()
                 olds = cand_old.iloc[keep].tolist()
-                if not editable or spec.type == "subscription":
-                    why = (
-                        "is read-only and cannot be written"
-                        if not editable
-                        else "is changed through its own actions"
-                    )
+                if unwritable:
                     problems.extend(
-                        Problem(r, col, _display(v), f"{col} {why}") for r, v in zip(rids, news, strict=True)
+                        Problem(r, col, _display(v), f"{col} {unwritable}")
+                        for r, v in zip(rids, news, strict=True)
                     )
                     continue
                 sent = np.where(na_new[keep], clear, wire_new[keep]).tolist()
@@ -365,20 +365,8 @@ def diff_frames(
             for k, rc in enumerate(creates):
                 if na[k] or (is_list and isinstance(vals.iloc[k], list) and not vals.iloc[k]):
                     continue
-                if not editable or spec.type == "subscription":
-                    if col not in SYSTEM_COLUMNS and not spec.read_only:
-                        problems.append(
-                            Problem(rc.row, col, _display(vals.iloc[k]), f"{col} cannot be set here")
-                        )
-                    elif not (col in SYSTEM_COLUMNS and col in ("id",)):
-                        problems.append(
-                            Problem(
-                                rc.row,
-                                col,
-                                _display(vals.iloc[k]),
-                                f"{col} is read-only and cannot be written",
-                            )
-                        )
+                if unwritable:
+                    problems.append(Problem(rc.row, col, _display(vals.iloc[k]), f"{col} {unwritable}"))
                     continue
                 if spec.type == "email" and not EMAIL_RE.match(str(wire_vals[k]).strip()):
                     problems.append(Problem(rc.row, col, wire_vals[k], "not a valid e-mail address"))

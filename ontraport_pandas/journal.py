@@ -3,8 +3,8 @@
 Line kinds:
 
 * ``header``: the push id, object type, connection (never a secret), when it started;
-* ``op``: one planned operation, with its before-image and what will be sent
-  (all written before the first request);
+* ``op``: one planned operation and what will be sent (all written before the first request);
+* ``before``: an operation's before-image, read from the API just before sending;
 * ``event``: ``sending`` just before an operation's request, then its outcome
   (``ok`` with the record ids, ``failed`` with the error, ``conflict``, ``skipped``).
 
@@ -112,6 +112,7 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
     header: dict[str, Any] = {}
     ops: list[dict[str, Any]] = []
     events: dict[int, dict[str, Any]] = {}
+    befores: dict[int, dict[str, Any]] = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             line = line.strip()
@@ -128,6 +129,11 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
                 ops.append(entry)
             elif kind == "event":
                 events[int(entry["i"])] = entry
+            elif kind == "before":  # the before-image read just before sending
+                befores[int(entry["i"])] = entry["before"]
     if not header:
         raise ValueError(f"{path} is not an ontraport-pandas push journal (no header line)")
+    for op in ops:
+        if op["i"] in befores:
+            op["before"] = befores[op["i"]]
     return JournalState(path, header, ops, events)

@@ -23,7 +23,7 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -278,12 +278,19 @@ def load_frame(
     limit: int | None = None,
     progress: bool | None = None,
     stats: LoadStats | None = None,
-    frame_hook: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    cache: Any = None,
 ) -> pd.DataFrame:
-    """Load a typed frame; see :meth:`ontraport_pandas.Ontraport.frame` for the options."""
+    """Load a typed frame; see :meth:`ontraport_pandas.Ontraport.frame` for the options.
+
+    With ``cache`` (a :class:`~ontraport_pandas.cache.RecordCache`) the whole type is
+    refreshed incrementally and ``where``, ``fields``, ``sort`` and ``limit`` are applied
+    to the refreshed frame, so the result equals a full load's.
+    """
     from .schema import frame_from_records
 
     otype = session.resolve(obj)
+    if cache is not None and search is not None:
+        raise ValueError("search= is evaluated by the server and cannot be combined with cache=True")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
     schema = session.schema(otype)
@@ -302,12 +309,28 @@ def load_frame(
             schema.field(sort_key)
         else:
             sort_key = otype.id_field
-    lookups = session.lookups(otype) if _needs_lookups(schema, fields, where) else {}
+    lookups = session.lookups(otype) if cache is not None or _needs_lookups(schema, fields, where) else {}
     compiled = None
     if where:
         from .query import compile_where
 
         compiled = compile_where(where, schema, lookups=lookups, id_field=otype.id_field)
+    stats = stats if stats is not None else LoadStats()
+    if cache is not None:
+        from .cache import refresh_frame
+
+        frame = refresh_frame(
+            session, otype, cache, schema=schema, lookups=lookups, progress=progress, stats=stats
+        )
+        if compiled is not None:
+            frame = frame.loc[compiled.mask(frame).to_numpy(dtype=bool)]
+        if sort_key is not None and sort_key != otype.id_field:
+            frame = frame.sort_values(sort_key, ascending=not descending, kind="stable")
+        elif descending:
+            frame = frame.sort_index(ascending=False)
+        if fields is not None:
+            frame = frame[[c for c in dict.fromkeys(fields) if c not in (otype.id_field, "id")]]
+        return frame if limit is None else frame.iloc[:limit]
 
     list_fields: list[str] | None = None
     if fields is not None:
@@ -316,7 +339,6 @@ def load_frame(
             list_fields += sorted(c for c in compiled.columns if c != "id")
         if sort_key:
             list_fields.append(sort_key)
-    stats = stats if stats is not None else LoadStats()
     records = load_records(
         session,
         otype,
@@ -345,8 +367,6 @@ def load_frame(
         frame = frame[[c for c in dict.fromkeys(fields) if c not in (otype.id_field, "id")]]
     if limit is not None:
         frame = frame.iloc[:limit]
-    if frame_hook is not None:
-        frame = frame_hook(frame)
     return frame
 
 

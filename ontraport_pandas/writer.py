@@ -688,6 +688,7 @@ def _is_id(label: Any) -> bool:
 
 def _result(plan: Plan, state: JournalState) -> PushResult:
     rows: list[dict[str, Any]] = []
+    created = state.created_ids()
     for o in state.ops:
         ev = state.events.get(o["i"], {})
         status = ev.get("status", "skipped")
@@ -695,7 +696,6 @@ def _result(plan: Plan, state: JournalState) -> PushResult:
             status = "failed"
         error = ev.get("error")
         if o["kind"] in ("add_tags", "remove_tags"):
-            created = state.created_ids()
             skipped = {str(r) for r in ev.get("skipped_rows", [])}
             for r in o["rows"]:
                 rid = int(r) if _is_id(r) else created.get(str(r))
@@ -741,19 +741,6 @@ def _plan_from_state(op: Ontraport, state: JournalState) -> Plan:
     )
 
 
-def _read_state_with_befores(path: str | os.PathLike[str]) -> JournalState:
-    state = read_journal(path)
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("type") == "before":
-                state.ops[int(entry["i"])]["before"] = entry["before"]
-    return state
-
-
 def resume(op: Ontraport, journal: str | os.PathLike[str], *, progress: bool | None = None) -> PushResult:
     """Finish a push that stopped part-way, without sending anything twice.
 
@@ -761,7 +748,7 @@ def resume(op: Ontraport, journal: str | os.PathLike[str], *, progress: bool | N
     push stopped are checked against the API first (an update whose values are
     already stored, a create whose record exists) and sent only when needed.
     """
-    state = _read_state_with_befores(journal)
+    state = read_journal(journal)
     otype = op.session.resolve(state.header["object_type_id"])
     _check_same_connection(op, state)
     sender = _Sender(op, otype)
@@ -783,7 +770,7 @@ def resume(op: Ontraport, journal: str | os.PathLike[str], *, progress: bool | N
     finally:
         j.close()
         op.session.forget_lookups()
-    return _result(_plan_from_state(op, state), _read_state_with_befores(journal))
+    return _result(_plan_from_state(op, state), read_journal(journal))
 
 
 def _same_wire(a: Any, b: Any) -> bool:
@@ -816,7 +803,7 @@ def undo(
     back); tags added are removed and tags removed are added; deleted records are
     created again from their before-image (with new ids).
     """
-    state = _read_state_with_befores(journal)
+    state = read_journal(journal)
     otype = op.session.resolve(state.header["object_type_id"])
     ops: list[Operation] = []
 

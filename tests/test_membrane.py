@@ -249,10 +249,8 @@ def test_hang_times_out_and_the_process_group_is_killed(home):
     fail(home, "hang")
     t = transport(home, timeout=2.0)
     t.cli.info()  # the --help check is not part of the timed call
-    started = time.monotonic()
     with pytest.raises(opd.RequestTimeout, match="no answer within 2 s"):
         t.send("GET", "Contacts/getInfo")
-    assert time.monotonic() - started < 10
     pids = [int(p) for p in (home / "hang.pids").read_text().split()]
     assert len(pids) == 2  # the simulator and a child it started
     deadline = time.monotonic() + 5

@@ -34,21 +34,46 @@ def test_first_request_goes_alone_then_remaining_allows_concurrency():
     assert lim.in_flight == 11
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _blocked_acquire(lim: RateLimiter) -> tuple[threading.Thread, threading.Event]:
+    done = threading.Event()
+
+    def run() -> None:
+        lim.acquire()
+        done.set()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, done
+
+
 def test_waits_for_reset_when_spent():
-    lim = RateLimiter()
+    clock = FakeClock()
+    lim = RateLimiter(clock=clock)
     lim.acquire()
-    lim.update(RateLimitInfo(180, 0, 0.3))
-    started = time.monotonic()
-    lim.acquire()
-    assert time.monotonic() - started >= 0.25
-    assert lim.waited > 0
+    lim.update(RateLimitInfo(180, 0, 30))  # spent; resets 30 s from now
+    t, done = _blocked_acquire(lim)
+    assert not done.wait(0.3)  # the clock has not reached the reset: nothing goes
+    clock.now = 31.0
+    t.join(5)
+    assert done.is_set()
 
 
 def test_penalize_blocks_everyone():
-    lim = RateLimiter()
+    clock = FakeClock()
+    lim = RateLimiter(clock=clock)
     lim.acquire()
     lim.update(RateLimitInfo(180, 50, 10))
-    lim.penalize(0.6)
-    started = time.monotonic()
-    lim.acquire()
-    assert time.monotonic() - started >= 0.5
+    lim.penalize(20)  # a 429 said: reset in 20 s
+    t, done = _blocked_acquire(lim)
+    assert not done.wait(0.3)
+    clock.now = 21.0
+    t.join(5)
+    assert done.is_set()
