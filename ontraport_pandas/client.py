@@ -442,14 +442,18 @@ class Ontraport:
         on_null: Literal["clear", "skip"] = "clear",
         on_conflict: Literal["skip", "overwrite"] = "skip",
         journal_dir: str | None = None,
+        allow_empty: bool = False,
     ) -> Plan:
         """What pushing ``edited`` would write, checked and ready to apply; nothing is sent.
 
         Parameters
         ----------
         edited : pandas.DataFrame
-            A frame loaded by this client, edited with pandas. Rows with an empty (NA)
-            index, or a label that is not a positive integer, are created.
+            A frame loaded by this client, edited with pandas, indexed by record id as
+            loaded (whole numbers of any dtype: ``12.0`` after a ``pd.concat`` is id 12).
+            Rows with an NA index label, a negative one (``-1``) or one starting with
+            ``new`` (``"new-1"``) are created. Any other index (positional after
+            ``reset_index(drop=True)``, e-mails, re-sorted ids) is refused.
         original : pandas.DataFrame, optional
             The frame as loaded (default: this client's snapshot of the load).
         object_type : str or int, optional
@@ -463,6 +467,9 @@ class Ontraport:
             left alone, or overwritten.
         journal_dir : str, optional
             Folder for the push journal.
+        allow_empty : bool
+            Create new rows that hold no value at all (refused by default: an all-NA
+            row is usually a mistake).
 
         Returns
         -------
@@ -472,9 +479,12 @@ class Ontraport:
         Raises
         ------
         ValidationError
-            Every problem at once (row, column, value): unknown or read-only columns,
-            duplicate or changed ids, values that do not fit, unknown dropdown labels,
-            invalid e-mails, missing required fields. Nothing is sent.
+            Every problem at once (row, column, value): unknown, duplicated or read-only
+            columns, duplicate or changed ids, values that do not fit (``inf``, prices with
+            more than two decimals, text that is not valid UTF-8, list columns holding
+            strings), unknown dropdown labels, invalid e-mails, required fields missing or
+            cleared, empty new rows. An index that is not the record ids is reported alone.
+            Nothing is sent.
         """
         from .writer import build_plan
 
@@ -487,6 +497,7 @@ class Ontraport:
             on_null=on_null,
             on_conflict=on_conflict,
             journal_dir=journal_dir,
+            allow_empty=allow_empty,
         )
 
     def push(

@@ -2,8 +2,11 @@
 
 :func:`diff_frames` finds, without any I/O:
 
-* rows to create: an empty (NA) index label, or a label that is not a positive
-  integer (``"new-1"``, ``-1``): they have no Ontraport id yet;
+* rows to create: an NA index label, a negative number (``-1``) or a label starting
+  with ``new`` (``"new-1"``): they have no Ontraport id yet. Whole numbers of any dtype
+  (``12``, ``12.0``, ``"12"``) are record ids; any other label means the index is not
+  the record ids, and the frame is refused before anything is compared
+  (:mod:`ontraport_pandas.validation`);
 * cells that changed in existing rows, compared through the field types (so a
   ``Float64`` price that rounds to the same cents, or a category relabelled to the
   same option, is not a change); a cell changed to NA is a *clear*;
@@ -11,9 +14,15 @@
 * rows that disappeared, which become deletes only when asked.
 
 It also validates everything at once and returns every problem with its row,
-column and value: unknown columns, read-only fields edited, duplicate ids, ids
-that were not loaded, values that do not fit the field type, dropdown labels that
-are not options, invalid e-mail addresses, required fields missing on create.
+column and value: unknown or duplicated columns, read-only fields edited, duplicate
+ids, ids that were not loaded, values that do not fit the field type (``inf``, a
+price with more than two decimals), dropdown labels that are not options, invalid
+e-mail addresses, text that cannot be sent as UTF-8, list-valued cells that are not
+lists, required fields missing on create or cleared on update, and new rows with no
+value at all (unless ``allow_empty=True``).
+
+The old and new values it records are for display, and show what Ontraport will
+store: a price as its cents, a cleared number as 0 and a cleared check box as False.
 """
 
 from __future__ import annotations
@@ -27,8 +36,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import Problem
+from .errors import Problem, SchemaError
 from .objects import ObjectType
+from .validation import (
+    check_index,
+    classify_index,
+    duplicate_column_problems,
+    is_new_label,
+    list_cell_problems,
+    surrogate_message,
+    unencodable_text,
+)
 
 __all__ = ["Changes", "RowChange", "diff_frames", "is_new_label"]
 
@@ -82,29 +100,6 @@ class Changes:
     rows: list[RowChange]
     problems: list[Problem]
     tag_field: str | None = None
-
-
-def is_new_label(label: Any) -> bool:
-    """True for an index label that marks a row to create (NA, or not a positive integer)."""
-    if label is None or label is pd.NA or label is pd.NaT:
-        return True
-    if isinstance(label, float) and np.isnan(label):
-        return True
-    if isinstance(label, (bool, np.bool_)):
-        return True
-    if isinstance(label, (int, np.integer)):
-        return int(label) <= 0
-    if isinstance(label, str):
-        return not label.isdigit() or int(label) <= 0
-    return True
-
-
-def _new_mask(index: pd.Index) -> np.ndarray:
-    """Which index labels mark rows to create (vectorised for integer indexes)."""
-    if pd.api.types.is_integer_dtype(index.dtype):
-        values = index.to_numpy(dtype="float64", na_value=np.nan)
-        return np.isnan(values) | (values <= 0)
-    return np.array([is_new_label(x) for x in index], dtype=bool)
 
 
 def _na_mask(s: pd.Series) -> np.ndarray:
@@ -183,43 +178,49 @@ def diff_frames(
     lookups: Mapping[str, Mapping[str, str]] | None = None,
     on_null: OnNull = "clear",
     delete_missing: bool = False,
+    allow_empty: bool = False,
 ) -> Changes:
     """Compare ``edited`` with ``original``; see the module docstring.
 
+    When the index of ``edited`` is not its record ids, the only problem returned is
+    the one that says so (every cell compared against the wrong record would be noise).
     Neither frame is modified.
     """
     from .schema import check_column, coerce_column, column_to_wire
 
     if on_null not in ("clear", "skip"):
         raise ValueError(f"on_null must be 'clear' or 'skip', not {on_null!r}")
-    problems: list[Problem] = []
+    index_problems = check_index(edited, original, otype.id_field)
+    if index_problems:
+        return Changes([], index_problems, None)
+    problems: list[Problem] = duplicate_column_problems(edited.columns)
+    duplicated = {p.column for p in problems}
     lookups = lookups or {}
     fields = schema.fields
     tag_field = next(
         (
             k
             for k, s in fields.items()
-            if s.type == "subscription" and s.sub_model == 14 and k in edited.columns
+            if s.type == "subscription" and s.sub_model == 14 and k in edited.columns and k not in duplicated
         ),
         None,
     )
 
     # -- columns -------------------------------------------------------------------------
-    for col in edited.columns:
+    for col in dict.fromkeys(edited.columns):
         if col not in fields and col != otype.id_field:
             import difflib
 
             close = difflib.get_close_matches(str(col), list(fields), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             problems.append(Problem(None, str(col), None, f"{otype.label} has no field {col!r}{hint}"))
-    columns = [c for c in edited.columns if c in fields]
+    columns = [c for c in dict.fromkeys(edited.columns) if c in fields and str(c) not in duplicated]
 
     # -- rows ----------------------------------------------------------------------------
     labels = list(edited.index)
-    new_mask = _new_mask(edited.index)
-    existing_ids = pd.Index(
-        np.asarray(edited.index[~new_mask].astype("int64")) if (~new_mask).any() else [], dtype="int64"
-    )
+    kinds = classify_index(edited.index)
+    new_mask = kinds.new
+    existing_ids = pd.Index(kinds.ids[~new_mask], dtype="int64")
     dup = existing_ids[existing_ids.duplicated()]
     for rid in sorted(set(dup.tolist())):
         problems.append(Problem(rid, None, None, "duplicate id: each record may appear only once"))
@@ -265,19 +266,34 @@ def diff_frames(
         seen_new.add(str(name))
         creates.append(RowChange("create", name, None))
 
+    def row_name(pos: int) -> Any:
+        """The label a problem names for the row at ``pos`` (the id, or the new row's name)."""
+        if new_mask[pos]:
+            return creates[int(np.searchsorted(create_pos, pos))].row
+        return int(kinds.ids[pos])
+
+    list_problem_columns: set[str] = set()
     for col in columns:
         spec = fields[col]
+        edit_col_all = edited[col]
+        if spec.kind in ("list", "subscription"):
+            cell_problems = list_cell_problems(edit_col_all, col, row_name)
+            if cell_problems:
+                problems.extend(cell_problems)
+                list_problem_columns.add(col)
+                continue
         if col == tag_field:
             continue
-        edit_col_all = edited[col]
-        if not _already_typed(edit_col_all, spec):
+        if not _already_typed(edit_col_all, spec) or spec.kind in ("numeric", "price"):
             # Coerce the user's edits to the field's dtype; report every value that does not fit.
-            bad = check_column(edit_col_all, spec, lookups=lookups.get(col))
-            for row, value, message in bad:
-                problems.append(Problem(row, col, value, message))
+            # Checked by position: problems name the record id, or the new row's name.
+            bad = check_column(edit_col_all.reset_index(drop=True), spec, lookups=lookups.get(col))
+            for pos, value, message in bad:
+                problems.append(Problem(row_name(int(pos)), col, value, message))
             if bad:
                 continue
-            edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
+            if not _already_typed(edit_col_all, spec):
+                edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
         editable = not (spec.read_only or col in SYSTEM_COLUMNS)
         # Why a value in this column cannot be sent (None when it can).
         unwritable = (
@@ -288,7 +304,38 @@ def diff_frames(
             else None
         )
 
-        # updates
+        # creates
+        if len(create_pos):
+            vals = edit_col_all.iloc[create_pos]
+            if spec.type == "price":
+                bad_cents = _price_decimal_problems(vals, spec, [rc.row for rc in creates])
+                if bad_cents:
+                    problems.extend(bad_cents)
+                    continue
+            try:
+                wire_vals = column_to_wire(vals, spec, lookups=lookups.get(col)).tolist()
+            except SchemaError as exc:
+                problems.extend(exc.problems or [Problem(None, col, None, str(exc))])
+                continue
+            na = _na_mask(vals)
+            is_list = spec.dtype not in ("string",) and vals.dtype == object
+            for k, rc in enumerate(creates):
+                if na[k] or (is_list and isinstance(vals.iloc[k], list) and not vals.iloc[k]):
+                    continue
+                if unwritable:
+                    problems.append(Problem(rc.row, col, _display(vals.iloc[k]), f"{col} {unwritable}"))
+                    continue
+                if spec.type == "email" and not EMAIL_RE.match(str(wire_vals[k]).strip()):
+                    problems.append(Problem(rc.row, col, wire_vals[k], "not a valid e-mail address"))
+                    continue
+                w = wire_vals[k]
+                if isinstance(w, str) and unencodable_text([w]):
+                    problems.append(Problem(rc.row, col, w, surrogate_message(w)))
+                    continue
+                rc.wire[col] = w
+                rc.new[col] = float(w) if spec.type == "price" else _display(vals.iloc[k])
+
+        # updates (after the creates: a `continue` below ends this column's work)
         if len(upd_ids):
             new_vals = edit_col_all.iloc[edit_pos]
             new_vals.index = upd_ids
@@ -303,12 +350,21 @@ def diff_frames(
                 cand_new = new_vals.iloc[changed]
                 cand_old = old_vals.iloc[changed]
                 lk = lookups.get(col)
-                wire_new = np.asarray(column_to_wire(cand_new, spec, lookups=lk).tolist(), dtype=object)
-                wire_old = (
-                    np.asarray(column_to_wire(cand_old, spec, lookups=lk).tolist(), dtype=object)
-                    if col in orig_rows.columns
-                    else np.full(len(changed), None, dtype=object)
-                )
+                if spec.type == "price":
+                    bad_cents = _price_decimal_problems(cand_new, spec)
+                    if bad_cents:
+                        problems.extend(bad_cents)
+                        continue
+                try:
+                    wire_new = np.asarray(column_to_wire(cand_new, spec, lookups=lk).tolist(), dtype=object)
+                    wire_old = (
+                        np.asarray(column_to_wire(cand_old, spec, lookups=lk).tolist(), dtype=object)
+                        if col in orig_rows.columns
+                        else np.full(len(changed), None, dtype=object)
+                    )
+                except SchemaError as exc:  # a value no check above caught: still one problem per cell
+                    problems.extend(exc.problems or [Problem(None, col, None, str(exc))])
+                    continue
                 na_new = _na_mask(cand_new)
                 clear = _clear_value(spec)
                 if spec.dtype == "string":  # empty text and null are the same to Ontraport
@@ -345,54 +401,57 @@ def diff_frames(
                         problems.append(Problem(rids[k], col, sent[k], "not a valid e-mail address"))
                     if bad_email:
                         continue
+                if spec.required:
+                    blank = [k for k, (w, n) in enumerate(zip(sent, nas, strict=True)) if n or _blank(w)]
+                    for k in blank:
+                        problems.append(
+                            Problem(
+                                rids[k],
+                                col,
+                                _display(news[k]),
+                                f"{col} is required for a {otype.label} and cannot be cleared",
+                            )
+                        )
+                    if blank:
+                        continue
+                if spec.dtype == "string":
+                    bad_text = unencodable_text(sent)
+                    for k in bad_text:
+                        problems.append(Problem(rids[k], col, sent[k], surrogate_message(sent[k])))
+                    if bad_text:
+                        continue
+                news = _stored(spec, sent, news, nas)
                 for rid, w, b, o, n, isna in zip(rids, sent, before, olds, news, nas, strict=True):
-                    rc = rows.get(rid)
-                    if rc is None:
-                        rc = rows[rid] = RowChange("update", rid, rid)
-                    rc.wire[col] = w
-                    rc.before_wire[col] = b
-                    rc.old[col] = o
-                    rc.new[col] = n
+                    upd = rows.get(rid)
+                    if upd is None:
+                        upd = rows[rid] = RowChange("update", rid, rid)
+                    upd.wire[col] = w
+                    upd.before_wire[col] = b
+                    upd.old[col] = o
+                    upd.new[col] = n
                     if isna:
-                        rc.clears = (*rc.clears, col)
-
-        # creates
-        if len(create_pos):
-            vals = edit_col_all.iloc[create_pos]
-            wire_vals = column_to_wire(vals, spec, lookups=lookups.get(col)).tolist()
-            na = _na_mask(vals)
-            is_list = spec.dtype not in ("string",) and vals.dtype == object
-            for k, rc in enumerate(creates):
-                if na[k] or (is_list and isinstance(vals.iloc[k], list) and not vals.iloc[k]):
-                    continue
-                if unwritable:
-                    problems.append(Problem(rc.row, col, _display(vals.iloc[k]), f"{col} {unwritable}"))
-                    continue
-                if spec.type == "email" and not EMAIL_RE.match(str(wire_vals[k]).strip()):
-                    problems.append(Problem(rc.row, col, wire_vals[k], "not a valid e-mail address"))
-                    continue
-                rc.wire[col] = wire_vals[k]
-                rc.new[col] = _display(vals.iloc[k])
-
-    # required fields on create
-    for rc in creates:
-        for key, spec in fields.items():
-            if spec.required and not spec.read_only and key not in rc.wire:
-                problems.append(Problem(rc.row, key, None, f"{key} is required to create a {otype.label}"))
+                        upd.clears = (*upd.clears, col)
 
     # tags: only the rows whose tag list changed are looked at one by one
-    if tag_field is not None:
+    if tag_field is not None and tag_field not in list_problem_columns:
         tcol = edited[tag_field]
         new_lists = tcol.iloc[edit_pos].tolist() if len(upd_ids) else []
         old_lists = orig_rows[tag_field].tolist() if tag_field in orig_rows.columns else [[]] * len(new_lists)
         differs = ~_same(pd.Series(new_lists, dtype=object), pd.Series(old_lists, dtype=object))
         for k in np.flatnonzero(differs).tolist():
             rid = int(upd_ids[k])
+            if on_null == "skip" and _is_na_cell(new_lists[k]):
+                continue
             new_tags = _list_value(new_lists[k])
             old_tags = _list_value(old_lists[k])
             bad_names = [t for t in new_tags if not isinstance(t, str) or not t.strip()]
             if bad_names:
                 problems.append(Problem(rid, tag_field, new_tags, "tag names must be non-empty strings"))
+                continue
+            bad_text = unencodable_text(new_tags)
+            if bad_text:
+                t = new_tags[bad_text[0]]
+                problems.append(Problem(rid, tag_field, t, f"tag name {surrogate_message(t)}"))
                 continue
             add = tuple(t for t in dict.fromkeys(new_tags) if t not in old_tags)
             remove = tuple(t for t in dict.fromkeys(old_tags) if t not in new_tags)
@@ -401,9 +460,31 @@ def diff_frames(
                 rc.tags_add, rc.tags_remove = add, remove
         for k, pos in enumerate(create_pos.tolist()):
             new_tags = _list_value(tcol.iloc[pos])
+            bad_text = unencodable_text(new_tags)
+            if bad_text:
+                t = new_tags[bad_text[0]]
+                problems.append(Problem(creates[k].row, tag_field, t, f"tag name {surrogate_message(t)}"))
+                continue
             creates[k].tags_add = tuple(
                 dict.fromkeys(t for t in new_tags if isinstance(t, str) and t.strip())
             )
+
+    # new rows: not empty (unless asked for), and every required field given
+    for rc in creates:
+        if not rc.wire and not rc.tags_add and not allow_empty:
+            problems.append(
+                Problem(
+                    rc.row,
+                    None,
+                    None,
+                    f"this new row has no value at all and would create an empty {otype.label}; fill it in, "
+                    "drop it (edited.dropna(how='all')), or pass allow_empty=True",
+                )
+            )
+            continue
+        for key, spec in fields.items():
+            if spec.required and not spec.read_only and (key not in rc.wire or _blank(rc.wire[key])):
+                problems.append(Problem(rc.row, key, None, f"{key} is required to create a {otype.label}"))
 
     # deletes
     deletes: list[RowChange] = []
@@ -414,6 +495,52 @@ def diff_frames(
 
     result = [rc for rc in rows.values() if rc.wire or rc.tags_add or rc.tags_remove]
     return Changes(result + creates + deletes, problems, tag_field)
+
+
+def _blank(wire: Any) -> bool:
+    """A wire value that stores nothing: None, or text that is empty or only spaces."""
+    return wire is None or (isinstance(wire, str) and not wire.strip())
+
+
+def _is_na_cell(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
+def _price_decimal_problems(values: pd.Series, spec: Any, rows: list[Any] | None = None) -> list[Problem]:
+    """Prices with more than two decimals: Ontraport stores cents, so they would be rounded silently."""
+    num = values.to_numpy(dtype="float64", na_value=np.nan)
+    scaled = num * 100.0
+    with np.errstate(invalid="ignore"):
+        off = np.abs(scaled - np.rint(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled))
+    off &= np.isfinite(num)
+    from .schema import value_to_wire
+
+    col = spec.key
+    out = []
+    for k in np.flatnonzero(off).tolist():
+        v = float(num[k])
+        row = rows[k] if rows is not None else values.index[k]
+        out.append(
+            Problem(
+                row,
+                col,
+                v,
+                f"{col} is a price: Ontraport stores whole cents, so {v!r} would be stored as "
+                f"{value_to_wire(v, spec)}; round it first (e.g. .round(2))",
+            )
+        )
+    return out
+
+
+def _stored(spec: Any, sent: list[Any], news: list[Any], nas: list[bool]) -> list[Any]:
+    """Display values as Ontraport will store them: cents for prices, 0 / False for cleared numbers and checks."""
+    if spec.type == "price":
+        return [float(w) if w not in (None, "") else 0.0 for w in sent]
+    if spec.type == "numeric" and any(nas):
+        return [0 if isna else n for n, isna in zip(news, nas, strict=True)]
+    if spec.type == "check" and any(nas):
+        return [False if isna else n for n, isna in zip(news, nas, strict=True)]
+    return news
 
 
 def _already_typed(values: pd.Series, spec: Any) -> bool:

@@ -26,7 +26,8 @@ __all__ = ["Operation", "Plan"]
 
 OpKind = Literal["create", "update", "delete", "add_tags", "remove_tags"]
 
-#: A plan that clears more cells than this, or affects more rows than BIG_PLAN_ROWS, needs ``confirm=``.
+#: A plan that clears more cells (tags removed from rows count too) than this, or affects more
+#: rows than BIG_PLAN_ROWS, needs ``confirm=``.
 CLEAR_THRESHOLD = 25
 BIG_PLAN_ROWS = 5000
 
@@ -103,9 +104,11 @@ class Plan:
     # -- figures -----------------------------------------------------------------------
     @property
     def counts(self) -> dict[str, int]:
-        """Operations per kind, plus ``clears`` (cells set empty) and ``cells`` (cells written)."""
+        """Operations per kind, plus ``clears`` (cells set empty), ``cells`` (cells written),
+        ``matched_creates``, ``tagged_rows`` (rows in tag operations) and ``tag_removals``
+        (tags removed, one per row and tag)."""
         c: Counter[str] = Counter()
-        clears = cells = matched = tagged = 0
+        clears = cells = matched = tagged = removals = 0
         for op in self.ops:
             kind = op.kind
             c[kind] += 1
@@ -116,8 +119,12 @@ class Plan:
                 matched += op.match_id is not None
             elif kind in ("add_tags", "remove_tags"):
                 tagged += len(op.rows)
+                if kind == "remove_tags":
+                    removals += len(op.rows)
         out = {k: c.get(k, 0) for k in ("create", "update", "delete", "add_tags", "remove_tags")}
-        out.update(clears=clears, cells=cells, matched_creates=matched, tagged_rows=tagged)
+        out.update(
+            clears=clears, cells=cells, matched_creates=matched, tagged_rows=tagged, tag_removals=removals
+        )
         return out
 
     @property
@@ -136,9 +143,14 @@ class Plan:
 
     @property
     def confirm_required(self) -> int | None:
-        """The number to pass as ``apply(confirm=…)``, or None when the plan needs no confirmation."""
+        """The number to pass as ``apply(confirm=…)``, or None when the plan needs no confirmation.
+
+        Needed when the plan deletes records, clears more than 25 cells and tags (a tag
+        removed from a row counts as one cleared cell), or touches more than 5,000 records.
+        """
         c = self.counts
-        if c["delete"] or c["clears"] > CLEAR_THRESHOLD or self.records_affected > BIG_PLAN_ROWS:
+        destructive = c["clears"] + c["tag_removals"]
+        if c["delete"] or destructive > CLEAR_THRESHOLD or self.records_affected > BIG_PLAN_ROWS:
             return self.records_affected
         return None
 
@@ -159,9 +171,9 @@ class Plan:
         Parameters
         ----------
         confirm : int, optional
-            Required when the plan deletes records, clears more than 25 cells or
-            touches more than 5,000 records: the number of records affected, as the
-            plan's repr says.
+            Required when the plan deletes records, clears more than 25 cells (each
+            tag removed from a row counts as one) or touches more than 5,000 records:
+            the number of records affected, as the plan's repr says.
         on_conflict : {"skip", "overwrite"}, optional
             What to do with records modified in Ontraport since the load (default:
             the plan's setting, ``"skip"``: reported as ``conflict`` and left alone).
@@ -251,7 +263,8 @@ class Plan:
                 else ""
             ),
             f"{c['clears']} clear(s)",
-            f"{c['add_tags']} tag addition(s) and {c['remove_tags']} removal(s) over {c['tagged_rows']} row(s)",
+            f"{c['add_tags']} tag addition(s) and {c['remove_tags']} removal(s) over {c['tagged_rows']} row(s)"
+            + (f" ({c['tag_removals']} tag(s) removed from rows)" if c["tag_removals"] else ""),
             f"{c['delete']} delete(s)",
         ]
         return "; ".join(parts)
@@ -264,6 +277,7 @@ class Plan:
         frame = self.to_frame()
         if len(frame):
             shown = frame.head(20).astype(object).where(frame.head(20).notna(), "")
+            shown["old"], shown["new"] = _visible(shown["old"].tolist(), shown["new"].tolist())
             lines.append(shown.to_string(index=False, max_colwidth=40))
             if len(frame) > 20:
                 lines.append(f"  … {len(frame) - 20} more change(s): plan.to_frame()")
@@ -308,7 +322,9 @@ class Plan:
             out.append(
                 "<table><tr><th>record</th><th>kind</th><th>column</th><th>old</th><th>→ new</th></tr>"
             )
-            for r in frame.head(200).itertuples(index=False):
+            head = frame.head(200)
+            olds, news = _visible(head["old"].tolist(), head["new"].tolist())
+            for r, old_shown, new_shown in zip(head.itertuples(index=False), olds, news, strict=True):
                 style = ""
                 if r.kind == "delete":
                     style = ' style="background:#ffebee"'
@@ -318,10 +334,13 @@ class Plan:
                     style = ' style="background:#e8f5e9"'
                 label = "" if pd.isna(r.record_id) else str(r.record_id)
                 label = label or str(r.row)
-                new = "(clear)" if r.clear else r.new
+                new = new_shown
+                if r.clear:  # a cleared number or check box is stored as 0 / False: say both
+                    new = f"{_fmt(new_shown)} (clear)" if _fmt(new_shown) else "(clear)"
                 out.append(
                     f"<tr{style}><td>{esc(label)}</td><td>{esc(str(r.kind))}</td><td>{esc(str(r.column or ''))}</td>"
-                    f"<td>{esc(_fmt(r.old))}</td><td>{esc(_fmt(new))}</td></tr>"
+                    f'<td style="white-space:pre-wrap">{esc(_fmt(old_shown))}</td>'
+                    f'<td style="white-space:pre-wrap">{esc(_fmt(new))}</td></tr>'
                 )
             out.append("</table>")
             if len(frame) > 200:
@@ -330,6 +349,24 @@ class Plan:
             out.append("<p>Nothing to write.</p>")
         out.append("</div>")
         return "".join(out)
+
+
+def _visible(olds: list[Any], news: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Old and new display values, quoted (``'Ann '``) where text differs only in whitespace.
+
+    Without quotes a change from ``"Ann"`` to ``"Ann "`` would show as ``Ann → Ann``.
+    """
+    out_old, out_new = list(olds), list(news)
+    for k, (a, b) in enumerate(zip(olds, news, strict=True)):
+        a_text = a if isinstance(a, str) else ""
+        b_text = b if isinstance(b, str) else ""
+        if (
+            (isinstance(a, str) or isinstance(b, str))
+            and a_text != b_text
+            and a_text.split() == b_text.split()
+        ):
+            out_old[k], out_new[k] = repr(a_text), repr(b_text)
+    return out_old, out_new
 
 
 def _fmt(v: Any) -> str:

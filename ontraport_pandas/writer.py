@@ -78,6 +78,7 @@ def build_plan(
     on_null: str = "clear",
     on_conflict: str = "skip",
     journal_dir: str | None = None,
+    allow_empty: bool = False,
 ) -> Plan:
     """Compare ``edited`` with the records as they were loaded and return a :class:`Plan`.
 
@@ -99,7 +100,12 @@ def build_plan(
         raise ValidationError(
             [
                 Problem(
-                    None, None, None, "the frame does not say which object type it holds: pass object_type="
+                    None,
+                    None,
+                    None,
+                    "the frame does not say which object type it holds (its attrs were lost: pd.concat "
+                    "with a frame that has none, or a CSV round trip): pass object_type= and original=, "
+                    "or copy them back with edited.attrs = loaded.attrs",
                 )
             ]
         )
@@ -138,6 +144,7 @@ def build_plan(
             on_null,
             on_conflict,
             journal_dir,
+            allow_empty,
         )
 
 
@@ -153,6 +160,7 @@ def _build_plan(
     on_null: str,
     on_conflict: str,
     journal_dir: str | None,
+    allow_empty: bool = False,
 ) -> Plan:
     changes = diff_frames(
         original,
@@ -162,6 +170,7 @@ def _build_plan(
         lookups=lookups,
         on_null=on_null,  # type: ignore[arg-type]
         delete_missing=delete_missing,
+        allow_empty=allow_empty,
     )
     problems = list(changes.problems)
     creates: list[Any] = []
@@ -193,6 +202,7 @@ def _build_plan(
     # create-or-update: which new rows will match an existing record on the natural key.
     key = otype.natural_key
     matches: dict[str, int] = {}
+    current: dict[int, dict[str, Any]] = {}
     if creates and key and not problems:
         emails = [str(r.wire.get(key, "")).strip() for r in creates]
         seen: dict[str, Any] = {}
@@ -211,7 +221,8 @@ def _build_plan(
                 )
             seen.setdefault(low, r.row)
         if not problems:
-            matches = _match_natural_key(op, otype, key, [e for e in emails if e])
+            wanted = sorted({k for r in creates for k in r.wire})
+            matches, current = _match_natural_key(op, otype, key, [e for e in emails if e], wanted)
     if problems:
         raise ValidationError(problems)
 
@@ -222,7 +233,8 @@ def _build_plan(
 
     for r in creates:
         match = matches.get(str(r.wire.get(key, "")).strip().lower()) if key else None
-        add("create", r.row, fields=dict(r.wire), new=dict(r.new), match_id=match)
+        old = _current_display(current.get(match), list(r.wire), schema, lookups) if match else {}
+        add("create", r.row, fields=dict(r.wire), new=dict(r.new), old=old, match_id=match)
     for r in updates:  # the RowChange dicts are fresh: handed over without copies
         ops.append(
             Operation(len(ops), "update", r.row, r.record_id, r.wire, r.before_wire, r.old, r.new, r.clears)
@@ -265,11 +277,19 @@ def _build_plan(
     )
 
 
-def _match_natural_key(op: Ontraport, otype: ObjectType, key: str, values: list[str]) -> dict[str, int]:
-    """Existing records whose natural key equals one of ``values`` (case and spaces ignored)."""
+def _match_natural_key(
+    op: Ontraport, otype: ObjectType, key: str, values: list[str], fields: list[str] | None = None
+) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
+    """Existing records whose natural key equals one of ``values`` (case and spaces ignored).
+
+    Returns the id per lower-cased key and, per matched id, its current wire values of ``fields``
+    (what the plan shows as ``old`` for a create that will update that record).
+    """
     path, base = otype.route()
     wanted = {v.lower() for v in values}
     found: dict[str, int] = {}
+    records: dict[int, dict[str, Any]] = {}
+    list_fields = ",".join(dict.fromkeys([otype.id_field, key, *(fields or [])]))
     uniq = sorted(set(values))
     for start in range(0, len(uniq), BATCH):
         chunk = uniq[start : start + BATCH]
@@ -286,7 +306,7 @@ def _match_natural_key(op: Ontraport, otype: ObjectType, key: str, values: list[
                     params={
                         **base,
                         "condition": json.dumps(condition),
-                        "listFields": f"id,{key}",
+                        "listFields": list_fields,
                         "sort": "id",
                         "sortDir": "asc",
                         "start": page,
@@ -297,12 +317,30 @@ def _match_natural_key(op: Ontraport, otype: ObjectType, key: str, values: list[
             )
             for row in rows:
                 v = str(row.get(key) or "").strip().lower()
-                if v in wanted:
-                    found.setdefault(v, int(row["id"]))
+                if v in wanted and v not in found:
+                    rid = int(row[otype.id_field])
+                    found[v] = rid
+                    records[rid] = row
             if len(rows) < BATCH:
                 break
             page += BATCH
-    return found
+    return found, records
+
+
+def _current_display(
+    record: dict[str, Any] | None, fields: list[str], schema: Any, lookups: Any
+) -> dict[str, Any]:
+    """A record's current values of ``fields`` as the frame would show them (for a plan's ``old``)."""
+    from .diff import _display
+    from .schema import frame_from_records
+
+    if record is None:
+        return {}
+    try:
+        typed = frame_from_records([record], schema, lookups=lookups, columns=fields)
+    except OntraportError:  # a value the reader refuses: show the wire value rather than nothing
+        return {k: record.get(k) for k in fields}
+    return {k: _display(typed[k].iloc[0]) for k in fields if k in typed.columns}
 
 
 # -- sending ---------------------------------------------------------------------------------
