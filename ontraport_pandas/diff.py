@@ -214,7 +214,12 @@ def diff_frames(
             close = difflib.get_close_matches(str(col), list(fields), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             problems.append(Problem(None, str(col), None, f"{otype.label} has no field {col!r}{hint}"))
-    columns = [c for c in dict.fromkeys(edited.columns) if c in fields and str(c) not in duplicated]
+    # An id column agrees with the index (check_index made sure): it is not a field to write.
+    columns = [
+        c
+        for c in dict.fromkeys(edited.columns)
+        if c in fields and str(c) not in duplicated and c != otype.id_field
+    ]
 
     # -- rows ----------------------------------------------------------------------------
     labels = list(edited.index)
@@ -224,7 +229,7 @@ def diff_frames(
     dup = existing_ids[existing_ids.duplicated()]
     for rid in sorted(set(dup.tolist())):
         problems.append(Problem(rid, None, None, "duplicate id: each record may appear only once"))
-    orig_index = pd.Index(np.asarray(original.index.astype("int64")), dtype="int64")
+    orig_index = pd.Index(classify_index(original.index).ids, dtype="int64")
     unknown = existing_ids.difference(orig_index)
     for rid in unknown.tolist():
         problems.append(

@@ -49,6 +49,7 @@ __all__ = [
     "classify_index",
     "duplicate_column_problems",
     "is_new_label",
+    "is_record_id",
     "list_cell_problem",
     "list_cell_problems",
     "surrogate_message",
@@ -143,6 +144,11 @@ def is_new_label(label: Any) -> bool:
     return _label_kind(label)[0] == NEW
 
 
+def is_record_id(label: Any) -> bool:
+    """True for an index label that is a record id (a whole number > 0 of any dtype, or its digits)."""
+    return _label_kind(label)[0] == ID
+
+
 def _shown(labels: Sequence[Any], limit: int = 3) -> str:
     out = ", ".join(repr(x.item() if isinstance(x, np.generic) else x) for x in list(labels)[:limit])
     return out + (", …" if len(labels) > limit else "")
@@ -178,6 +184,18 @@ def check_index(edited: pd.DataFrame, original: pd.DataFrame, id_field: str = "i
     def problem(why: str, sample: Any) -> list[Problem]:
         return [Problem(None, None, sample, f"{called} is not the record ids: {why}.{fix_id}{fix}")]
 
+    orig_kinds = classify_index(original.index)
+    if (orig_kinds.kind != ID).any() or isinstance(original.index, pd.MultiIndex):
+        sample = original.index[orig_kinds.kind != ID][:3].tolist()
+        return [
+            Problem(
+                None,
+                None,
+                sample,
+                "the original frame is not indexed by record id (every label a whole number > 0): pass "
+                "original= the frame exactly as it was loaded",
+            )
+        ]
     if isinstance(index, pd.MultiIndex):
         return problem(f"it has {index.nlevels} levels", list(index.names))
     labels = classify_index(index)
@@ -200,7 +218,7 @@ def check_index(edited: pd.DataFrame, original: pd.DataFrame, id_field: str = "i
         id_col = pd.to_numeric(edited[id_field], errors="coerce")
         has_id = labels.kind == ID
         colv = id_col.to_numpy(dtype="float64", na_value=np.nan)
-        differ = has_id & ~np.isnan(colv) & (colv != labels.ids.astype("float64"))
+        differ = ~np.isnan(colv) & (~has_id | (colv != labels.ids.astype("float64")))
         if differ.any():
             rows = index[differ][:3].tolist()
             return problem(
@@ -211,7 +229,7 @@ def check_index(edited: pd.DataFrame, original: pd.DataFrame, id_field: str = "i
     # Ids reassigned to other rows: the columns that identify a record moved with the rows.
     has_id = labels.kind == ID
     if has_id.sum() >= 2 and len(original):
-        orig_arr = classify_index(original.index).ids
+        orig_arr = orig_kinds.ids
         edit_ids = labels.ids[has_id]
         same_order = np.array_equal(orig_arr, edit_ids)  # the usual case: no hash join needed
         orig_ids = pd.Index(orig_arr, dtype="int64")

@@ -719,9 +719,9 @@ class _Run:
 
 
 def _is_id(label: Any) -> bool:
-    from .diff import is_new_label
+    from .validation import is_record_id
 
-    return not is_new_label(label)
+    return is_record_id(label)
 
 
 def _result(plan: Plan, state: JournalState) -> PushResult:

@@ -76,6 +76,23 @@ def test_reset_index_with_id_column_points_to_set_index(op):
     assert op.plan(with_attrs(c.reset_index().set_index("id"), c)).empty
 
 
+def test_id_column_that_matches_the_index_is_ignored(op):
+    c = op.contacts(progress=False)
+    edited = c.copy()
+    edited["id"] = edited.index
+    assert op.plan(edited).empty
+    edited.loc[c.index[3], "id"] = 10**7  # disagrees with its index: which one is the record?
+    problems = refused(op, edited)
+    assert len(problems) == 1 and "differ from the 'id' column" in problems[0].message
+
+
+def test_original_not_indexed_by_id_is_a_validation_error(op):
+    c = op.contacts(progress=False)
+    for original in (c.reset_index(drop=True), pd.concat([c, c.iloc[:1].set_axis([np.nan])])):
+        problems = refused(op, c, original=original)
+        assert len(problems) == 1 and "original frame is not indexed by record id" in problems[0].message
+
+
 def test_email_and_fractional_indexes_are_refused(op):
     c = op.contacts(progress=False)
     by_email = with_attrs(c[c["email"].notna()].set_index("email"), c)
