@@ -8,9 +8,9 @@ The index of a frame to push is the record id, as the load made it. Each label i
 
 * a **record id**: a positive whole number, whatever its dtype (``Int64``, ``int64``,
   ``float64`` such as ``12.0`` after ``pd.concat`` with an NA row or a CSV round trip,
-  or a string of digits such as ``"12"``);
+  or its text such as ``"12"`` or ``"12.0"``);
 * a **new row**: NA (``None``, ``NaN``, ``pd.NA``, ``NaT``, ``""``), a negative whole
-  number (``-1``), or a string starting with ``new`` (``"new-1"``);
+  number (``-1`` or ``"-1"``), or a string starting with ``new`` (``"new-1"``);
 * anything else (``0``, ``1.5``, ``"ann@example.org"``, ``True``, a timestamp): not a
   record id, so the index is not the one the frame was loaded with.
 
@@ -61,6 +61,7 @@ __all__ = [
 IDENTITY_COLUMNS = ("date", "unique_id")
 
 _NEW_PREFIX = re.compile(r"^\s*new", re.IGNORECASE)
+_WHOLE_TEXT = re.compile(r"^([+-]?)([0-9]+)(?:\.0*)?$")
 _LIST_TEXT = re.compile(r"^\s*[\[(].*[\])]\s*$", re.DOTALL)
 
 #: Kinds of label (values of :attr:`IndexLabels.kind`).
@@ -106,8 +107,11 @@ def _label_kind(label: Any) -> tuple[int, int]:
         s = label.strip()
         if not s:
             return NEW, 0
-        if s.isascii() and s.isdigit():
-            n = int(s)
+        number = _WHOLE_TEXT.match(s)
+        if number:  # "12", "12.0" (a float index read back as text), "-1"
+            n = int(number.group(2))
+            if number.group(1) == "-" and n > 0:
+                return NEW, 0
             return (ID, n) if n > 0 else (BAD, 0)
         if _NEW_PREFIX.match(s):
             return NEW, 0
@@ -258,7 +262,8 @@ def check_index(edited: pd.DataFrame, original: pd.DataFrame, id_field: str = "i
                 rows = index[has_id][moved][:3].tolist()
                 return problem(
                     f"{int(moved.sum())} row(s) carry another record's {used!r} "
-                    f"({_shown(rows)}): the index was re-sorted or reassigned after loading",
+                    f"({_shown(rows)}): the index was re-sorted or reassigned after loading (or that read-only "
+                    "column was edited)",
                     rows,
                 )
     return []

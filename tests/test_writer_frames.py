@@ -12,6 +12,8 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ontraport_pandas as opd
 
@@ -186,12 +188,29 @@ def test_new_row_forms(op):
     from ontraport_pandas.validation import classify_index
 
     index = pd.Index(
-        [12, 12.0, "12", np.nan, None, pd.NA, "", -1, "new-1", "New row", 0, 1.5, "a@b.co", True],
+        [
+            12,
+            12.0,
+            "12",
+            "12.0",
+            np.nan,
+            None,
+            pd.NA,
+            "",
+            -1,
+            "-3",
+            "new-1",
+            "New row",
+            0,
+            1.5,
+            "a@b.co",
+            True,
+        ],
         dtype=object,
     )
     kinds = classify_index(index).kind.tolist()
-    assert kinds == [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2]
-    assert classify_index(index).ids.tolist()[:3] == [12, 12, 12]
+    assert kinds == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2]
+    assert classify_index(index).ids.tolist()[:4] == [12, 12, 12, 12]
 
 
 # -- 3. problems reported together, before anything is sent --------------------------------
@@ -262,6 +281,7 @@ def test_required_field_cannot_be_cleared(op):
 
 
 # -- 4. an all-NA new row ------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:The behavior of DataFrame concatenation:FutureWarning")  # pandas 2.2
 def test_all_na_new_row_needs_allow_empty(op):
     c = op.contacts(progress=False)
     empty = pd.DataFrame(index=pd.Index([pd.NA], dtype="Int64", name="id"), columns=c.columns)
@@ -382,3 +402,51 @@ def test_matched_create_shows_the_current_values_as_old(op):
     shown = plan.to_frame().set_index("column")
     assert shown.loc["firstname", "old"] == c.loc[rid, "firstname"]
     assert shown.loc["firstname", "new"] == "Replaced"
+
+
+# -- the index, whatever pandas did to it: a property ----------------------------------------
+@pytest.fixture(scope="module")
+def small():
+    client = opd.connect("sandbox", contacts=40, rate_limit=None)
+    yield client, client.contacts(progress=False)
+    client.close()
+
+
+NEW_LABELS = st.sampled_from([np.nan, None, pd.NA, "new-a", -1])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    order=st.permutations(list(range(40))),
+    keep=st.integers(min_value=1, max_value=40),
+    new_label=NEW_LABELS,
+    cast=st.sampled_from(["as loaded", "float", "object", "str"]),
+    positional=st.booleans(),
+)
+def test_plan_creates_exactly_the_new_rows_whatever_the_index(
+    small, order, keep, new_label, cast, positional
+):
+    op, c = small
+    rows = c.iloc[order[:keep]]
+    new = pd.DataFrame({"firstname": ["Prop"], "email": ["prop@example.org"]}, index=[new_label])
+    edited = pd.concat([rows, new])
+    if cast == "float":
+        edited.index = pd.Index(pd.to_numeric(edited.index.to_series(), errors="coerce").to_numpy(float))
+    elif cast == "object":
+        edited.index = edited.index.astype(object)
+    elif cast == "str":
+        edited.index = pd.Index([str(x) if isinstance(x, (int, np.integer)) else x for x in edited.index])
+    if cast == "float" and isinstance(new_label, str):
+        edited = edited.iloc[:-1]  # "new-a" is no number; the float cast made it NA above
+        edited = pd.concat([edited, new.set_axis([np.nan])])
+    if positional:
+        edited = edited.reset_index(drop=True)
+    edited.attrs = c.attrs
+    if positional:
+        with pytest.raises(opd.ValidationError) as info:
+            op.plan(edited)
+        assert len(info.value.problems) == 1 and "positional" in info.value.problems[0].message
+        return
+    plan = op.plan(edited)
+    assert plan.counts["create"] == 1 and plan.counts["update"] == 0, plan.counts
+    assert plan.counts["delete"] == 0 and plan.counts["add_tags"] == plan.counts["remove_tags"] == 0
