@@ -222,7 +222,9 @@ def _build_plan(
             seen.setdefault(low, r.row)
         if not problems:
             wanted = sorted({k for r in creates for k in r.wire})
-            matches, current = _match_natural_key(op, otype, key, [e for e in emails if e], wanted)
+            matches = _match_natural_key(
+                op, otype, key, [e for e in emails if e], fields=wanted, records=current
+            )
     if problems:
         raise ValidationError(problems)
 
@@ -278,17 +280,23 @@ def _build_plan(
 
 
 def _match_natural_key(
-    op: Ontraport, otype: ObjectType, key: str, values: list[str], fields: list[str] | None = None
-) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
+    op: Ontraport,
+    otype: ObjectType,
+    key: str,
+    values: list[str],
+    *,
+    fields: list[str] | None = None,
+    records: dict[int, dict[str, Any]] | None = None,
+) -> dict[str, int]:
     """Existing records whose natural key equals one of ``values`` (case and spaces ignored).
 
-    Returns the id per lower-cased key and, per matched id, its current wire values of ``fields``
-    (what the plan shows as ``old`` for a create that will update that record).
+    Returns the id per lower-cased key. With ``records``, also fills it with each matched
+    record's current wire values of ``fields`` (what the plan shows as ``old`` for a create
+    that will update that record), read by the same requests.
     """
     path, base = otype.route()
     wanted = {v.lower() for v in values}
     found: dict[str, int] = {}
-    records: dict[int, dict[str, Any]] = {}
     list_fields = ",".join(dict.fromkeys([otype.id_field, key, *(fields or [])]))
     uniq = sorted(set(values))
     for start in range(0, len(uniq), BATCH):
@@ -320,11 +328,12 @@ def _match_natural_key(
                 if v in wanted and v not in found:
                     rid = int(row[otype.id_field])
                     found[v] = rid
-                    records[rid] = row
+                    if records is not None:
+                        records[rid] = row
             if len(rows) < BATCH:
                 break
             page += BATCH
-    return found, records
+    return found
 
 
 def _current_display(
