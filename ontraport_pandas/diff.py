@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -190,7 +191,9 @@ def diff_frames(
 
     if on_null not in ("clear", "skip"):
         raise ValueError(f"on_null must be 'clear' or 'skip', not {on_null!r}")
-    index_problems = check_index(edited, original, otype.id_field)
+    kinds = classify_index(edited.index)
+    orig_kinds = classify_index(original.index)
+    index_problems = check_index(edited, original, otype.id_field, labels=kinds, original_labels=orig_kinds)
     if index_problems:
         return Changes([], index_problems, None)
     problems: list[Problem] = duplicate_column_problems(edited.columns)
@@ -223,13 +226,12 @@ def diff_frames(
 
     # -- rows ----------------------------------------------------------------------------
     labels = list(edited.index)
-    kinds = classify_index(edited.index)
     new_mask = kinds.new
     existing_ids = pd.Index(kinds.ids[~new_mask], dtype="int64")
     dup = existing_ids[existing_ids.duplicated()]
     for rid in sorted(set(dup.tolist())):
         problems.append(Problem(rid, None, None, "duplicate id: each record may appear only once"))
-    orig_index = pd.Index(classify_index(original.index).ids, dtype="int64")
+    orig_index = pd.Index(orig_kinds.ids, dtype="int64")
     unknown = existing_ids.difference(orig_index)
     for rid in unknown.tolist():
         problems.append(
@@ -278,18 +280,37 @@ def diff_frames(
         return int(kinds.ids[pos])
 
     list_problem_columns: set[str] = set()
+    same_as_loaded: dict[str, np.ndarray] = {}  # list columns: which updated rows equal the load
     for col in columns:
         spec = fields[col]
         edit_col_all = edited[col]
         if spec.kind in ("list", "subscription"):
-            cell_problems = list_cell_problems(edit_col_all, col, row_name)
+            # A list column mostly repeats the loaded lists: only the cells that differ from the
+            # load, and the new rows, are checked and converted.
+            if len(upd_ids) and col in orig_rows.columns:
+                same_as_loaded[col] = _same(
+                    orig_rows[col].reset_index(drop=True), edit_col_all.iloc[edit_pos].reset_index(drop=True)
+                )
+                look = np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
+            else:
+                look = np.arange(len(edit_col_all))
+            sub = edit_col_all.iloc[look]
+            cell_problems = list_cell_problems(sub, col, partial(_row_at, row_name, look))
             if cell_problems:
                 problems.extend(cell_problems)
                 list_problem_columns.add(col)
                 continue
-        if col == tag_field:
-            continue
-        if not _already_typed(edit_col_all, spec) or spec.kind in ("numeric", "price"):
+            if col == tag_field:
+                continue
+            bad = check_column(sub.reset_index(drop=True), spec, lookups=lookups.get(col))
+            for k, value, message in bad:
+                problems.append(Problem(row_name(int(look[int(k)])), col, value, message))
+            if bad:
+                continue
+            cells = edit_col_all.to_numpy(dtype=object).copy()
+            cells[look] = coerce_column(sub, spec, lookups=lookups.get(col)).to_numpy(dtype=object)
+            edit_col_all = pd.Series(cells, index=edit_col_all.index, name=col, dtype=object)
+        elif not _already_typed(edit_col_all, spec) or spec.kind in ("numeric", "price"):
             # Coerce the user's edits to the field's dtype; report every value that does not fit.
             # Checked by position: problems name the record id, or the new row's name.
             bad = check_column(edit_col_all.reset_index(drop=True), spec, lookups=lookups.get(col))
@@ -346,7 +367,9 @@ def diff_frames(
             new_vals.index = upd_ids
             if col in orig_rows.columns:
                 old_vals = orig_rows[col]
-                same = _same(old_vals.reset_index(drop=True), new_vals.reset_index(drop=True))
+                same = same_as_loaded.get(col)
+                if same is None:
+                    same = _same(old_vals.reset_index(drop=True), new_vals.reset_index(drop=True))
             else:
                 old_vals = pd.Series([pd.NA] * len(new_vals), index=upd_ids, dtype=object)
                 same = _na_mask(new_vals)
@@ -442,7 +465,10 @@ def diff_frames(
         tcol = edited[tag_field]
         new_lists = tcol.iloc[edit_pos].tolist() if len(upd_ids) else []
         old_lists = orig_rows[tag_field].tolist() if tag_field in orig_rows.columns else [[]] * len(new_lists)
-        differs = ~_same(pd.Series(new_lists, dtype=object), pd.Series(old_lists, dtype=object))
+        loaded_same = same_as_loaded.get(tag_field)
+        if loaded_same is None:
+            loaded_same = _same(pd.Series(new_lists, dtype=object), pd.Series(old_lists, dtype=object))
+        differs = ~loaded_same
         for k in np.flatnonzero(differs).tolist():
             rid = int(upd_ids[k])
             if on_null == "skip" and _is_na_cell(new_lists[k]):
@@ -502,6 +528,11 @@ def diff_frames(
     return Changes(result + creates + deletes, problems, tag_field)
 
 
+def _row_at(row_name: Callable[[int], Any], positions: np.ndarray, k: int) -> Any:
+    """The row label of the ``k``-th of ``positions``."""
+    return row_name(int(positions[k]))
+
+
 def _blank(wire: Any) -> bool:
     """A wire value that stores nothing: None, or text that is empty or only spaces."""
     return wire is None or (isinstance(wire, str) and not wire.strip())
@@ -539,8 +570,11 @@ def _price_decimal_problems(values: pd.Series, spec: Any, rows: list[Any] | None
 
 def _stored(spec: Any, sent: list[Any], news: list[Any], nas: list[bool]) -> list[Any]:
     """Display values as Ontraport will store them: cents for prices, 0 / False for cleared numbers and checks."""
-    if spec.type == "price":
-        return [float(w) if w not in (None, "") else 0.0 for w in sent]
+    if spec.type == "price":  # the cents sent ("12.34"); a clear sends "0"
+        try:
+            return np.asarray(sent, dtype=np.float64).tolist()
+        except (TypeError, ValueError):
+            return [float(w) if w not in (None, "") else 0.0 for w in sent]
     if spec.type == "numeric" and any(nas):
         return [0 if isna else n for n, isna in zip(news, nas, strict=True)]
     if spec.type == "check" and any(nas):

@@ -125,6 +125,10 @@ def classify_index(index: pd.Index) -> IndexLabels:
     if isinstance(index, pd.MultiIndex):
         return IndexLabels(np.full(n, BAD, dtype=np.int8), np.zeros(n, dtype=np.int64))
     dtype = index.dtype
+    if pd.api.types.is_integer_dtype(dtype) and not index.hasnans:  # the loaded index: no float detour
+        ints = index.to_numpy(dtype=np.int64)
+        kind = np.where(ints > 0, ID, np.where(ints < 0, NEW, BAD)).astype(np.int8)
+        return IndexLabels(kind, np.where(ints > 0, ints, 0))
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
         x = index.to_numpy(dtype="float64", na_value=np.nan)
         na = np.isnan(x)
@@ -133,9 +137,6 @@ def classify_index(index: pd.Index) -> IndexLabels:
         kind = np.full(n, BAD, dtype=np.int8)
         kind[whole & (x > 0)] = ID
         kind[na | (whole & (x < 0))] = NEW
-        if pd.api.types.is_integer_dtype(dtype) and not na.any():  # exact for ids beyond 2**53 too
-            exact = index.to_numpy(dtype=np.int64)
-            ids = np.where(exact > 0, exact, 0)
         return IndexLabels(kind, ids)
     pairs = [_label_kind(x) for x in index.tolist()]
     kind = np.fromiter((k for k, _ in pairs), dtype=np.int8, count=n)
@@ -166,10 +167,19 @@ def _positional(index: pd.Index) -> bool:
     return bool(len(x)) and np.array_equal(x, np.arange(len(x), dtype="float64"))
 
 
-def check_index(edited: pd.DataFrame, original: pd.DataFrame, id_field: str = "id") -> list[Problem]:
+def check_index(
+    edited: pd.DataFrame,
+    original: pd.DataFrame,
+    id_field: str = "id",
+    *,
+    labels: IndexLabels | None = None,
+    original_labels: IndexLabels | None = None,
+) -> list[Problem]:
     """One problem naming the index when ``edited``'s index is not the record ids it was loaded with.
 
-    ``original`` is the frame as loaded (its index holds the ids). Returns ``[]`` when the index is fine.
+    ``original`` is the frame as loaded (its index holds the ids). ``labels`` and
+    ``original_labels`` are the indexes already classified, if the caller has them. Returns
+    ``[]`` when the index is fine.
     """
     index = edited.index
     name = index.name if index.name is not None else None
@@ -188,7 +198,7 @@ def check_index(edited: pd.DataFrame, original: pd.DataFrame, id_field: str = "i
     def problem(why: str, sample: Any) -> list[Problem]:
         return [Problem(None, None, sample, f"{called} is not the record ids: {why}.{fix_id}{fix}")]
 
-    orig_kinds = classify_index(original.index)
+    orig_kinds = original_labels if original_labels is not None else classify_index(original.index)
     if (orig_kinds.kind != ID).any() or isinstance(original.index, pd.MultiIndex):
         sample = original.index[orig_kinds.kind != ID][:3].tolist()
         return [
@@ -202,7 +212,8 @@ def check_index(edited: pd.DataFrame, original: pd.DataFrame, id_field: str = "i
         ]
     if isinstance(index, pd.MultiIndex):
         return problem(f"it has {index.nlevels} levels", list(index.names))
-    labels = classify_index(index)
+    if labels is None:
+        labels = classify_index(index)
     bad = labels.bad
     if bad.any():
         sample = index[bad][:3].tolist()
