@@ -338,10 +338,17 @@ def diff_frames(
                 if bad_cents:
                     problems.extend(bad_cents)
                     continue
-            try:
-                wire_vals = column_to_wire(vals, spec, lookups=lookups.get(col)).tolist()
+            try:  # by position, so that a problem can name the new row
+                wire_vals = column_to_wire(
+                    vals.reset_index(drop=True), spec, lookups=lookups.get(col)
+                ).tolist()
             except SchemaError as exc:
-                problems.extend(exc.problems or [Problem(None, col, None, str(exc))])
+                problems.extend(
+                    Problem(creates[int(p.row)].row, col, p.value, p.message)
+                    if isinstance(p.row, (int, np.integer)) and 0 <= int(p.row) < len(creates)
+                    else p
+                    for p in (exc.problems or [Problem(None, col, None, str(exc))])
+                )
                 continue
             na = _na_mask(vals)
             is_list = spec.dtype not in ("string",) and vals.dtype == object

@@ -125,7 +125,8 @@ def build_plan(
                         None,
                         None,
                         "cannot tell what changed: this frame was not loaded by this client; pass original= "
-                        "(the frame as loaded)",
+                        "(the frame as loaded), or, to create every row as a new record, give each an NA "
+                        "index label (df.index = pd.Index([pd.NA] * len(df), dtype='Int64'))",
                     )
                 ]
             )

@@ -451,3 +451,22 @@ def test_plan_creates_exactly_the_new_rows_whatever_the_index(
     plan = op.plan(edited)
     assert plan.counts["create"] == 1 and plan.counts["update"] == 0, plan.counts
     assert plan.counts["delete"] == 0 and plan.counts["add_tags"] == plan.counts["remove_tags"] == 0
+
+
+def test_a_fresh_frame_is_created_once_its_index_is_na(op):
+    fresh = pd.DataFrame(
+        {"firstname": ["Fresh", "Frame"], "email": ["fresh.one@example.org", "fresh.two@example.org"]}
+    )
+    problems = refused(op, fresh, object_type="contacts")
+    assert "give each an NA index label" in problems[0].message
+    fresh.index = pd.Index([pd.NA] * len(fresh), dtype="Int64")
+    before = op.count("contacts")
+    plan = op.plan(fresh, object_type="contacts")
+    assert plan.counts["create"] == 2
+    plan.apply().raise_for_errors()
+    assert op.count("contacts") == before + 2
+    after = op.contacts(progress=False)
+    assert set(after.loc[after["email"].str.startswith("fresh.", na=False), "firstname"]) == {
+        "Fresh",
+        "Frame",
+    }
