@@ -230,10 +230,9 @@ def check_index(
 
     # An id column (reset_index() without drop, or a copy) must agree with the index.
     if id_field in edited.columns and isinstance(edited[id_field], pd.Series):
-        id_col = pd.to_numeric(edited[id_field], errors="coerce")
-        has_id = labels.kind == ID
-        colv = id_col.to_numpy(dtype="float64", na_value=np.nan)
-        differ = ~np.isnan(colv) & (~has_id | (colv != labels.ids.astype("float64")))
+        col_kinds = classify_index(pd.Index(edited[id_field]))
+        col_id = col_kinds.kind == ID
+        differ = (col_kinds.kind == BAD) | (col_id & ((labels.kind != ID) | (col_kinds.ids != labels.ids)))
         if differ.any():
             rows = index[differ][:3].tolist()
             return problem(

@@ -470,3 +470,13 @@ def test_a_fresh_frame_is_created_once_its_index_is_na(op):
         "Fresh",
         "Frame",
     }
+
+
+def test_an_id_column_of_text_that_is_no_id_is_refused(op):
+    c = op.contacts(progress=False)
+    edited = c.copy()
+    edited["id"] = [str(x) for x in c.index]
+    assert op.plan(edited).empty  # the ids as text still agree with the index
+    edited.loc[c.index[0], "id"] = "abc"
+    problems = refused(op, edited)
+    assert len(problems) == 1 and "differ from the 'id' column" in problems[0].message
