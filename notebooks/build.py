@@ -308,9 +308,10 @@ plan
 ## 6. Preview and apply
 
 The preview shows whether it writes to a **LIVE** account or the **SANDBOX**, the counts and
-every change. Click *Apply* (a plan that deletes records or clears many cells asks for a
-tick first). The next cell does the same in code, so the notebook also runs top to bottom;
-after a click it returns the same result instead of applying twice.
+every change. Click *Apply* (a plan that deletes records, clears many cells or removes tags
+from many contacts, as the retag above does, asks for a tick first). The next cell does the
+same in code, so the notebook also runs top to bottom; after a click it returns the same
+result instead of applying twice.
 """,
     ),
     (
@@ -323,6 +324,8 @@ preview
     (
         "code",
         """
+if preview.confirm is not None:
+    preview.confirm.value = True  # the tick-box of a big or destructive plan
 result = preview.apply()  # the Apply button
 result.summary()
 """,
