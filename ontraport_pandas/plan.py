@@ -277,7 +277,7 @@ class Plan:
         frame = self.to_frame()
         if len(frame):
             shown = frame.head(20).astype(object).where(frame.head(20).notna(), "")
-            shown["old"], shown["new"] = _visible(shown["old"].tolist(), shown["new"].tolist())
+            shown["old"], shown["new"] = visible_whitespace(shown["old"].tolist(), shown["new"].tolist())
             lines.append(shown.to_string(index=False, max_colwidth=40))
             if len(frame) > 20:
                 lines.append(f"  … {len(frame) - 20} more change(s): plan.to_frame()")
@@ -323,7 +323,7 @@ class Plan:
                 "<table><tr><th>record</th><th>kind</th><th>column</th><th>old</th><th>→ new</th></tr>"
             )
             head = frame.head(200)
-            olds, news = _visible(head["old"].tolist(), head["new"].tolist())
+            olds, news = visible_whitespace(head["old"].tolist(), head["new"].tolist())
             for r, old_shown, new_shown in zip(head.itertuples(index=False), olds, news, strict=True):
                 style = ""
                 if r.kind == "delete":
@@ -351,7 +351,7 @@ class Plan:
         return "".join(out)
 
 
-def _visible(olds: list[Any], news: list[Any]) -> tuple[list[Any], list[Any]]:
+def visible_whitespace(olds: list[Any], news: list[Any]) -> tuple[list[Any], list[Any]]:
     """Old and new display values, quoted (``'Ann '``) where text differs only in whitespace.
 
     Without quotes a change from ``"Ann"`` to ``"Ann "`` would show as ``Ann → Ann``.

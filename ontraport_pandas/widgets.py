@@ -45,7 +45,7 @@ from .notebook import (
     env_credentials,
     secret_values,
 )
-from .plan import _fmt
+from .plan import _fmt, visible_whitespace
 
 if TYPE_CHECKING:
     from .client import Ontraport
@@ -551,6 +551,8 @@ class PlanPreview:
             parts.append(f"deletes {c['delete']:,}")
         if c["clears"]:
             parts.append(f"clears {c['clears']:,} cells")
+        if c.get("tag_removals"):
+            parts.append(f"removes {c['tag_removals']:,} tags from rows")
         return f" ({', '.join(parts)})" if parts else ""
 
     def _header_html(self) -> str:
@@ -586,13 +588,18 @@ class PlanPreview:
             return "<p>Nothing to write: the edited frame matches the records.</p>"
         esc = html.escape
         rows = []
-        for r in frame.head(self.max_rows).itertuples(index=False):
+        head = frame.head(self.max_rows)
+        olds, news = visible_whitespace(
+            head["old"].tolist(), head["new"].tolist()
+        )  # 'Ann' -> 'Ann ' shown quoted
+        for r, old, shown in zip(head.itertuples(index=False), olds, news, strict=True):
             style = _ROW_STYLE.get(str(r.kind), "background:#fff8e1" if r.clear else "")
             record = _fmt(r.record_id) or _fmt(r.row)
-            new = "(clear)" if r.clear else _fmt(r.new)
+            new = "(clear)" if r.clear else _fmt(shown)
             rows.append(
                 f"<tr style='{style}'><td>{esc(record)}</td><td>{esc(str(r.kind))}</td>"
-                f"<td>{esc(_fmt(r.column))}</td><td>{esc(_fmt(r.old))}</td><td>{esc(new)}</td></tr>"
+                f"<td>{esc(_fmt(r.column))}</td><td style='white-space:pre-wrap'>{esc(_fmt(old))}</td>"
+                f"<td style='white-space:pre-wrap'>{esc(new)}</td></tr>"
             )
         more = (
             f"<p><small>… {len(frame) - self.max_rows:,} more change(s): <code>plan.to_frame()</code></small></p>"

@@ -480,3 +480,18 @@ def test_an_id_column_of_text_that_is_no_id_is_refused(op):
     edited.loc[c.index[0], "id"] = "abc"
     problems = refused(op, edited)
     assert len(problems) == 1 and "differ from the 'id' column" in problems[0].message
+
+
+def test_preview_names_tag_removals_and_shows_whitespace(op):
+    pytest.importorskip("ipywidgets")
+    from ontraport_pandas.widgets import PlanPreview
+
+    c = op.contacts(progress=False)
+    tagged = c.index[c["contact_cat"].map(len) > 0][:30]
+    rid = int(c.index[c["firstname"].notna()][0])
+    edited = c.copy()
+    edited.loc[tagged, "contact_cat"] = pd.Series([[] for _ in tagged], index=tagged, dtype=object)
+    edited.loc[rid, "firstname"] = c.loc[rid, "firstname"] + "  "
+    preview = PlanPreview(edited.pipe(op.plan))
+    assert preview.confirm is not None and "tags from rows" in preview.confirm.description
+    assert f"&#x27;{c.loc[rid, 'firstname']}  &#x27;" in preview.diff.value
