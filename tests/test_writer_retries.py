@@ -1,0 +1,286 @@
+"""Retries never duplicate or lose work: lost answers, unknown creates, tags of new rows, own writes.
+
+Every test reads the records back from the sandbox after the retries.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pandas as pd
+import pytest
+
+from ontraport_pandas.sandbox import create_app
+from ontraport_pandas.transports.http import _SandboxWSGITransport
+
+from .helpers import client_over
+
+
+def _with_new_rows(c: pd.DataFrame, rows: dict[str, list]) -> pd.DataFrame:
+    n = len(next(iter(rows.values())))
+    new = pd.DataFrame(rows, index=pd.Index([pd.NA] * n, dtype="Int64", name="id"))
+    for col in new.columns:
+        if col != "contact_cat":
+            new[col] = new[col].astype(c[col].dtype)
+    edited = pd.concat([c, new])
+    edited.attrs = c.attrs
+    return edited
+
+
+def _named(op, lastname: str) -> pd.DataFrame:
+    c = op.contacts(progress=False)
+    return c[c["lastname"] == lastname]
+
+
+@pytest.fixture
+def app():
+    sandbox = create_app(contacts=60, rate_limit=None, fault_sleep=0.5)
+    yield sandbox
+    sandbox.close()
+
+
+def test_identical_new_rows_whose_second_answer_is_lost_make_two_records(app):
+    op = client_over(app, workers=1)
+    c = op.contacts(progress=False)
+    before = op.count("contacts")
+    edited = _with_new_rows(c, {"firstname": ["Twin", "Twin"], "lastname": ["Lost", "Lost"]})
+    app.inject_faults(
+        "lost", method="POST", path="Contacts", skip=1
+    )  # the 2nd create commits, its answer is lost
+    result = op.plan(edited).apply()
+    creates = result.frame[result.frame["kind"] == "create"]
+    assert creates["status"].tolist() == ["ok", "ok"]
+    assert creates["record_id"].nunique() == 2
+    result.failed().apply().raise_for_errors()
+    assert op.count("contacts") == before + 2
+    twins = _named(op, "Lost")
+    assert len(twins) == 2 and sorted(twins.index) == sorted(creates["record_id"].tolist())
+
+
+def test_a_create_the_server_commits_late_is_found_after_the_delay(app):
+    op = client_over(app, workers=1)
+    op.session.retry.verify_delay = 1.5  # longer than the server's 0.5 s
+    c = op.contacts(progress=False)
+    before = op.count("contacts")
+    edited = _with_new_rows(c, {"firstname": ["Slow"], "lastname": ["Commit"]})
+    app.inject_faults("late", method="POST", path="Contacts")
+    result = op.plan(edited).apply()
+    result.raise_for_errors()
+    assert result.failed().empty
+    assert op.count("contacts") == before + 1
+    assert _named(op, "Commit").index.tolist() == result.frame["record_id"].tolist()
+
+
+def test_an_unknown_create_is_looked_up_again_and_never_resent_silently(app):
+    op = client_over(app, workers=1)
+    op.session.retry.verify_delay = 0.1  # shorter than the server's 0.5 s: the first look finds nothing
+    c = op.contacts(progress=False)
+    before = op.count("contacts")
+    edited = _with_new_rows(c, {"firstname": ["Maybe"], "lastname": ["Unknown"]})
+    app.inject_faults("late", method="POST", path="Contacts")
+    result = op.plan(edited).apply()
+    row = result.frame.iloc[0]
+    assert row["status"] == "unknown" and not result.ok
+    assert "retry_unknown=True" in row["error"]
+    app.wait_late()  # the server finishes the create after all
+    assert op.count("contacts") == before + 1
+    retry = result.failed()
+    assert [o.kind for o in retry.ops] == ["create"]
+    again = retry.apply()  # looks first, finds it, sends nothing
+    again.raise_for_errors()
+    assert op.count("contacts") == before + 1
+    assert again.frame["record_id"].tolist() == _named(op, "Unknown").index.tolist()
+
+
+def test_an_unknown_create_that_was_not_applied_needs_retry_unknown(app):
+    op = client_over(app, workers=1)
+    c = op.contacts(progress=False)
+    before = op.count("contacts")
+    edited = _with_new_rows(c, {"firstname": ["Never"], "lastname": ["Arrived"]})
+    app.inject_faults("drop", method="POST", path="Contacts")  # dropped before the server saw it
+    result = op.plan(edited).apply()
+    assert result.frame["status"].tolist() == ["unknown"]
+    still = result.failed().apply()
+    assert still.frame["status"].tolist() == ["unknown"]
+    assert op.count("contacts") == before  # nothing was re-sent without the user's decision
+    app.reset_log()
+    done = still.failed().apply(retry_unknown=True)
+    done.raise_for_errors()
+    assert [m for m, p, _ in app.request_log if m == "POST"] == ["POST"]
+    assert op.count("contacts") == before + 1
+    assert len(_named(op, "Arrived")) == 1
+
+
+def test_tags_of_a_failed_create_are_failed_and_the_retry_tags_the_new_record(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    before = op.count("contacts")
+    edited = _with_new_rows(
+        c,
+        {"firstname": ["Tagged"], "lastname": ["Newrow"], "email": ["tagged.newrow@example.org"]},
+    )
+    edited.at[edited.index[-1], "contact_cat"] = ["Retry Tag"]
+    app.inject_faults("500", 5, method="POST", path="Contacts/saveorupdate")  # every attempt refused
+    result = op.plan(edited).apply()
+    statuses = dict(zip(result.frame["kind"], result.frame["status"], strict=True))
+    assert statuses == {"create": "unknown", "add_tags": "failed"}
+    assert op.count("contacts") == before
+    again = result.failed().apply()
+    again.raise_for_errors()
+    rec = _named(op, "Newrow")
+    assert len(rec) == 1 and rec["contact_cat"].iloc[0] == ["Retry Tag"]
+    assert op.count("contacts") == before + 1
+
+
+def test_a_retry_knows_the_ids_its_push_created(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    before = op.count("contacts")
+    edited = _with_new_rows(c, {"firstname": ["Made"], "lastname": ["Untagged"]})
+    edited.at[edited.index[-1], "contact_cat"] = ["Late Tag"]
+    app.inject_faults("500", 5, method="PUT", path="objects/tagByName")
+    result = op.plan(edited).apply()
+    statuses = dict(zip(result.frame["kind"], result.frame["status"], strict=True))
+    assert statuses == {"create": "ok", "add_tags": "failed"}
+    retry = result.failed()
+    assert [o.kind for o in retry.ops] == ["add_tags"]
+    again = retry.apply()
+    again.raise_for_errors()
+    rec = _named(op, "Untagged")
+    assert len(rec) == 1 and rec["contact_cat"].iloc[0] == ["Late Tag"]
+    assert again.frame["record_id"].tolist() == rec.index.tolist()
+    assert op.count("contacts") == before + 1
+
+
+def test_the_push_own_tag_call_is_not_a_conflict_for_its_retry(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[4])
+    edited = c.copy()
+    edited.loc[rid, "lastname"] = "Finished"
+    edited.at[rid, "contact_cat"] = [*c.at[rid, "contact_cat"], "Own Write"]
+    app.inject_faults("500", 5, method="PUT", path="Contacts")  # the update fails; the tag call works
+    result = op.plan(edited).apply()
+    statuses = dict(zip(result.frame["kind"], result.frame["status"], strict=True))
+    assert statuses == {"update": "failed", "add_tags": "ok"}
+    again = result.failed().apply()
+    again.raise_for_errors()
+    after = op.contact(rid)
+    assert after["lastname"] == "Finished"
+    assert "Own Write" in op.contacts(progress=False).at[rid, "contact_cat"]
+
+
+def test_a_colleague_edit_after_the_push_is_still_a_conflict_for_its_retry(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[5])
+    edited = c.copy()
+    edited.loc[rid, "lastname"] = "Mine"
+    edited.at[rid, "contact_cat"] = [*c.at[rid, "contact_cat"], "Own Write"]
+    app.inject_faults("500", 5, method="PUT", path="Contacts")
+    result = op.plan(edited).apply()
+    op.request("PUT", "Contacts", json={"id": rid, "lastname": "Colleague"})
+    again = result.failed().apply()
+    assert again.frame["status"].tolist() == ["conflict"]
+    assert op.contact(rid)["lastname"] == "Colleague"
+
+
+def test_an_update_whose_answer_was_lost_is_read_back(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[6])
+    edited = c.copy()
+    edited.loc[rid, "lastname"] = "Applied"
+    app.inject_faults("lost", 5, method="PUT", path="Contacts")  # applied every time, never answered
+    result = op.plan(edited).apply()
+    result.raise_for_errors()
+    assert op.contact(rid)["lastname"] == "Applied"
+    lines = [json.loads(x) for x in result.journal.read_text().splitlines()]
+    assert any(x.get("status") == "ok" and x.get("verified") for x in lines)
+
+
+def test_an_update_not_applied_is_failed_and_its_retry_applies_it(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[7])
+    edited = c.copy()
+    edited.loc[rid, "lastname"] = "Second"
+    app.inject_faults("drop", 5, method="PUT", path="Contacts")
+    result = op.plan(edited).apply()
+    assert result.frame["status"].tolist() == ["failed"]
+    assert "not stored" in result.frame["error"].iloc[0]
+    assert op.contact(rid)["lastname"] != "Second"
+    result.failed().apply().raise_for_errors()
+    assert op.contact(rid)["lastname"] == "Second"
+
+
+def test_an_applied_update_reported_failed_is_ok_on_retry_not_conflict(app):
+    # The first push's answers are lost and its read-back fails too: "failed", although applied.
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[8])
+    edited = c.copy()
+    edited.loc[rid, "lastname"] = "AlreadyThere"
+    app.inject_faults("lost", 5, method="PUT", path="Contacts")
+    app.inject_faults("500", 5, method="GET", path="Contacts", skip=1)  # after the conflict check
+    result = op.plan(edited).apply()
+    assert result.frame["status"].tolist() == ["failed"]
+    assert op.contact(rid)["lastname"] == "AlreadyThere"
+    app.reset_log()
+    again = result.failed().apply()
+    again.raise_for_errors()
+    assert not [p for m, p, _ in app.request_log if m == "PUT"]  # verified, not sent again
+    assert op.contact(rid)["lastname"] == "AlreadyThere"
+
+
+def test_another_writer_in_the_same_window_is_a_concurrent_conflict():
+    app = create_app(contacts=60, rate_limit=None)
+    wsgi = _SandboxWSGITransport(app=app)
+    target: dict[str, int] = {}
+    other = client_over(app)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (
+            request.method == "PUT"
+            and request.url.path.endswith("/Contacts")
+            and json.loads(request.content).get("id") == target.get("id")
+        ):
+            target.pop("id")
+            response = wsgi.handle_request(request)
+            response.read()
+            # another writer saves the same record right after this push did
+            other.request("PUT", "Contacts", json={"id": target["rid"], "lastname": "Theirs"})
+            return response
+        return wsgi.handle_request(request)
+
+    from ontraport_pandas.client import Ontraport
+    from ontraport_pandas.sandbox import DEMO_API_KEY, DEMO_APP_ID
+    from ontraport_pandas.session import RetryPolicy, Session
+    from ontraport_pandas.transports.http import HTTPTransport
+
+    transport = HTTPTransport(
+        DEMO_APP_ID,
+        DEMO_API_KEY,
+        base_url="http://sandbox.invalid/1/",
+        transport=httpx.MockTransport(handler),
+        live=False,
+    )
+    op = Ontraport(transport, session=Session(transport, retry=RetryPolicy(backoff=0.01)))
+    try:
+        c = op.contacts(progress=False)
+        rid, calm = int(c.index[3]), int(c.index[4])
+        target.update(id=rid, rid=rid)
+        edited = c.copy()
+        edited.loc[[rid, calm], "lastname"] = "Ours"
+        result = op.plan(edited).apply()
+        by_id = result.frame.set_index("record_id")
+        assert by_id.at[calm, "status"] == "ok"
+        assert by_id.at[rid, "status"] == "conflict"
+        error = by_id.at[rid, "error"]
+        assert "conflict (concurrent)" in error and "Ours" in error and "Theirs" in error
+        assert op.contact(rid)["lastname"] == "Theirs"
+        assert op.contact(calm)["lastname"] == "Ours"
+    finally:
+        op.close()
+        app.close()
