@@ -107,10 +107,11 @@ class Journal:
                 f"process is gone, try again: the lock goes with it). Nothing was sent.",
                 holder,
             )
-        _cut_torn_tail(self.path, self._fh.fileno())
+        torn = _cut_torn_tail(self.path, self._fh.fileno())
         self._n = _count_lines(self.path)
         if announce:
-            self.write(_lock_line(purpose))
+            # a cut tail is remembered: creates without events may have been sent
+            self.write({**_lock_line(purpose), **({"torn": True} if torn else {})})
 
     def write(self, entry: dict[str, Any]) -> None:
         with self._lock:
@@ -180,11 +181,13 @@ def _holder(path: Path) -> str:
     return f"process {last.get('pid')} on {last.get('host')} ({last.get('purpose')} since {last.get('at')})"
 
 
-def _cut_torn_tail(path: Path, fd: int) -> None:
+def _cut_torn_tail(path: Path, fd: int) -> bool:
     """Drop a last line torn by a crash (no newline at its end), so appended lines stay whole."""
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         os.ftruncate(fd, data.rfind(b"\n") + 1)
+        return True
+    return False
 
 
 def _count_lines(path: Path) -> int:
@@ -384,6 +387,8 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
             events[int(entry["i"])] = entry
         elif kind == "before":  # the before-image read just before sending
             befores[int(entry["i"])] = entry["before"]
+        elif kind == "lock" and entry.get("torn"):
+            torn = True
         elif kind == "tags_before":
             tags_before.update({int(k): str(v or "") for k, v in entry["values"].items()})
     if not header and not damage:
@@ -391,7 +396,9 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
     if header and not damage:
         planned = header.get("ops")
         if isinstance(planned, int) and len(ops) < planned:
-            damage.append(f"it lists {len(ops)} of the {planned} planned operations")
+            damage.append(
+                f"it ends after line {len(lines)}, listing {len(ops)} of the {planned} planned operations"
+            )
         for i in events:
             if not 0 <= i < len(ops):
                 damage.append(f"an event names operation {i}, which the journal does not list")
