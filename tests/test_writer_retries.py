@@ -6,15 +6,19 @@ Every test reads the records back from the sandbox after the retries.
 from __future__ import annotations
 
 import json
+import random
 
 import httpx
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from ontraport_pandas.sandbox import create_app
 from ontraport_pandas.transports.http import _SandboxWSGITransport
 
 from .helpers import client_over
+from .test_writer_resume import edits
 
 
 def _with_new_rows(c: pd.DataFrame, rows: dict[str, list]) -> pd.DataFrame:
@@ -284,3 +288,111 @@ def test_another_writer_in_the_same_window_is_a_concurrent_conflict():
     finally:
         op.close()
         app.close()
+
+
+# -- plan -> apply -> reload under injected faults ----------------------------------------------
+class _Faults:
+    """Random faults on writes only (reads are retried by the session anyway)."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(0)
+        self.rate = 0.0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response | None:
+        if request.method == "GET" or self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(["lost", "drop", "500"])
+        if kind == "500":
+            return httpx.Response(500, text="Internal Server Error")
+        if kind == "drop":
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        self.wsgi.handle_request(request).read()  # applied, then the answer is lost
+        raise httpx.ReadError("connection reset while reading the answer")
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    sandbox = create_app(contacts=40, rate_limit=None)
+    faults = _Faults()
+    faults.wsgi = _SandboxWSGITransport(app=sandbox)
+    op = client_over(sandbox, faults)
+    op.session.retry.attempts = 2
+    yield op, faults
+    op.close()
+    sandbox.close()
+
+
+@st.composite
+def new_rows(draw):
+    n = draw(st.integers(min_value=0, max_value=3))
+    rows = []
+    for k in range(n):
+        twin = k > 0 and draw(st.booleans())
+        with_email = not twin and draw(st.booleans())
+        tags = draw(st.lists(st.sampled_from(["VIP", "Hyp New"]), max_size=2, unique=True))
+        rows.append((twin, with_email, tags))
+    return rows
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking re-runs whole pushes: too slow
+)
+@given(changes=edits(), rows=new_rows(), seed=st.integers(min_value=0, max_value=10**6))
+def test_plan_apply_reload_under_faults_with_retries_until_done(faulty, changes, rows, seed):
+    op, faults = faulty
+    faults.rate = 0.0
+    c = op.contacts(progress=False)
+    before = len(c)
+    edited = c.copy()
+    for row, col, value in changes:
+        rid = c.index[row]
+        if col == "contact_cat":
+            edited.at[rid, col] = value
+        elif value is None:
+            edited.loc[rid, col] = 0 if col in ("f1003", "f1004") else pd.NA
+        else:
+            edited.loc[rid, col] = value
+    marker = f"P{seed}"
+    firsts, lasts, emails, tag_lists = [], [], [], []
+    for k, (twin, with_email, tags) in enumerate(rows):
+        firsts.append(firsts[-1] if twin else f"{marker}n{k}")
+        lasts.append(marker)
+        emails.append(f"{marker.lower()}.{k}@example.org" if with_email else None)
+        tag_lists.append(tags)
+    if rows:
+        edited = _with_new_rows(
+            edited, {"firstname": firsts, "lastname": lasts, "email": emails, "contact_cat": tag_lists}
+        )
+    plan = op.plan(edited)
+    faults.rng, faults.rate = random.Random(seed), 0.5
+    result = plan.apply(confirm=plan.confirm_required)
+    for _ in range(15):
+        if result.ok:
+            break
+        assert not (result.frame["status"] == "conflict").any(), result.frame
+        retry = result.failed()
+        result = retry.apply(confirm=retry.confirm_required, retry_unknown=True)
+    faults.rate = 0.0
+    assert result.ok, result.frame
+    after = op.contacts(progress=False)
+    # no duplicates: exactly the new rows were created, twins included
+    made = after[after["lastname"] == marker]
+    assert len(after) == before + len(rows)
+    assert sorted(made["firstname"]) == sorted(firsts)
+    for email, tags in zip(emails, tag_lists, strict=True):
+        if email is not None:
+            rec = made[made["email"] == email]
+            assert len(rec) == 1 and sorted(rec["contact_cat"].iloc[0]) == sorted(tags)
+    old = after.loc[c.index]
+    cols = [col for col in edited.columns if col != "dlm"]
+    got, want = old[cols], edited.loc[c.index, cols]
+    got = got.assign(contact_cat=got["contact_cat"].map(sorted))
+    want = want.assign(contact_cat=want["contact_cat"].map(sorted))
+    pd.testing.assert_frame_equal(got, want, check_flags=False)
+    # clean up the created rows so that the next example starts from the same number
+    if len(made):
+        cleanup = op.plan(after.drop(index=made.index), delete_missing=True)
+        cleanup.apply(confirm=cleanup.confirm_required).raise_for_errors()
