@@ -369,6 +369,9 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
         if not header:
             damage.append(f"line {number} comes before any header")
             break
+        if not _is_int(header.get("object_type_id")):
+            damage.append("its header does not name the object type")
+            break
         if header.get("version", 1) >= 2:
             if entry.get("n") != expected_n + 1:
                 damage.append(
@@ -426,8 +429,14 @@ def _check_entry(entry: dict[str, Any], n_ops: int) -> str | None:
             return f"has an unknown kind {entry.get('kind')!r}"
         if not isinstance(entry.get("fields", {}), dict) or not isinstance(entry.get("rows", []), list):
             return "has fields or rows of the wrong shape"
+        if "row" not in entry:
+            return "has no row label"
         if entry["kind"] in ("update", "delete") and not _is_int(entry.get("record_id")):
             return "has no record id"
+        if entry["kind"] in ("add_tags", "remove_tags") and not isinstance(entry.get("tag"), str):
+            return "has no tag name"
+        if entry.get("match_id") is not None and not _is_int(entry.get("match_id")):
+            return "has a match id that is not a number"
         return None
     if kind == "event":
         if not _is_int(entry.get("i")):
@@ -436,7 +445,8 @@ def _check_entry(entry: dict[str, Any], n_ops: int) -> str | None:
             return f"has an unknown status {entry.get('status')!r}"
         if entry.get("record_id") is not None and not _is_int(entry.get("record_id")):
             return f"has a record id that is not a number: {entry.get('record_id')!r}"
-        if not isinstance(entry.get("ids", []), list):
+        ids = entry.get("ids", [])
+        if not isinstance(ids, list) or not all(_is_int(x) for x in ids):
             return "has ids of the wrong shape"
         return None
     if kind == "before":
@@ -444,7 +454,8 @@ def _check_entry(entry: dict[str, Any], n_ops: int) -> str | None:
             return "is not shaped as a before-image"
         return None
     if kind == "tags_before":
-        if not isinstance(entry.get("values"), dict):
+        values = entry.get("values")
+        if not isinstance(values, dict) or not all(_is_int(k) for k in values):
             return "is not shaped as tag before-images"
         return None
     if kind in ("lock", "end"):

@@ -559,7 +559,10 @@ def _open_locked(journal: str | os.PathLike[str], purpose: str) -> Journal:
     path = Path(journal)
     if not path.is_file():
         raise JournalError(f"There is no push journal at {path}.")
-    j = Journal(path)
+    try:
+        j = Journal(path)
+    except OSError as exc:
+        raise JournalError(f"Cannot open the push journal {path}: {exc}") from exc
     j.lock(purpose)
     return j
 
@@ -1266,6 +1269,23 @@ def _undo(op: Ontraport, state: JournalState, *, progress: bool | None, journal_
                 if k not in ("id", "date", "dlm", "dla", "unique_id") and v is not None
             }
             restores.append({"old": int(o["record_id"]), "fields": before})
+    open_creates = [
+        o["row"]
+        for o in state.ops
+        if o["kind"] == "create"
+        and (
+            state.status(o["i"]) in ("sending", "unknown")
+            or (state.torn and state.status(o["i"]) == "planned")
+        )
+    ]
+    if open_creates:
+        warnings.warn(
+            f"{len(open_creates)} create(s) of this push have no known outcome (rows "
+            f"{open_creates[:10]}); undo cannot delete what it does not know was created. "
+            "op.resume(journal) looks them up and records them, then undo again.",
+            OntraportWarning,
+            stacklevel=4,
+        )
     created = set(deletes)
     ops: list[Operation] = []
     for rid, fields in updates.items():

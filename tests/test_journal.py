@@ -139,6 +139,18 @@ def _damaged(path: Path, how: str) -> None:
         del entry["i"]
         lines[events[1]] = json.dumps(entry, separators=(",", ":")).encode()
         path.write_bytes(b"\n".join(lines) + b"\n")
+    elif how == "ids-not-numbers":
+        tagged = next(n for n in events if b'"ids":[' in lines[n] and b'"ids":[]' not in lines[n])
+        entry = json.loads(lines[tagged])
+        entry["ids"] = ["x"]
+        lines[tagged] = json.dumps(entry, separators=(",", ":")).encode()
+        path.write_bytes(b"\n".join(lines) + b"\n")
+    elif how == "op-without-row":
+        first_op = next(n for n, x in enumerate(lines) if b'"type":"op"' in x)
+        entry = json.loads(lines[first_op])
+        del entry["row"]
+        lines[first_op] = json.dumps(entry, separators=(",", ":")).encode()
+        path.write_bytes(b"\n".join(lines) + b"\n")
     elif how == "whole-file-array":
         path.write_bytes(b"[]\n")
     elif how == "missing-ops":
@@ -155,6 +167,8 @@ def _damaged(path: Path, how: str) -> None:
         "not-utf8",
         "json-array",
         "event-without-index",
+        "ids-not-numbers",
+        "op-without-row",
         "whole-file-array",
         "missing-ops",
     ],

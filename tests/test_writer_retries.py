@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+import ontraport_pandas as opd
 from ontraport_pandas.sandbox import create_app
 from ontraport_pandas.transports.http import _SandboxWSGITransport
 
@@ -108,6 +109,8 @@ def test_an_unknown_create_that_was_not_applied_needs_retry_unknown(app):
     still = result.failed().apply()
     assert still.frame["status"].tolist() == ["unknown"]
     assert op.count("contacts") == before  # nothing was re-sent without the user's decision
+    with pytest.warns(opd.OntraportWarning, match="no known outcome"):
+        assert result.undo().journal is None  # nothing known to undo, and it says why
     app.reset_log()
     done = still.failed().apply(retry_unknown=True)
     done.raise_for_errors()
