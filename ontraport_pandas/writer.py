@@ -14,10 +14,30 @@ How changes travel:
 Safety: validation happens before anything is sent (:mod:`ontraport_pandas.diff`);
 records modified in Ontraport since the load are reported as ``conflict`` and not
 overwritten unless ``on_conflict="overwrite"``; every operation is journaled with its
-before-image before it is sent (:mod:`ontraport_pandas.journal`). Retries are safe
-because every operation is idempotent (a ``PUT`` of the same values, a
-create-or-update on the e-mail, a tag call) or verified: a plain create whose answer
-was lost is looked up before it is sent again.
+before-image before it is sent (:mod:`ontraport_pandas.journal`), and the journal is
+locked for the whole push, resume or undo.
+
+Lost answers are never guessed:
+
+* a create that got no answer (timeout, dropped connection, 5xx) may have been
+  applied, so it is ``unknown``, never ``failed``. Once every create is sent, the push
+  waits ``RetryPolicy.verify_delay`` seconds (the server may still be committing) and
+  looks for a record carrying every value the create sent, created since just before
+  it was sent, leaving out the records this push (and the pushes it retries) already
+  account for: two identical rows stay two records. A retry (``result.failed()``,
+  ``resume``) looks again before sending; a plain create still not found stays
+  ``unknown`` unless ``retry_unknown=True``. A create-or-update on the e-mail is
+  idempotent, so it is sent again without asking;
+* an update whose answer was lost is read back: ``ok`` when its values are stored;
+* a retry plan carries what the pushes it retries created (so tags of new rows reach
+  their records), left unknown, and when they last wrote each record: a ``dlm`` at or
+  before that moment, with the fields to write still as loaded, is the push's own
+  doing (its tag call), not a conflict. (``dlm`` is the server's clock: with a client
+  clock far behind it, such a row is reported as a conflict, the safe side.) An update
+  whose values are already stored is ``ok`` without being sent;
+* after the updates, the updated records are read back: a ``dlm`` or a value that is
+  not what this push's answer said means another writer touched the record in the
+  same window, reported as ``conflict (concurrent)`` with both values.
 """
 
 from __future__ import annotations
@@ -727,12 +747,15 @@ class _Run:
                 self.journal.write({"type": "before", "i": o.i, "before": before})
 
     def prepare_tags(self, tag_ops: list[dict[str, Any]]) -> None:
-        """Before tags change: the tag field of the records in stored order (for an exact undo),
-        and which tag names exist (so that undo can delete the ones this push creates)."""
+        """Before tags change: the tag field, in stored order, of the records losing a tag (so
+        that undo puts removed tags back where they were; an added tag is undone by removing
+        it, which keeps the order, so tagging 5,000 records costs no reads), and which tag
+        names exist (so that undo can delete the ones this push creates)."""
         field_name = _tag_field(self.op, self.otype)
         if field_name is None:
             return
-        ids = sorted({int(r) for o in tag_ops for r in o["rows"] if _is_id(r)} - set(self.state.tags_before))
+        losing = {int(r) for o in tag_ops if o["kind"] == "remove_tags" for r in o["rows"] if _is_id(r)}
+        ids = sorted(losing - set(self.state.tags_before))
         if ids:
             current = self.sender.read(ids, [field_name])
             values = {rid: str(row.get(field_name) or "") for rid, row in current.items()}
