@@ -343,12 +343,23 @@ class _Sender:
         self.op = op
         self.otype = otype
         self.session = op.session
+        self._kinds: dict[str, str] | None = None
         self.hosted = None
         if otype.id == 0:
             from .transports.membrane import MembraneTransport
 
             if isinstance(op.transport, MembraneTransport):
                 self.hosted = op.transport
+
+    def same(self, key: str, stored: Any, sent: Any) -> bool:
+        """:func:`_same_stored` with the type of field ``key``."""
+        if self._kinds is None:
+            try:
+                fields = self.session.schema(self.otype).fields
+                self._kinds = {k: str(getattr(spec, "type", "")) for k, spec in fields.items()}
+            except OntraportError:
+                self._kinds = {}
+        return _same_stored(stored, sent, self._kinds.get(key))
 
     def _action(self, key: str, payload: dict[str, Any]) -> Any:
         """Run a hosted action; the ones used here are idempotent, so a lost answer is retried."""
@@ -466,7 +477,7 @@ class _Sender:
                 rid = int(row.get(self.otype.id_field, row.get("id")))
                 if rid in exclude:
                     continue
-                if all(_same_stored(row[k], v) for k, v in fields.items() if k in row):
+                if all(self.same(k, row[k], v) for k, v in fields.items() if k in row):
                     found.append(rid)
             if len(rows) < BATCH:
                 break
@@ -499,19 +510,29 @@ class _Sender:
         return True
 
 
-def _same_stored(stored: Any, sent: Any) -> bool:
-    """Whether a stored wire value is what was sent (numbers compared as numbers, a clear as 0)."""
+NUMERIC_KINDS = frozenset({"numeric", "price", "parent", "date", "check", "drop"})
+
+
+def _same_stored(stored: Any, sent: Any, kind: str | None = None) -> bool:
+    """Whether a stored wire value is what was sent.
+
+    Text (and any field of unknown type) compares exactly, whitespace included. Numbers,
+    prices, dates, check boxes and dropdown ids compare as numbers, an empty value as 0
+    (Ontraport stores a cleared number as 0 and a cleared check box as false).
+    """
     a = "" if stored is None else str(stored)
     b = "" if sent is None else str(sent)
     if a == b:
         return True
-    if not a or not b:
-        other = a or b
-        return other.strip() in ("0", "0.0", "0.00", "false")
+    if kind not in NUMERIC_KINDS:
+        return False
+    if kind == "check":
+        truthy = {"1", "true", "True"}
+        return (a.strip() in truthy) == (b.strip() in truthy)
     try:
-        return float(a) == float(b)
+        return float(a or 0) == float(b or 0)
     except ValueError:
-        return a.strip() == b.strip()
+        return False
 
 
 def _error_text(exc: BaseException) -> str:
@@ -706,6 +727,7 @@ class _Run:
             current.update(self.sender.read(sorted(deletes), None))
         loaded = _loaded_epoch(plan)
         own = self.carried.own_writes
+        same = self.sender.same
         for o in plan.ops:
             if o.kind not in ("update", "delete") or o.record_id is None:
                 continue
@@ -714,7 +736,7 @@ class _Run:
             if row is None:
                 self.conflicted[str(rid)] = "deleted in Ontraport since the load"
                 continue
-            if o.kind == "update" and all(_same_stored(row.get(k), v) for k, v in o.fields.items()):
+            if o.kind == "update" and all(same(k, row.get(k), v) for k, v in o.fields.items()):
                 self.applied.add(rid)  # already stored (an earlier push's lost answer): nothing to send
                 continue
             try:
@@ -726,7 +748,7 @@ class _Run:
                 continue
             # dlm moved: by the pushes this one retries (their own tag call, an applied update)?
             mine = own.get(rid)
-            untouched = all(_same_stored(row.get(k), o.before[k]) for k in o.fields if k in o.before)
+            untouched = all(same(k, row.get(k), o.before[k]) for k in o.fields if k in o.before)
             if mine is not None and dlm <= mine + 1 and untouched:
                 continue
             self.conflicted[str(rid)] = f"modified in Ontraport since the load (dlm {reference} -> {dlm})"
@@ -959,7 +981,7 @@ class _Run:
                 row = self.sender.read([rid], o["fields"]).get(rid)
             except OntraportError:
                 raise exc from None
-            if row is not None and all(_same_stored(row.get(k), v) for k, v in o["fields"].items()):
+            if row is not None and all(self.sender.same(k, row.get(k), v) for k, v in o["fields"].items()):
                 self.event(i, "ok", record_id=rid, fields=sorted(o["fields"]), verified=True)
                 with self.lock:
                     self.written[rid] = (dict(o["fields"]), {"dlm": row.get("dlm")}, i)
@@ -989,7 +1011,7 @@ class _Run:
                 theirs: dict[str, Any] = {}
                 now_dlm: Any = "deleted"
             else:
-                theirs = {k: row.get(k) for k in sent if not _same_stored(row.get(k), expected[k])}
+                theirs = {k: row.get(k) for k in sent if not self.sender.same(k, row.get(k), expected[k])}
                 now_dlm = row.get("dlm")
                 moved = ours_dlm is not None and now_dlm is not None and str(now_dlm) != str(ours_dlm)
                 if not theirs and not moved:
@@ -1202,7 +1224,7 @@ def resume(
             if o["kind"] == "update":
                 current = sender.read([int(o["record_id"])], o["fields"]).get(int(o["record_id"]))
                 if current is not None and all(
-                    _same_stored(current.get(k), v) for k, v in o["fields"].items()
+                    sender.same(k, current.get(k), v) for k, v in o["fields"].items()
                 ):
                     run.event(
                         o["i"], "ok", record_id=int(o["record_id"]), fields=sorted(o["fields"]), verified=True

@@ -399,3 +399,16 @@ def test_plan_apply_reload_under_faults_with_retries_until_done(faulty, changes,
     if len(made):
         cleanup = op.plan(after.drop(index=made.index), delete_missing=True)
         cleanup.apply(confirm=cleanup.confirm_required).raise_for_errors()
+
+
+def test_a_whitespace_only_change_is_sent_not_taken_as_already_stored(app):
+    op = client_over(app)
+    rid = int(op.contacts(progress=False).index[9])
+    op.request("PUT", "Contacts", json={"id": rid, "firstname": "Padded ", "f1003": "0"})
+    c = op.contacts(progress=False)
+    edited = c.copy()
+    edited.loc[rid, "firstname"] = "Padded"
+    result = op.plan(edited).apply()
+    result.raise_for_errors()
+    assert op.contact(rid)["firstname"] == "Padded"
+    assert op.contacts(progress=False).loc[rid, "firstname"] == "Padded"
