@@ -117,8 +117,7 @@ class Journal:
         with self._lock:
             if entry.get("type") != "header":
                 entry = {**entry, "n": self._n}
-            line = json.dumps(entry, default=_default, separators=(",", ":"), ensure_ascii=False)
-            line.encode("utf-8")  # a lone surrogate fails here, before the file is touched
+            line = json.dumps(entry, default=_default, separators=(",", ":"))  # ASCII: any text fits
             self._fh.write(line + "\n")
             self._fh.flush()
             os.fsync(self._fh.fileno())

@@ -805,7 +805,14 @@ class _Run:
                 self.check_concurrent()
                 tag_ops = by_kind.get("add_tags", []) + by_kind.get("remove_tags", [])
                 if tag_ops:
-                    self.prepare_tags(tag_ops)
+                    try:
+                        self.prepare_tags(tag_ops)
+                    except OntraportError as exc:  # the tag changes still go out; undo is less exact
+                        logger.warning(
+                            "could not read the tags before changing them (%s); undo will "
+                            "re-add removed tags at the end of the list",
+                            exc,
+                        )
                 for kind in ("add_tags", "remove_tags"):
                     list(pool.map(self._guard(self.do_tags), by_kind.get(kind, [])))
             self.do_deletes(by_kind.get("delete", []))
