@@ -51,7 +51,7 @@ def main() -> None:
         burst = args.rate_limit
         print(
             f"push of {plan.counts['update']} updates: {seconds:.1f} s, {requests} requests "
-            f"({requests - plan.counts['update']} conflict-check reads), {per_min:.0f} requests/min "
+            f"({requests - plan.counts['update']} reads: conflict check and read-back), {per_min:.0f} requests/min "
             f"vs the limit of {args.rate_limit}/min -> {per_min / args.rate_limit:.0%} of the ceiling"
         )
         if requests > burst:

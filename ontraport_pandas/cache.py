@@ -41,6 +41,7 @@ import pandas as pd
 
 from .loader import PAGE_SIZE, LoadStats, count_records, load_records
 from .objects import ObjectType
+from .private import private_dir, private_file, private_open
 from .session import Session
 
 __all__ = ["RecordCache", "default_cache_dir", "refresh_frame", "refresh_records"]
@@ -69,8 +70,8 @@ class RecordCache:
         self._lock = threading.Lock()
 
     def _db(self, otype: ObjectType) -> sqlite3.Connection:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.directory / f"type-{otype.id}.sqlite3")
+        private_dir(self.directory)
+        db = sqlite3.connect(private_file(self.directory / f"type-{otype.id}.sqlite3"))
         db.execute(
             "CREATE TABLE IF NOT EXISTS records (id INTEGER PRIMARY KEY, dlm INTEGER, body TEXT NOT NULL)"
         )
@@ -158,10 +159,10 @@ class RecordCache:
         """Keep the typed frame next to the records (written atomically)."""
         from .schema import gc_paused
 
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         path = self._frame_path(otype)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with self._lock, gc_paused(), open(tmp, "wb") as fh:
+        with self._lock, gc_paused(), private_open(tmp, "wb") as fh:
             pickle.dump({"frame": frame, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
 

@@ -511,17 +511,36 @@ class Ontraport:
         """Plan and apply in one step: ``op.plan(edited, **plan_options).apply(confirm=…)``."""
         return self.plan(edited, **plan_options).apply(confirm=confirm, progress=progress)
 
-    def resume(self, journal: str | os.PathLike[str], *, progress: bool | None = None) -> PushResult:
-        """Finish a push that stopped part-way, from its journal, without sending anything twice."""
+    def resume(
+        self,
+        journal: str | os.PathLike[str],
+        *,
+        progress: bool | None = None,
+        force: bool = False,
+        retry_unknown: bool = False,
+    ) -> PushResult:
+        """Finish a push that stopped part-way, from its journal, without sending anything twice.
+
+        The journal is locked while this runs; a journal written for another account or
+        connection is refused unless ``force=True``; a create that may have been applied
+        and is still not found stays ``unknown`` unless ``retry_unknown=True``. See
+        :func:`ontraport_pandas.writer.resume`.
+        """
         from .writer import resume
 
-        return resume(self, journal, progress=progress)
+        return resume(self, journal, progress=progress, force=force, retry_unknown=retry_unknown)
 
-    def undo(self, journal: str | os.PathLike[str], *, progress: bool | None = None) -> PushResult:
-        """Restore the before-images of what a push applied, from its journal."""
+    def undo(
+        self, journal: str | os.PathLike[str], *, progress: bool | None = None, force: bool = False
+    ) -> PushResult:
+        """Restore the before-images of what a push applied, from its journal.
+
+        Refuses a journal written for another account or connection unless
+        ``force=True``. See :func:`ontraport_pandas.writer.undo`.
+        """
         from .writer import undo
 
-        return undo(self, journal, progress=progress)
+        return undo(self, journal, progress=progress, force=force)
 
 
 from . import accessor as _accessor  # noqa: E402,F401  (registers df.ontraport)

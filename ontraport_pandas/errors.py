@@ -27,7 +27,11 @@ the natural meaning, it is a second base, so generic handlers keep working::
     ├── QueryError(ValueError)             a ``where=`` expression that cannot be pushed down exactly
     ├── ValidationError(ValueError)        a frame that cannot become a plan; ``.problems``
     ├── ConfirmationRequired(ValueError)   a big or destructive plan applied without ``confirm=``
-    └── PushError                          raised only by ``PushResult.raise_for_errors()``
+    ├── PushError                          raised only by ``PushResult.raise_for_errors()``
+    └── JournalError                       a push journal that cannot be used as it is
+        ├── JournalDamaged                 damaged beyond a torn last line; says what is known applied
+        ├── JournalLocked                  another process is pushing, resuming or undoing it
+        └── JournalMismatch                written for another account or connection
 
     OntraportWarning(UserWarning)
     └── IncompleteLoadWarning              rows fetched differ from the count reported
@@ -53,6 +57,10 @@ __all__ = [
     "IncompleteLoadWarning",
     "InvalidQueryError",
     "InvalidValueError",
+    "JournalDamaged",
+    "JournalError",
+    "JournalLocked",
+    "JournalMismatch",
     "MembraneSetupError",
     "NoConnectionError",
     "NotFoundError",
@@ -279,6 +287,36 @@ class PushError(OntraportError):
     def __init__(self, message: str, result: Any) -> None:
         super().__init__(message)
         self.result = result
+
+
+class JournalError(OntraportError):
+    """A push journal that cannot be used as it is (see the subclasses). Nothing was sent."""
+
+
+class JournalDamaged(JournalError):
+    """A journal damaged beyond a torn last line: resume and undo refuse to guess.
+
+    The message says which line is damaged and how, what the readable part says was
+    applied, and what to do.
+    """
+
+
+class JournalLocked(JournalError):
+    """Another process holds the journal (a push, resume or undo running on it).
+
+    Attributes
+    ----------
+    holder : str
+        Who holds it (process id, host, what it is doing), as far as the journal says.
+    """
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class JournalMismatch(JournalError):
+    """The journal was written for another account or connection; pass ``force=True`` to use it anyway."""
 
 
 class OntraportWarning(UserWarning):

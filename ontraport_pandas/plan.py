@@ -19,6 +19,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from .client import Ontraport
+    from .journal import Carried
     from .objects import ObjectType
     from .result import PushResult
 
@@ -100,6 +101,8 @@ class Plan:
     original_dlm: dict[int, int] = field(default_factory=dict, repr=False)
     on_conflict: str = "skip"
     journal_dir: str | None = None
+    #: For a retry (``result.failed()``): what the pushes it retries created, left unknown, wrote.
+    carried: Carried | None = field(default=None, repr=False)
 
     # -- figures -----------------------------------------------------------------------
     @property
@@ -165,6 +168,7 @@ class Plan:
         on_conflict: Literal["skip", "overwrite"] | None = None,
         progress: bool | None = None,
         journal_dir: str | None = None,
+        retry_unknown: bool = False,
     ) -> PushResult:
         """Send the plan; return the per-operation :class:`~ontraport_pandas.result.PushResult`.
 
@@ -182,6 +186,11 @@ class Plan:
         journal_dir : str, optional
             Folder for the push journal (default ``ONTRAPORT_PANDAS_JOURNAL_DIR`` or
             ``./ontraport-journal``).
+        retry_unknown : bool
+            For a retry plan: send again a create whose earlier outcome is unknown (it
+            may have been applied) and that is still not found when looked up again.
+            Off by default: such a create is reported ``unknown`` again, so that it is
+            never sent twice without the user deciding to.
 
         Raises
         ------
@@ -196,6 +205,7 @@ class Plan:
             on_conflict=on_conflict or self.on_conflict,
             progress=progress,
             journal_dir=journal_dir or self.journal_dir,
+            retry_unknown=retry_unknown,
         )
 
     # -- display ------------------------------------------------------------------------

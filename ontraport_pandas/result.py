@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PushResult"]
 
-STATUSES = ("ok", "failed", "conflict", "skipped")
+STATUSES = ("ok", "failed", "unknown", "conflict", "skipped")
 
 
 @dataclass
@@ -28,17 +28,28 @@ class PushResult:
     ----------
     frame : pandas.DataFrame
         One row per operation and record: ``op``, ``record_id``, ``row``, ``kind``,
-        ``status`` (``ok``, ``failed``, ``skipped``, ``conflict``), ``fields`` (sent),
-        ``error``.
-    journal : pathlib.Path
+        ``status``, ``fields`` (sent), ``error``. Statuses: ``ok``; ``failed`` (not
+        applied, or a tag whose row's create failed); ``unknown`` (a create that got no
+        answer and may have been applied, not found when looked up again: never sent
+        twice without ``apply(retry_unknown=True)``); ``conflict`` (modified in Ontraport
+        since the load, or ``conflict (concurrent)`` in ``error`` when another writer
+        changed the record while this push wrote it, with both values); ``skipped``.
+    journal : pathlib.Path or None
         The push journal; ``op.resume(journal)`` and ``op.undo(journal)`` take it.
+        None when the plan had nothing to send (no journal is written then).
     plan : Plan
         The plan that was applied.
+    restored_ids : dict
+        For an undo that re-created deleted records: old id -> new id.
+    deleted_tags : tuple of str
+        For an undo: tags the undone push had created, deleted because no record uses them.
     """
 
     frame: pd.DataFrame
-    journal: Path
+    journal: Path | None
     plan: Plan = field(repr=False)
+    restored_ids: dict[int, int] = field(default_factory=dict)
+    deleted_tags: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -53,24 +64,32 @@ class PushResult:
         return table.reindex(columns=[s for s in STATUSES if s in table.columns])
 
     def failed(self) -> Plan:
-        """A plan of only the operations that failed (``result.failed().apply()`` retries them)."""
+        """A plan of the operations that failed or whose outcome is unknown.
+
+        ``result.failed().apply()`` retries them. The plan carries what this push (and
+        the ones it retried) created, so that tags of new rows reach their records; a
+        create whose outcome is unknown is looked up again before anything is sent.
+        """
+        from .journal import Carried, read_journal
         from .plan import Plan
 
-        bad = set(self.frame.loc[self.frame["status"] == "failed", "op"].tolist())
+        retry = self.frame["status"].isin(["failed", "unknown"])
+        bad = set(self.frame.loc[retry, "op"].tolist())
         ops = []
         for op in self.plan.ops:
             if op.i not in bad:
                 continue
             if op.kind in ("add_tags", "remove_tags"):
-                failed_rows = set(
-                    self.frame.loc[
-                        (self.frame["op"] == op.i) & (self.frame["status"] == "failed"), "row"
-                    ].astype(str)
-                )
+                failed_rows = set(self.frame.loc[(self.frame["op"] == op.i) & retry, "row"].astype(str))
                 op = dataclasses.replace(op, rows=[r for r in op.rows if str(r) in failed_rows])
+            else:
+                op = dataclasses.replace(op)
             ops.append(op)
         for n, op in enumerate(ops):
             op.i = n
+        carried = self.plan.carried or Carried()
+        if self.journal is not None:
+            carried = carried.then(read_journal(self.journal))
         return Plan(
             self.plan.client,
             self.plan.object_type,
@@ -79,6 +98,7 @@ class PushResult:
             original_dlm=self.plan.original_dlm,
             on_conflict=self.plan.on_conflict,
             journal_dir=self.plan.journal_dir,
+            carried=carried,
         )
 
     def retry_failed(self, **apply_options: Any) -> PushResult:
@@ -101,6 +121,8 @@ class PushResult:
         """Restore the before-images of what this push applied (see ``op.undo``)."""
         from .writer import undo
 
+        if self.journal is None:  # nothing was sent: nothing to undo
+            return self
         return undo(self.plan.client, self.journal, **options)
 
     def created_ids(self) -> dict[Any, int]:
@@ -111,9 +133,8 @@ class PushResult:
     def __repr__(self) -> str:
         counts = self.frame["status"].value_counts().to_dict() if len(self.frame) else {}
         text = ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES if counts.get(s))
-        lines = [
-            f"<PushResult {'OK' if self.ok else 'WITH PROBLEMS'}: {text or 'nothing sent'}; journal {self.journal}>"
-        ]
+        where = f"journal {self.journal}" if self.journal is not None else "no journal"
+        lines = [f"<PushResult {'OK' if self.ok else 'WITH PROBLEMS'}: {text or 'nothing sent'}; {where}>"]
         bad = self.frame[self.frame["status"] != "ok"]
         if len(bad):
             lines.append(bad.head(20).to_string(index=False, max_colwidth=60))
@@ -122,7 +143,7 @@ class PushResult:
     def _repr_html_(self) -> str:
         esc = html.escape
         frame = self.frame.copy()
-        order = {"failed": 0, "conflict": 1, "skipped": 2, "ok": 3}
+        order = {"failed": 0, "unknown": 1, "conflict": 2, "skipped": 3, "ok": 4}
         frame = frame.iloc[frame["status"].map(order).fillna(4).argsort(kind="stable")]
         badge = "LIVE" if self.plan.client.live else "SANDBOX"
         color = "#c62828" if self.plan.client.live else "#2e7d32"
@@ -131,6 +152,6 @@ class PushResult:
             f"<b>Push result</b>: {'all operations succeeded' if self.ok else 'some operations did not succeed'}",
             self.summary().to_html(),
             frame.head(200).to_html(index=False, na_rep=""),
-            f"<p>journal: <code>{esc(str(self.journal))}</code></p>",
+            f"<p>journal: <code>{esc(str(self.journal))}</code></p>" if self.journal is not None else "",
         ]
         return "".join(parts)

@@ -52,6 +52,9 @@ class RetryPolicy:
         First pause in seconds; doubles on each try, capped at ``max_backoff``.
     max_rate_limit_waits : int
         How many 429s in a row one request may wait out before giving up.
+    verify_delay : float
+        Seconds a push waits, after a create whose answer was lost, before it looks
+        for the record (the server may still be committing it).
     """
 
     def __init__(
@@ -60,7 +63,9 @@ class RetryPolicy:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         max_rate_limit_waits: int = 20,
+        verify_delay: float = 2.0,
     ) -> None:
+        self.verify_delay = verify_delay
         self.attempts = attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -93,6 +98,8 @@ class Session:
         self._lookups: dict[int, dict[str, dict[str, str]]] = {}
         self.catalog: Catalog = DEFAULT_CATALOG
         self.requests_sent = 0
+        #: The ``account_id`` of the last JSON envelope (None until one was read).
+        self.account_id: Any = None
 
     # -- sending -----------------------------------------------------------------
     def send(
@@ -171,6 +178,8 @@ class Session:
                 method=method,
                 path=path,
             )
+        if body.get("account_id") is not None:
+            self.account_id = body["account_id"]
         code = body.get("code", 0)
         if code not in (0, "0"):
             raise APIError(

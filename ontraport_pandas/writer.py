@@ -14,20 +14,42 @@ How changes travel:
 Safety: validation happens before anything is sent (:mod:`ontraport_pandas.diff`);
 records modified in Ontraport since the load are reported as ``conflict`` and not
 overwritten unless ``on_conflict="overwrite"``; every operation is journaled with its
-before-image before it is sent (:mod:`ontraport_pandas.journal`). Retries are safe
-because every operation is idempotent (a ``PUT`` of the same values, a
-create-or-update on the e-mail, a tag call) or verified: a plain create whose answer
-was lost is looked up before it is sent again.
+before-image before it is sent (:mod:`ontraport_pandas.journal`), and the journal is
+locked for the whole push, resume or undo.
+
+Lost answers are never guessed:
+
+* a create that got no answer (timeout, dropped connection, 5xx) may have been
+  applied, so it is ``unknown``, never ``failed``. Once every create is sent, the push
+  waits ``RetryPolicy.verify_delay`` seconds (the server may still be committing) and
+  looks for a record carrying every value the create sent, created since just before
+  it was sent, leaving out the records this push (and the pushes it retries) already
+  account for: two identical rows stay two records. A retry (``result.failed()``,
+  ``resume``) looks again before sending; a plain create still not found stays
+  ``unknown`` unless ``retry_unknown=True``. A create-or-update on the e-mail is
+  idempotent, so it is sent again without asking;
+* an update whose answer was lost is read back: ``ok`` when its values are stored;
+* a retry plan carries what the pushes it retries created (so tags of new rows reach
+  their records), left unknown, and when they last wrote each record: a ``dlm`` at or
+  before that moment, with the fields to write still as loaded, is the push's own
+  doing (its tag call), not a conflict. (``dlm`` is the server's clock: with a client
+  clock far behind it, such a row is reported as a conflict, the safe side.) An update
+  whose values are already stored is ``ok`` without being sent;
+* after the updates, the updated records are read back: a ``dlm`` or a value that is
+  not what this push's answer said means another writer touched the record in the
+  same window, reported as ``conflict (concurrent)`` with both values.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,14 +62,16 @@ from .diff import diff_frames
 from .errors import (
     ConfirmationRequired,
     ConnectionFailed,
+    JournalError,
+    JournalMismatch,
     OntraportError,
+    OntraportWarning,
     Problem,
     RequestTimeout,
     ServerError,
-    TransportError,
     ValidationError,
 )
-from .journal import Journal, JournalState, read_journal
+from .journal import Carried, Journal, JournalState, read_journal
 from .objects import ObjectType
 from .plan import Operation, Plan
 from .progress import make_progress
@@ -367,12 +391,23 @@ class _Sender:
         self.op = op
         self.otype = otype
         self.session = op.session
+        self._kinds: dict[str, str] | None = None
         self.hosted = None
         if otype.id == 0:
             from .transports.membrane import MembraneTransport
 
             if isinstance(op.transport, MembraneTransport):
                 self.hosted = op.transport
+
+    def same(self, key: str, stored: Any, sent: Any) -> bool:
+        """:func:`_same_stored` with the type of field ``key``."""
+        if self._kinds is None:
+            try:
+                fields = self.session.schema(self.otype).fields
+                self._kinds = {k: str(getattr(spec, "type", "")) for k, spec in fields.items()}
+            except OntraportError:
+                self._kinds = {}
+        return _same_stored(stored, sent, self._kinds.get(key))
 
     def _action(self, key: str, payload: dict[str, Any]) -> Any:
         """Run a hosted action; the ones used here are idempotent, so a lost answer is retried."""
@@ -394,12 +429,15 @@ class _Sender:
             body["objectID"] = self.otype.id
         return body
 
-    def update(self, record_id: int, fields: dict[str, Any]) -> None:
+    def update(self, record_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Send an update; returns what the API answered it stored (``attrs``: changed fields, ``dlm``)."""
         if self.hosted is not None:
             self._action("update-contact", {"id": str(record_id), "fields": fields})
-            return
+            return {}
         path, _ = self.otype.route()
-        self.session.data("PUT", path, json=self._body({"id": record_id, **fields}), retry=True)
+        data = self.session.data("PUT", path, json=self._body({"id": record_id, **fields}), retry=True)
+        attrs = data.get("attrs") if isinstance(data, dict) else None
+        return dict(attrs) if isinstance(attrs, dict) else {}
 
     def create(self, fields: dict[str, Any], *, upsert: bool) -> int:
         if self.hosted is not None and upsert:
@@ -452,24 +490,97 @@ class _Sender:
                 out[int(row.get(self.otype.id_field, row.get("id")))] = row
         return out
 
-    def find_created(self, fields: dict[str, Any], since: int) -> int | None:
-        """After a lost answer to a create: the record that it made, if exactly one matches."""
-        text = {k: v for k, v in fields.items() if isinstance(v, str) and v and len(v) < 200}
-        if not text:
-            return None
+    def find_created(self, fields: dict[str, Any], since: float | None, exclude: set[int]) -> list[int]:
+        """After a lost answer to a create: ids of records that carry every value the create sent.
+
+        Looked up by the create's text values (and, with ``since``, records created from
+        then on), then compared field by field; ids in ``exclude`` (records this push
+        already accounts for) are left out. Lowest id first.
+        """
+        schema_fields = getattr(self.session.schema(self.otype), "fields", {})
         condition: list[Any] = []
-        for k, v in list(text.items())[:4]:
+        for k, v in fields.items():
+            if isinstance(v, str) and v.strip() and len(v) < 200 and len(condition) < 11:
+                if condition:
+                    condition.append("AND")
+                condition.append({"field": {"field": k}, "op": "=", "value": {"value": v}})
+        if since is not None and "date" in schema_fields:
             if condition:
                 condition.append("AND")
-            condition.append({"field": {"field": k}, "op": "=", "value": {"value": v}})
-        condition += ["AND", {"field": {"field": "date"}, "op": ">=", "value": {"value": str(since)}}]
+            condition.append({"field": {"field": "date"}, "op": ">=", "value": {"value": str(int(since))}})
         path, base = self.otype.route()
-        rows = self.session.data(
-            "GET",
-            path,
-            params={**base, "condition": json.dumps(condition), "listFields": "id", "range": BATCH},
+        params: dict[str, Any] = {
+            **base,
+            "listFields": ",".join(dict.fromkeys([self.otype.id_field, *fields])),
+            "sort": self.otype.id_field,
+            "sortDir": "asc",
+            "range": BATCH,
+        }
+        if condition:
+            params["condition"] = json.dumps(condition)
+        found: list[int] = []
+        for page in range(20):  # at most 1,000 candidates: more means the values tell nothing apart
+            rows = self.session.data("GET", path, params={**params, "start": page * BATCH}) or []
+            for row in rows:
+                rid = int(row.get(self.otype.id_field, row.get("id")))
+                if rid in exclude:
+                    continue
+                if all(self.same(k, row[k], v) for k, v in fields.items() if k in row):
+                    found.append(rid)
+            if len(rows) < BATCH:
+                break
+        return sorted(found)
+
+    def tag_use(self, name: str) -> int:
+        """How many records of this type carry the tag ``name``."""
+        data = self.session.data(
+            "GET", "objects/tag", params={"objectID": self.otype.id, "tag_name": name, "count": "true"}
         )
-        return int(rows[0]["id"]) if rows and len(rows) == 1 else None
+        try:
+            return int((data or {}).get("count", 0)) if isinstance(data, dict) else 0
+        except (TypeError, ValueError):
+            return 0
+
+    def delete_tag(self, name: str) -> bool:
+        """Delete the tag ``name`` of this type; False when there is no such tag."""
+        condition = [
+            {"field": {"field": "tag_name"}, "op": "=", "value": {"value": name}},
+            "AND",
+            {"field": {"field": "object_type_id"}, "op": "=", "value": {"value": str(self.otype.id)}},
+        ]
+        rows = self.session.data(
+            "GET", "Tags", params={"condition": json.dumps(condition), "listFields": "tag_id,tag_name"}
+        )
+        ids = [int(r.get("tag_id", r.get("id"))) for r in rows or [] if str(r.get("tag_name")) == name]
+        if not ids:
+            return False
+        self.session.data("DELETE", "Tags", params={"ids": ",".join(map(str, ids))}, retry=True)
+        return True
+
+
+NUMERIC_KINDS = frozenset({"numeric", "price", "parent", "date", "check", "drop"})
+
+
+def _same_stored(stored: Any, sent: Any, kind: str | None = None) -> bool:
+    """Whether a stored wire value is what was sent.
+
+    Text (and any field of unknown type) compares exactly, whitespace included. Numbers,
+    prices, dates, check boxes and dropdown ids compare as numbers, an empty value as 0
+    (Ontraport stores a cleared number as 0 and a cleared check box as false).
+    """
+    a = "" if stored is None else str(stored)
+    b = "" if sent is None else str(sent)
+    if a == b:
+        return True
+    if kind not in NUMERIC_KINDS:
+        return False
+    if kind == "check":
+        truthy = {"1", "true", "True"}
+        return (a.strip() in truthy) == (b.strip() in truthy)
+    try:
+        return float(a or 0) == float(b or 0)
+    except ValueError:
+        return False
 
 
 def _error_text(exc: BaseException) -> str:
@@ -485,6 +596,66 @@ def _loaded_epoch(plan: Plan) -> int | None:
         return None
 
 
+def _tag_field(op: Ontraport, otype: ObjectType) -> str | None:
+    """The field that holds a type's tags (``contact_cat``), if it has one."""
+    try:
+        fields = op.session.schema(otype).fields
+    except OntraportError:
+        return None
+    for key, spec in fields.items():
+        if getattr(spec, "type", None) == "subscription" and getattr(spec, "sub_model", None) == 14:
+            return str(key)
+    return None
+
+
+def _identity(op: Ontraport) -> dict[str, Any]:
+    """Which account and connection a journal belongs to (no secret: names, URL, App ID, account id)."""
+    if op.session.account_id is None:
+        try:
+            op.session.meta()
+        except OntraportError:
+            pass
+    return {"connection": op.name, "identity": op.cache_key, "account_id": op.session.account_id}
+
+
+def _check_same_account(op: Ontraport, state: JournalState, *, force: bool, doing: str) -> None:
+    header = state.header
+    mine = _identity(op)
+    differences = []
+    if header.get("identity") is not None and header["identity"] != mine["identity"]:
+        differences.append(
+            f"it was written on {header.get('connection')!r} ({header['identity']}), "
+            f"this client is {mine['connection']!r} ({mine['identity']})"
+        )
+    elif header.get("identity") is None and header.get("connection") != mine["connection"]:
+        differences.append(
+            f"it was written on {header.get('connection')!r}, this client is {mine['connection']!r}"
+        )
+    theirs, ours = header.get("account_id"), mine["account_id"]
+    if theirs is not None and ours is not None and str(theirs) != str(ours):
+        differences.append(f"it was written for account {theirs}, this client reaches account {ours}")
+    if not differences:
+        return
+    if not force:
+        raise JournalMismatch(
+            f"Refusing to {doing} {state.path}: " + "; ".join(differences) + ". Nothing was sent. "
+            f"Connect to the account the journal was written for, or pass force=True to {doing} it here anyway."
+        )
+    logger.warning("%s %s on another connection (force=True): %s", doing, state.path, "; ".join(differences))
+
+
+def _open_locked(journal: str | os.PathLike[str], purpose: str) -> Journal:
+    path = Path(journal)
+    if not path.is_file():
+        raise JournalError(f"There is no push journal at {path}.")
+    try:
+        j = Journal(path)
+    except OSError as exc:
+        raise JournalError(f"Cannot open the push journal {path}: {exc}") from exc
+    j.lock(purpose)
+    return j
+
+
 def apply_plan(
     plan: Plan,
     *,
@@ -492,6 +663,7 @@ def apply_plan(
     on_conflict: str = "skip",
     progress: bool | None = None,
     journal_dir: str | None = None,
+    retry_unknown: bool = False,
 ) -> PushResult:
     """Send a plan; see :meth:`Plan.apply`."""
     if on_conflict not in ("skip", "overwrite"):
@@ -504,23 +676,30 @@ def apply_plan(
             f"Nothing was sent. Check it (plan.to_frame()), then apply with plan.apply(confirm={need}).",
             need,
         )
+    if not plan.ops:  # nothing to send: no journal either
+        return _result(plan, None)
     op = plan.client
+    carried = plan.carried or Carried()
     header = {
         "object_type": plan.object_type.name,
         "object_type_id": plan.object_type.id,
-        "connection": op.name,
+        "ops": len(plan.ops),
+        **_identity(op),
         "live": op.live,
+        "pid": os.getpid(),
         "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "started_epoch": int(time.time()),
         "on_conflict": on_conflict,
         "loaded_at": plan.loaded_at,
     }
+    if plan.carried is not None:
+        header["carried"] = carried.to_json()
     journal = Journal.create(journal_dir, header)
     try:
         for o in plan.ops:
             journal.write({"type": "op", **o.to_json()})
         state = JournalState(journal.path, header, [o.to_json() for o in plan.ops])
-        run = _Run(op, plan.object_type, journal, state, progress=progress)
+        run = _Run(op, plan.object_type, journal, state, progress=progress, retry_unknown=retry_unknown)
         run.check_conflicts(plan, on_conflict)
         run.execute()
     finally:
@@ -531,7 +710,13 @@ def apply_plan(
 
 
 class _Run:
-    """One execution of a journal's unfinished operations."""
+    """One execution of a journal's unfinished operations.
+
+    The phases run in this order: creates; a second look, after ``verify_delay``, for
+    creates whose answer was lost; updates; a read-back of the updated records (another
+    writer that touched them meanwhile turns the row into ``conflict (concurrent)``);
+    tag additions and removals; deletes.
+    """
 
     def __init__(
         self,
@@ -541,6 +726,7 @@ class _Run:
         state: JournalState,
         *,
         progress: bool | None,
+        retry_unknown: bool = False,
     ) -> None:
         self.op = op
         self.otype = otype
@@ -548,15 +734,23 @@ class _Run:
         self.state = state
         self.sender = _Sender(op, otype)
         self.progress = progress
-        self.created: dict[str, int] = state.created_ids()
-        self.conflicted: set[str] = set()
+        self.retry_unknown = retry_unknown
+        self.carried = state.carried
+        self.created: dict[str, int] = {**self.carried.created, **state.created_ids()}
+        self.claimed: set[int] = set(self.created.values())
+        self.conflicted: dict[str, str] = {}  # record id (text) -> why
+        self.applied: set[int] = set()  # records whose update is already stored
+        self.to_verify: list[tuple[dict[str, Any], float]] = []
+        self.written: dict[int, tuple[dict[str, Any], dict[str, Any], int]] = {}
+        self.known_tags: set[str] | None = None
         self.lock = threading.Lock()
         self.started_epoch = int(state.header.get("started_epoch") or time.time())
+        self.verify_delay = float(getattr(op.session.retry, "verify_delay", 2.0))
         self.bar: Any = None
 
     def event(self, i: int, status: str, **data: Any) -> None:
         self.journal.event(i, status, **data)
-        self.state.events[i] = {"type": "event", "i": i, "status": status, **data}
+        self.state.events[i] = {"type": "event", "i": i, "status": status, "t": time.time(), **data}
 
     # conflicts and before-images
     def check_conflicts(self, plan: Plan, on_conflict: str) -> None:
@@ -580,18 +774,32 @@ class _Run:
         if deletes:
             current.update(self.sender.read(sorted(deletes), None))
         loaded = _loaded_epoch(plan)
-        for rid in sorted(ids):
+        own = self.carried.own_writes
+        same = self.sender.same
+        for o in plan.ops:
+            if o.kind not in ("update", "delete") or o.record_id is None:
+                continue
+            rid = int(o.record_id)
             row = current.get(rid)
             if row is None:
-                self.conflicted.add(str(rid))
+                self.conflicted[str(rid)] = "deleted in Ontraport since the load"
+                continue
+            if o.kind == "update" and all(same(k, row.get(k), v) for k, v in o.fields.items()):
+                self.applied.add(rid)  # already stored (an earlier push's lost answer): nothing to send
                 continue
             try:
                 dlm = int(row.get("dlm") or 0)
             except (TypeError, ValueError):
                 dlm = 0
             reference = plan.original_dlm.get(rid, loaded)
-            if reference is not None and dlm > reference and on_conflict == "skip":
-                self.conflicted.add(str(rid))
+            if reference is None or dlm <= reference or on_conflict != "skip":
+                continue
+            # dlm moved: by the pushes this one retries (their own tag call, an applied update)?
+            mine = own.get(rid)
+            untouched = all(same(k, row.get(k), o.before[k]) for k in o.fields if k in o.before)
+            if mine is not None and dlm <= mine + 1 and untouched:
+                continue
+            self.conflicted[str(rid)] = f"modified in Ontraport since the load (dlm {reference} -> {dlm})"
         for o in plan.ops:
             if o.kind == "update" and o.record_id is not None and int(o.record_id) in current:
                 row = current[int(o.record_id)]
@@ -608,6 +816,25 @@ class _Run:
                 self.state.ops[o.i]["before"] = before
                 self.journal.write({"type": "before", "i": o.i, "before": before})
 
+    def prepare_tags(self, tag_ops: list[dict[str, Any]]) -> None:
+        """Before tags change: the tag field, in stored order, of the records losing a tag (so
+        that undo puts removed tags back where they were; an added tag is undone by removing
+        it, which keeps the order, so tagging 5,000 records costs no reads), and which tag
+        names exist (so that undo can delete the ones this push creates)."""
+        field_name = _tag_field(self.op, self.otype)
+        if field_name is None:
+            return
+        losing = {int(r) for o in tag_ops if o["kind"] == "remove_tags" for r in o["rows"] if _is_id(r)}
+        ids = sorted(losing - set(self.state.tags_before))
+        if ids:
+            current = self.sender.read(ids, [field_name])
+            values = {rid: str(row.get(field_name) or "") for rid, row in current.items()}
+            self.journal.write({"type": "tags_before", "field": field_name, "values": values})
+            self.state.tags_before.update(values)
+        if any(o["kind"] == "add_tags" for o in tag_ops):
+            labels = self.op.session.lookups(self.otype, refresh=True).get(field_name, {})
+            self.known_tags = {str(v).casefold() for v in labels.values()}
+
     # execution
     def execute(self) -> None:
         pending = list(self.state.unfinished())
@@ -619,13 +846,23 @@ class _Run:
                 by_kind.setdefault(o["kind"], []).append(o)
             workers = max(1, self.op.session.max_workers)
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for kind, fn in (
-                    ("create", self.do_create),
-                    ("update", self.do_update),
-                    ("add_tags", self.do_tags),
-                    ("remove_tags", self.do_tags),
-                ):
-                    list(pool.map(self._guard(fn), by_kind.get(kind, [])))
+                creates = self.recheck_creates(by_kind.get("create", []))
+                list(pool.map(self._guard(self.do_create), creates))
+                self.verify_creates()
+                list(pool.map(self._guard(self.do_update), by_kind.get("update", [])))
+                self.check_concurrent()
+                tag_ops = by_kind.get("add_tags", []) + by_kind.get("remove_tags", [])
+                if tag_ops:
+                    try:
+                        self.prepare_tags(tag_ops)
+                    except OntraportError as exc:  # the tag changes still go out; undo is less exact
+                        logger.warning(
+                            "could not read the tags before changing them (%s); undo will "
+                            "re-add removed tags at the end of the list",
+                            exc,
+                        )
+                for kind in ("add_tags", "remove_tags"):
+                    list(pool.map(self._guard(self.do_tags), by_kind.get(kind, [])))
             self.do_deletes(by_kind.get("delete", []))
         finally:
             self.bar.close()
@@ -634,8 +871,6 @@ class _Run:
         def run(o: dict[str, Any]) -> None:
             try:
                 fn(o)
-            except TransportError as exc:
-                self.event(o["i"], "failed", error=_error_text(exc))
             except OntraportError as exc:
                 self.event(o["i"], "failed", error=_error_text(exc))
             finally:
@@ -643,73 +878,254 @@ class _Run:
 
         return run
 
+    # creates
+    def _upsert(self, o: dict[str, Any]) -> bool:
+        return bool(self.otype.natural_key and o["fields"].get(self.otype.natural_key))
+
+    def _look(self, o: dict[str, Any], since: float) -> int | None:
+        """The record a create whose answer was lost made, or None. Claims it (under the lock)."""
+        upsert = self._upsert(o)
+        with self.lock:
+            if upsert:  # create-or-update on the e-mail: the record holding every value sent
+                found = self.sender.find_created(o["fields"], None, set())
+            else:
+                found = self.sender.find_created(o["fields"], since, self.claimed)
+            if not found:
+                return None
+            rid = found[0]
+            self.claimed.add(rid)
+            self.created[str(o["row"])] = rid
+            return rid
+
+    def _prior(self, o: dict[str, Any]) -> dict[str, float] | None:
+        """When an earlier attempt at this create may have been applied: when it was sent and given up."""
+        carried = self.carried.unknown.get(str(o["row"]))
+        if carried is not None:
+            return carried
+        ev = self.state.events.get(o["i"], {})
+        if ev.get("status") in ("sending", "unknown") or (self.state.torn and not ev):
+            # in flight, unknown, or (the journal's end was torn) perhaps sent with its events lost
+            t = float(ev.get("t") or 0)
+            return {"since": float(ev.get("since") or self.started_epoch - 60), "at": t}
+        return None
+
+    def recheck_creates(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Creates an earlier attempt may have applied: look for them (one at a time, before any
+        create of this run is sent, so that two identical rows never claim the same record).
+        Returns the creates still to send."""
+        todo = []
+        for o in ops:
+            i = o["i"]
+            row = str(o["row"])
+            if row in self.created:  # created by the push this one retries
+                self.event(
+                    i,
+                    "ok",
+                    record_id=self.created[row],
+                    fields=sorted(o["fields"]),
+                    matched=False,
+                    verified=True,
+                )
+                self.bar.update(1)
+                continue
+            prior = self._prior(o)
+            if prior is None:
+                todo.append(o)
+                continue
+            try:
+                time.sleep(max(0.0, prior.get("at", 0) + self.verify_delay - time.time()))
+                found = self._look(o, prior["since"])
+            except OntraportError as exc:
+                self.event(
+                    i,
+                    "unknown",
+                    since=prior["since"],
+                    error=f"could not look it up again: {_error_text(exc)}",
+                )
+                self.bar.update(1)
+                continue
+            if found is not None:
+                self.event(i, "ok", record_id=found, fields=sorted(o["fields"]), matched=False, verified=True)
+            elif self._upsert(o) or self.retry_unknown:
+                todo.append(o)
+                continue
+            else:
+                self.event(
+                    i,
+                    "unknown",
+                    since=prior["since"],
+                    error="an earlier attempt may have created this record, and it is still not found "
+                    "by the values it carried; it was not sent again. Check the records, then "
+                    "apply(retry_unknown=True) to send it again (it may then exist twice).",
+                )
+            self.bar.update(1)
+        return todo
+
     def do_create(self, o: dict[str, Any]) -> None:
         i = o["i"]
+        row = str(o["row"])
         match = o.get("match_id")
         if match is not None and str(match) in self.conflicted:
-            self.event(i, "conflict", record_id=match, error="modified in Ontraport since the load")
+            self.event(i, "conflict", record_id=match, error=self.conflicted[str(match)])
             return
-        upsert = bool(self.otype.natural_key and o["fields"].get(self.otype.natural_key))
-        in_flight = self.state.status(i) == "sending"
-        self.event(i, "sending")
-        if in_flight and not upsert:
-            found = self.sender.find_created(o["fields"], self.started_epoch - 5)
-            if found is not None:
-                self.event(i, "ok", record_id=found, fields=sorted(o["fields"]), matched=False)
-                return
+        upsert = self._upsert(o)
+        since = time.time() - 60  # a create is looked for among records created from then on
+        self.event(i, "sending", since=since)
         try:
             rid = self.sender.create(o["fields"], upsert=upsert)
         except AMBIGUOUS as exc:
-            if upsert:
-                raise
-            found = self.sender.find_created(o["fields"], self.started_epoch - 5)
-            if found is None:
-                raise OntraportError(f"the create may not have been applied ({_error_text(exc)})") from exc
-            rid = found
+            # It may have been applied: never "failed". Looked for again once every create is sent.
+            self.event(i, "unknown", since=since, error=f"no answer ({_error_text(exc)}); looking it up")
+            with self.lock:
+                self.to_verify.append((o, since))
+            return
         with self.lock:
-            self.created[str(o["row"])] = rid
+            self.created[row] = rid
+            self.claimed.add(rid)
         self.event(i, "ok", record_id=rid, fields=sorted(o["fields"]), matched=match is not None)
 
+    def verify_creates(self) -> None:
+        """Look again for the creates whose answer was lost, after giving the server time to commit."""
+        if not self.to_verify:
+            return
+        time.sleep(self.verify_delay)
+        for o, since in sorted(self.to_verify, key=lambda x: x[0]["i"]):
+            try:
+                found = self._look(o, since)
+            except OntraportError as exc:
+                found, why = None, f"the lookup failed too ({_error_text(exc)})"
+            else:
+                why = f"no record carries the values it sent {self.verify_delay:g}s later"
+            if found is not None:
+                self.event(
+                    o["i"], "ok", record_id=found, fields=sorted(o["fields"]), matched=False, verified=True
+                )
+                continue
+            resend = (
+                "result.failed().apply() sends it again"
+                if self._upsert(o)
+                else (
+                    "result.failed().apply() looks again and, if it is still not found, reports it unknown; "
+                    "apply(retry_unknown=True) sends it again (it may then exist twice)"
+                )
+            )
+            self.event(
+                o["i"],
+                "unknown",
+                since=since,
+                error=f"the create got no answer and may have been applied; {why}. {resend}.",
+            )
+        self.to_verify.clear()
+
+    # updates
     def do_update(self, o: dict[str, Any]) -> None:
         i = o["i"]
         rid = int(o["record_id"])
         if str(rid) in self.conflicted:
-            self.event(i, "conflict", record_id=rid, error="modified or deleted in Ontraport since the load")
+            self.event(i, "conflict", record_id=rid, error=self.conflicted[str(rid)])
+            return
+        if rid in self.applied:
+            self.event(i, "ok", record_id=rid, fields=sorted(o["fields"]), verified=True)
             return
         self.event(i, "sending")
-        self.sender.update(rid, o["fields"])
-        self.event(i, "ok", record_id=rid, fields=sorted(o["fields"]))
+        try:
+            attrs = self.sender.update(rid, o["fields"])
+        except AMBIGUOUS as exc:
+            # The answer was lost: read the record back before saying anything.
+            try:
+                row = self.sender.read([rid], o["fields"]).get(rid)
+            except OntraportError:
+                raise exc from None
+            if row is not None and all(self.sender.same(k, row.get(k), v) for k, v in o["fields"].items()):
+                self.event(i, "ok", record_id=rid, fields=sorted(o["fields"]), verified=True)
+                with self.lock:
+                    self.written[rid] = (dict(o["fields"]), {"dlm": row.get("dlm")}, i)
+                return
+            raise OntraportError(f"{_error_text(exc)}; read back: the values are not stored") from exc
+        with self.lock:
+            self.written[rid] = (dict(o["fields"]), attrs, i)
+        self.event(i, "ok", record_id=rid, fields=sorted(o["fields"]), dlm=attrs.get("dlm"))
 
+    def check_concurrent(self) -> None:
+        """Read the updated records back: another writer in the same window is a conflict (concurrent)."""
+        if not self.written:
+            return
+        ids = sorted(self.written)
+        fields = sorted({k for sent, _, _ in self.written.values() for k in sent})
+        try:
+            current = self.sender.read(ids, fields)
+        except OntraportError as exc:
+            logger.warning("could not read the updated records back to look for concurrent writers: %s", exc)
+            return
+        for rid in ids:
+            sent, attrs, i = self.written[rid]
+            row = current.get(rid)
+            expected = {k: attrs.get(k, v) for k, v in sent.items()}
+            ours_dlm = attrs.get("dlm")
+            if row is None:
+                theirs: dict[str, Any] = {}
+                now_dlm: Any = "deleted"
+            else:
+                theirs = {k: row.get(k) for k in sent if not self.sender.same(k, row.get(k), expected[k])}
+                now_dlm = row.get("dlm")
+                moved = ours_dlm is not None and now_dlm is not None and str(now_dlm) != str(ours_dlm)
+                if not theirs and not moved:
+                    continue
+            ours = {k: expected[k] for k in (theirs or sent)}
+            self.event(
+                i,
+                "conflict",
+                record_id=rid,
+                fields=sorted(sent),
+                concurrent=True,
+                ours=ours,
+                theirs=theirs,
+                dlm_ours=ours_dlm,
+                dlm_now=now_dlm,
+                error=f"conflict (concurrent): another writer changed the record while this push wrote it; "
+                f"this push wrote {ours} (dlm {ours_dlm}), now stored {theirs or 'the same values'} "
+                f"(dlm {now_dlm})",
+            )
+
+    # tags
     def do_tags(self, o: dict[str, Any]) -> None:
         i = o["i"]
         ids: list[int] = []
-        skipped: list[Any] = []
+        conflict_rows: list[Any] = []
+        failed_rows: list[Any] = []
         for r in o["rows"]:
             if _is_id(r):
                 if str(int(r)) in self.conflicted:
-                    skipped.append(r)
+                    conflict_rows.append(r)
                 else:
                     ids.append(int(r))
             elif str(r) in self.created:
                 ids.append(self.created[str(r)])
             else:
-                skipped.append(r)
+                failed_rows.append(r)  # its create failed or is unknown: the tag waits with it
+        rows = {"conflict_rows": conflict_rows, "failed_rows": failed_rows}
+        if not ids:
+            status = "failed" if failed_rows else "conflict"
+            self.event(i, status, ids=[], **rows, error="no record to tag: " + _why_rows(rows))
+            return
+        adding = o["kind"] == "add_tags"
+        new_tag = adding and self.known_tags is not None and str(o["tag"]).casefold() not in self.known_tags
         self.event(i, "sending", ids=ids)
-        for start in range(0, len(ids), TAG_BATCH):
-            self.sender.tags(ids[start : start + TAG_BATCH], o["tag"], add=o["kind"] == "add_tags")
-        if skipped and not ids:
-            self.event(
-                i, "conflict", ids=[], skipped_rows=skipped, error="rows conflicted or were not created"
-            )
-        else:
-            self.event(i, "ok", ids=ids, skipped_rows=skipped)
+        try:
+            for start in range(0, len(ids), TAG_BATCH):
+                self.sender.tags(ids[start : start + TAG_BATCH], o["tag"], add=adding)
+        except OntraportError as exc:
+            self.event(i, "failed", ids=ids, **rows, new_tag=new_tag, error=_error_text(exc))
+            return
+        self.event(i, "ok", ids=ids, **rows, new_tag=new_tag)
 
+    # deletes
     def do_deletes(self, ops: list[dict[str, Any]]) -> None:
         todo = []
         for o in ops:
             rid = int(o["record_id"])
             if str(rid) in self.conflicted:
-                self.event(o["i"], "conflict", record_id=rid, error="modified in Ontraport since the load")
+                self.event(o["i"], "conflict", record_id=rid, error=self.conflicted[str(rid)])
                 self.bar.update(1)
             else:
                 todo.append(o)
@@ -717,15 +1133,33 @@ class _Run:
             chunk = todo[start : start + BATCH]
             for o in chunk:
                 self.event(o["i"], "sending")
+            ids = [int(o["record_id"]) for o in chunk]
             try:
-                self.sender.delete([int(o["record_id"]) for o in chunk])
+                self.sender.delete(ids)
             except OntraportError as exc:
+                try:  # the answer may have been lost: the records that are gone are deleted
+                    still = set(self.sender.read(ids, ["id"]))
+                except OntraportError:
+                    still = set(ids)
                 for o in chunk:
-                    self.event(o["i"], "failed", error=_error_text(exc))
+                    rid = int(o["record_id"])
+                    if rid in still:
+                        self.event(o["i"], "failed", error=_error_text(exc))
+                    else:
+                        self.event(o["i"], "ok", record_id=rid, verified=True)
             else:
                 for o in chunk:
                     self.event(o["i"], "ok", record_id=int(o["record_id"]))
             self.bar.update(len(chunk))
+
+
+def _why_rows(rows: dict[str, list[Any]]) -> str:
+    parts = []
+    if rows["failed_rows"]:
+        parts.append(f"the create of row(s) {rows['failed_rows']} failed or is unknown")
+    if rows["conflict_rows"]:
+        parts.append(f"record(s) {rows['conflict_rows']} conflicted")
+    return "; ".join(parts)
 
 
 def _is_id(label: Any) -> bool:
@@ -734,20 +1168,36 @@ def _is_id(label: Any) -> bool:
     return is_record_id(label)
 
 
-def _result(plan: Plan, state: JournalState) -> PushResult:
+IN_FLIGHT = (
+    "the push stopped while this operation was in flight; op.resume(journal) checks it and finishes it"
+)
+
+
+def _result(plan: Plan, state: JournalState | None, **extra: Any) -> PushResult:
+    columns = ["op", "record_id", "row", "kind", "status", "fields", "error"]
     rows: list[dict[str, Any]] = []
-    created = state.created_ids()
+    if state is None:
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["record_id"] = frame["record_id"].astype("Int64")
+        return PushResult(frame, None, plan, **extra)
+    created = {**state.carried.created, **state.created_ids()}
     for o in state.ops:
         ev = state.events.get(o["i"], {})
         status = ev.get("status", "skipped")
-        if status == "sending":
-            status = "failed"
         error = ev.get("error")
+        if status == "sending":
+            status = "unknown" if o["kind"] == "create" else "failed"
+            error = IN_FLIGHT
         if o["kind"] in ("add_tags", "remove_tags"):
-            skipped = {str(r) for r in ev.get("skipped_rows", [])}
+            conflict_rows = {str(r) for r in ev.get("conflict_rows", ev.get("skipped_rows", []))}
+            failed_rows = {str(r) for r in ev.get("failed_rows", [])}
             for r in o["rows"]:
                 rid = int(r) if _is_id(r) else created.get(str(r))
-                st = "conflict" if str(r) in skipped else status
+                st, err = status, error
+                if str(r) in conflict_rows:
+                    st, err = "conflict", "the record conflicted (modified or deleted since the load)"
+                elif str(r) in failed_rows:
+                    st, err = "failed", "its record was not created (the create failed or is unknown)"
                 rows.append(
                     {
                         "op": o["i"],
@@ -756,7 +1206,7 @@ def _result(plan: Plan, state: JournalState) -> PushResult:
                         "kind": o["kind"],
                         "status": st,
                         "fields": [o["tag"]],
-                        "error": "conflict or not created" if st == "conflict" and not error else error,
+                        "error": err,
                     }
                 )
         else:
@@ -772,9 +1222,9 @@ def _result(plan: Plan, state: JournalState) -> PushResult:
                     "error": error,
                 }
             )
-    frame = pd.DataFrame(rows, columns=["op", "record_id", "row", "kind", "status", "fields", "error"])
+    frame = pd.DataFrame(rows, columns=columns)
     frame["record_id"] = frame["record_id"].astype("Int64")
-    return PushResult(frame, Path(state.path), plan)
+    return PushResult(frame, Path(state.path), plan, **extra)
 
 
 def _plan_from_state(op: Ontraport, state: JournalState) -> Plan:
@@ -786,32 +1236,55 @@ def _plan_from_state(op: Ontraport, state: JournalState) -> Plan:
         ops,
         loaded_at=state.header.get("loaded_at"),
         on_conflict=state.header.get("on_conflict", "skip"),
+        carried=state.carried,
     )
 
 
-def resume(op: Ontraport, journal: str | os.PathLike[str], *, progress: bool | None = None) -> PushResult:
+def resume(
+    op: Ontraport,
+    journal: str | os.PathLike[str],
+    *,
+    progress: bool | None = None,
+    force: bool = False,
+    retry_unknown: bool = False,
+) -> PushResult:
     """Finish a push that stopped part-way, without sending anything twice.
 
     Operations that finished are left alone; operations that were in flight when the
     push stopped are checked against the API first (an update whose values are
-    already stored, a create whose record exists) and sent only when needed.
+    already stored, a create whose record exists) and sent only when needed; a create
+    that may have been applied and is still not found stays ``unknown`` unless
+    ``retry_unknown=True``.
+
+    Raises
+    ------
+    JournalLocked
+        Another process is pushing, resuming or undoing this journal.
+    JournalDamaged
+        The journal is damaged beyond a torn last line.
+    JournalMismatch
+        The journal was written for another account or connection (``force=True`` overrides).
     """
-    state = read_journal(journal)
-    otype = op.session.resolve(state.header["object_type_id"])
-    _check_same_connection(op, state)
-    sender = _Sender(op, otype)
-    j = Journal(Path(journal))
+    j = _open_locked(journal, "resume")
     try:
-        run = _Run(op, otype, j, state, progress=progress)
-        # In-flight updates: already applied?
+        state = read_journal(journal)
+        _check_same_account(op, state, force=force, doing="resume")
+        otype = op.session.resolve(state.header["object_type_id"])
+        sender = _Sender(op, otype)
+        run = _Run(op, otype, j, state, progress=progress, retry_unknown=retry_unknown)
+        # In-flight updates and deletes: already applied?
         for o in list(state.unfinished()):
-            if o["kind"] == "update" and state.status(o["i"]) == "sending":
+            if state.status(o["i"]) != "sending":
+                continue
+            if o["kind"] == "update":
                 current = sender.read([int(o["record_id"])], o["fields"]).get(int(o["record_id"]))
-                if current is not None and all(_same_wire(current.get(k), v) for k, v in o["fields"].items()):
+                if current is not None and all(
+                    sender.same(k, current.get(k), v) for k, v in o["fields"].items()
+                ):
                     run.event(
                         o["i"], "ok", record_id=int(o["record_id"]), fields=sorted(o["fields"]), verified=True
                     )
-            if o["kind"] == "delete" and state.status(o["i"]) == "sending":
+            if o["kind"] == "delete":
                 if not sender.read([int(o["record_id"])], ["id"]):
                     run.event(o["i"], "ok", record_id=int(o["record_id"]), verified=True)
         run.execute()
@@ -821,78 +1294,142 @@ def resume(op: Ontraport, journal: str | os.PathLike[str], *, progress: bool | N
     return _result(_plan_from_state(op, state), read_journal(journal))
 
 
-def _same_wire(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return (a or "") == (b or "")
-    return str(a) == str(b)
-
-
-def _check_same_connection(op: Ontraport, state: JournalState) -> None:
-    if state.header.get("connection") != op.name:
-        logger.warning(
-            "journal %s was written for %r; resuming on %r",
-            state.path,
-            state.header.get("connection"),
-            op.name,
-        )
-
-
 def undo(
     op: Ontraport,
     journal: str | os.PathLike[str],
     *,
     progress: bool | None = None,
     journal_dir: str | None = None,
+    force: bool = False,
 ) -> PushResult:
-    """Restore the before-images of what a push applied (newest first); returns the undo's own result.
+    """Restore the before-images of what a push applied; returns the undo's own result.
 
     Updates get their previous values back; created records are deleted (or, for a
     create that updated an existing contact, that contact's previous values are put
-    back); tags added are removed and tags removed are added; deleted records are
-    created again from their before-image (with new ids).
+    back); the tags of every record whose tags changed are put back as they were, in
+    their order, and tags the push created by name are deleted when no record uses
+    them any more; deleted records are created again from their before-image. Those
+    get new ids: the result's ``restored_ids`` maps old -> new, and a warning says that
+    references to the old ids (in other records, automations, links) are not restored.
+
+    Raises
+    ------
+    JournalLocked, JournalDamaged, JournalMismatch
+        As for :func:`resume`; nothing is sent.
     """
-    state = read_journal(journal)
+    source = _open_locked(journal, "undo")
+    try:
+        state = read_journal(journal)
+        _check_same_account(op, state, force=force, doing="undo")
+        return _undo(op, state, progress=progress, journal_dir=journal_dir or str(Path(journal).parent))
+    finally:
+        source.close()
+
+
+def _undo(op: Ontraport, state: JournalState, *, progress: bool | None, journal_dir: str) -> PushResult:
     otype = op.session.resolve(state.header["object_type_id"])
-    ops: list[Operation] = []
-
-    def add(kind: Any, row: Any, **kw: Any) -> None:
-        ops.append(Operation(len(ops), kind, row, **kw))
-
+    updates: dict[int, dict[str, Any]] = {}
+    deletes: list[int] = []
+    restores: list[dict[str, Any]] = []
+    tag_ops: list[tuple[str, str, list[int]]] = []
+    new_tags: list[str] = []
+    tag_field = _tag_field(op, otype) if state.tags_before else None
     for o in reversed(state.ops):
         ev = state.events.get(o["i"], {})
-        if ev.get("status") != "ok":
-            continue
+        status = ev.get("status")
         kind = o["kind"]
+        if kind in ("add_tags", "remove_tags"):
+            ids = [int(x) for x in ev.get("ids", [])]
+            if status not in ("ok", "failed", "sending") or not ids:
+                continue  # a tag call that failed may still have been applied: put the tags back anyway
+            if kind == "add_tags" and ev.get("new_tag") and status == "ok":
+                new_tags.append(str(o["tag"]))
+            rest = []
+            for rid in ids:
+                if tag_field is not None and rid in state.tags_before:
+                    updates.setdefault(rid, {})[tag_field] = state.tags_before[rid]
+                else:
+                    rest.append(rid)
+            if rest and status == "ok":
+                tag_ops.append(("remove_tags" if kind == "add_tags" else "add_tags", str(o["tag"]), rest))
+            continue
+        if status != "ok":
+            continue
         if kind == "update":
-            add("update", o["record_id"], record_id=int(o["record_id"]), fields=dict(o.get("before") or {}))
+            updates.setdefault(int(o["record_id"]), {}).update(dict(o.get("before") or {}))
         elif kind == "create":
             if o.get("match_id") is not None or ev.get("matched"):
-                add(
-                    "update",
-                    ev["record_id"],
-                    record_id=int(ev["record_id"]),
-                    fields=dict(o.get("before") or {}),
-                )
+                updates.setdefault(int(ev["record_id"]), {}).update(dict(o.get("before") or {}))
             else:
-                add("delete", ev["record_id"], record_id=int(ev["record_id"]))
-        elif kind in ("add_tags", "remove_tags"):
-            ids = [int(x) for x in ev.get("ids", [])]
-            if ids:
-                add("remove_tags" if kind == "add_tags" else "add_tags", None, tag=o["tag"], rows=ids)
+                deletes.append(int(ev["record_id"]))
         elif kind == "delete":
             before = {
                 k: v
                 for k, v in (o.get("before") or {}).items()
                 if k not in ("id", "date", "dlm", "dla", "unique_id") and v is not None
             }
-            add("create", f"restored-{o['record_id']}", fields=before)
-    plan = Plan(op, otype, [o for o in ops if o.fields or o.kind in ("delete", "add_tags", "remove_tags")])
-    for n, o in enumerate(plan.ops):
-        o.i = n
-    return apply_plan(
+            restores.append({"old": int(o["record_id"]), "fields": before})
+    open_creates = [
+        o["row"]
+        for o in state.ops
+        if o["kind"] == "create"
+        and (
+            state.status(o["i"]) in ("sending", "unknown")
+            or (state.torn and state.status(o["i"]) == "planned")
+        )
+    ]
+    if open_creates:
+        warnings.warn(
+            f"{len(open_creates)} create(s) of this push have no known outcome (rows "
+            f"{open_creates[:10]}); undo cannot delete what it does not know was created. "
+            "op.resume(journal) looks them up and records them, then undo again.",
+            OntraportWarning,
+            stacklevel=4,
+        )
+    created = set(deletes)
+    ops: list[Operation] = []
+    for rid, fields in updates.items():
+        if rid not in created and fields:
+            ops.append(Operation(len(ops), "update", rid, record_id=rid, fields=fields))
+    for kind, tag, ids in tag_ops:
+        keep = [i for i in ids if i not in created]
+        if keep:
+            ops.append(Operation(len(ops), kind, None, tag=tag, rows=keep))  # type: ignore[arg-type]
+    for rid in deletes:
+        ops.append(Operation(len(ops), "delete", rid, record_id=rid))
+    for r in restores:
+        if r["fields"]:
+            ops.append(Operation(len(ops), "create", f"restored-{r['old']}", fields=r["fields"]))
+    plan = Plan(op, otype, ops)
+    result = apply_plan(
         plan,
         confirm=plan.confirm_required,
         on_conflict="overwrite",
         progress=progress,
-        journal_dir=journal_dir or str(Path(journal).parent),
+        journal_dir=journal_dir,
     )
+    restored = {
+        int(str(row)[len("restored-") :]): rid
+        for row, rid in result.created_ids().items()
+        if str(row).startswith("restored-")
+    }
+    deleted_tags: list[str] = []
+    sender = _Sender(op, otype)
+    for name in dict.fromkeys(new_tags):
+        try:
+            if sender.tag_use(name) == 0 and sender.delete_tag(name):
+                deleted_tags.append(name)
+        except OntraportError as exc:
+            logger.warning("could not delete the tag %r that the push created: %s", name, exc)
+    if deleted_tags:
+        op.session.forget_lookups()
+    if restored:
+        warnings.warn(
+            f"Undo re-created {len(restored)} deleted record(s) with new ids "
+            f"({', '.join(f'{a} -> {b}' for a, b in list(restored.items())[:10])}"
+            f"{' …' if len(restored) > 10 else ''}); references to the old ids (in other records, "
+            "automations, links) are not restored. result.restored_ids has the full map.",
+            OntraportWarning,
+            stacklevel=3,
+        )
+    return dataclasses.replace(result, restored_ids=restored, deleted_tags=tuple(deleted_tags))

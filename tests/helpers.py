@@ -34,7 +34,9 @@ def client_over(
         transport=httpx.MockTransport(handler),
         live=False,
     )
-    session = Session(transport, retry=RetryPolicy(backoff=0.01, max_backoff=0.05), max_workers=workers)
+    session = Session(
+        transport, retry=RetryPolicy(backoff=0.01, max_backoff=0.05, verify_delay=0.2), max_workers=workers
+    )
     op = Ontraport(transport, session=session)
     op.sandbox = app
     return op

@@ -6,6 +6,10 @@ Order of work for one request:
 2. draw a fault (an injected one first, else with probability ``fault_rate`` from
    ``random.Random(fault_seed)``): ``drop`` raises :class:`DroppedConnection` before
    ``start_response``; ``timeout`` sleeps ``fault_sleep`` and then carries on normally;
+   ``lost`` handles the request (its writes commit) and then drops the answer; ``late``
+   drops the connection at once and handles the request ``fault_sleep`` seconds later in
+   a background thread (a server still busy when the client gave up; :meth:`close` waits
+   for it);
    ``500``/``502``/``503`` answer a plain-text error; ``429`` answers as if the limit
    were spent. Faults stand for trouble in front of the API, so they do not count
    against the rate limit;
@@ -62,6 +66,14 @@ FAULT_BODIES = {
 StartResponse = Callable[..., Any]
 # (handler name, fixed object type id or None = taken from objectID)
 Route = tuple[str, "int | None"]
+
+
+@dataclasses.dataclass
+class _Injected:
+    kind: str
+    method: str | None
+    path: str | None
+    skip: int
 
 
 class DroppedConnection(Exception):
@@ -127,24 +139,47 @@ class SandboxApp:
         self._log_lock = threading.Lock()
         self._fault_lock = threading.Lock()
         self._fault_rng = random.Random(self.config.fault_seed)
-        self._injected: deque[str] = deque()
+        self._injected: deque[_Injected] = deque()
+        self._late: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ public helpers
 
-    def inject_faults(self, kind: str, count: int = 1) -> None:
-        """Give the next ``count`` requests the fault ``kind`` (``"500"``, ``"502"``, ``"503"``,
-        ``"drop"``, ``"timeout"`` or ``"429"``)."""
+    def inject_faults(
+        self,
+        kind: str,
+        count: int = 1,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        skip: int = 0,
+    ) -> None:
+        """Give the next ``count`` requests the fault ``kind`` (one of :data:`FAULT_KINDS`).
+
+        ``method`` and ``path`` (a prefix of the path after ``/1/``, e.g. ``"Contacts"``)
+        restrict the fault to matching requests; ``skip`` lets that many matching requests
+        through first. Faults are drawn in the order they were injected.
+        """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {FAULT_KINDS}")
         with self._fault_lock:
-            self._injected.extend([kind] * count)
+            self._injected.extend(
+                _Injected(kind, method.upper() if method else None, path, skip if n == 0 else 0)
+                for n in range(count)
+            )
 
     def reset_log(self) -> None:
         with self._log_lock:
             self.request_log.clear()
 
     def close(self) -> None:
+        for thread in list(self._late):
+            thread.join()
         self.store.close()
+
+    def wait_late(self) -> None:
+        """Wait until every request delayed by a ``"late"`` fault has been processed."""
+        for thread in list(self._late):
+            thread.join()
 
     def __enter__(self) -> SandboxApp:
         return self
@@ -176,10 +211,18 @@ class SandboxApp:
             if len(self.request_log) > LOG_LIMIT:
                 del self.request_log[: LOG_LIMIT // 2]
 
-    def _draw_fault(self) -> str | None:
+    def _draw_fault(self, request: Request) -> str | None:
         with self._fault_lock:
-            if self._injected:
-                return self._injected.popleft()
+            for n, entry in enumerate(self._injected):
+                if entry.method is not None and entry.method != request.method:
+                    continue
+                if entry.path is not None and not request.path[3:].startswith(entry.path):
+                    continue
+                if entry.skip > 0:
+                    entry.skip -= 1
+                    break
+                del self._injected[n]
+                return entry.kind
             if self.config.fault_rate > 0 and self._fault_rng.random() < self.config.fault_rate:
                 return self._fault_rng.choice(self.config.fault_kinds)
         return None
@@ -207,9 +250,17 @@ class SandboxApp:
     def _respond(self, request: Request) -> Response:
         if self.config.latency > 0:
             time.sleep(self.config.latency)
-        fault = self._draw_fault()
+        fault = self._draw_fault(request)
         if fault == "drop":
             raise DroppedConnection(f"{request.method} {request.target}")
+        if fault == "lost":
+            self._respond_normally(request)
+            raise DroppedConnection(f"{request.method} {request.target} (answer lost)")
+        if fault == "late":
+            thread = threading.Thread(target=self._late_request, args=(request,), daemon=True)
+            self._late.append(thread)
+            thread.start()
+            raise DroppedConnection(f"{request.method} {request.target} (still processing)")
         if fault == "timeout":
             time.sleep(self.config.fault_sleep)
         if fault in FAULT_BODIES:
@@ -219,6 +270,13 @@ class SandboxApp:
         if fault == "429":
             state = self._rate(request.app_id, consume=False)
             return self._too_many(dataclasses.replace(state, remaining=0, reset=max(1, state.reset)))
+        return self._respond_normally(request)
+
+    def _late_request(self, request: Request) -> None:
+        time.sleep(self.config.fault_sleep)
+        self._respond_normally(request)
+
+    def _respond_normally(self, request: Request) -> Response:
         if not self._authentic(request):
             response = text_response(401, UNAUTHORIZED, HTML)
             response.headers = self._headers(self._rate(request.app_id, consume=False))

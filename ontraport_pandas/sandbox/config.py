@@ -46,9 +46,12 @@ DEMO_APP_ID = "2_sandbox_demo"
 DEMO_API_KEY = "sandbox-demo-key"
 
 #: Faults the sandbox can produce. ``"timeout"`` sleeps ``fault_sleep`` and then answers normally;
-#: ``"drop"`` raises :class:`~ontraport_pandas.sandbox.DroppedConnection`; ``"429"`` answers as if
-#: the rate limit were spent (only by injection or when listed in ``fault_kinds``).
-FAULT_KINDS = ("500", "502", "503", "drop", "timeout", "429")
+#: ``"drop"`` raises :class:`~ontraport_pandas.sandbox.DroppedConnection` before the request is
+#: processed; ``"lost"`` processes (and commits) the request, then drops the answer; ``"late"`` drops
+#: the connection at once while the server keeps working: the request is processed ``fault_sleep``
+#: seconds later (a timeout while the server is still busy); ``"429"`` answers as if the rate limit
+#: were spent (only by injection or when listed in ``fault_kinds``).
+FAULT_KINDS = ("500", "502", "503", "drop", "timeout", "429", "lost", "late")
 
 _CHOICES = {
     "default_order": ("desc", "asc"),
