@@ -672,8 +672,11 @@ class _Compiler:
         self._set_source(source.strip())
 
     def _set_source(self, source: str) -> None:
+        # Parsed inside parentheses on lines of their own, so that an expression may span lines (a
+        # triple-quoted where=) while column offsets stay the user's; line numbers are one more.
         self.source = source
-        self._source_bytes = source.encode("utf-8")
+        self._parsed = f"(\n{source}\n)"
+        self._source_bytes = self._parsed.encode("utf-8")
         starts = [0]
         for line in self._source_bytes.split(b"\n")[:-1]:
             starts.append(starts[-1] + len(line) + 1)
@@ -730,16 +733,24 @@ class _Compiler:
     def compile(self) -> CompiledWhere:
         try:
             try:
-                tree = ast.parse(self.source, mode="eval")
+                tree = ast.parse(self._parsed, mode="eval")
             except (RecursionError, MemoryError):
                 keywords = _bitops_as_keywords(self.source)
                 if keywords is None:
                     raise
                 self._set_source(keywords.strip())
-                tree = ast.parse(self.source, mode="eval")
+                tree = ast.parse(self._parsed, mode="eval")
         except SyntaxError as exc:
+            line = (exc.lineno or 2) - 1
+            if line < 1 or line > self.source.count("\n") + 1:  # at the added parentheses: the end
+                where = "at the end"
+            elif "\n" in self.source:
+                where = f"at line {line}, column {exc.offset}"
+            else:
+                where = f"at column {exc.offset}"
+            msg = re.sub(r" \(detected at line \d+\)", "", str(exc.msg))
             raise QueryError(
-                f"where= is not a valid expression: {exc.msg} (at column {exc.offset}): {_clip(self.expr)!r}"
+                f"where= is not a valid expression: {msg} ({where}): {_clip(self.expr)!r}"
             ) from None
         except (RecursionError, MemoryError):
             raise QueryError(
