@@ -40,7 +40,8 @@ backticks for a key that is a Python keyword (```from` == 'x'``).
 - ``@name`` is a value: ``params[name]`` if given, else the ``namespace`` mapping (the loaders pass the
   caller's locals and globals, like ``DataFrame.query``). Scalars (numpy and pandas ones too),
   ``pd.Timestamp`` / ``datetime`` / ``date`` for dates, and lists, tuples, sets, arrays or Series for
-  ``in`` / ``isin``.
+  ``in`` / ``isin``. An empty list from a variable selects no row (``in``) or the rows that are not NA
+  (``not in``); sent as ``id IN ["0"]`` (ids are positive) and ``notna()``.
 
 Bounds: an expression longer than :data:`MAX_EXPRESSION_CHARS` or nesting groups deeper than
 :data:`MAX_DEPTH` raises :class:`~ontraport_pandas.errors.QueryError` (never ``RecursionError`` or
@@ -922,7 +923,7 @@ class _Compiler:
                     whole,
                     f"{self.seg(node)} is not a list (a {type(given).__name__}); `in` needs several values",
                 )
-            if not values:
+            if not values and given is _UNRESOLVED:
                 raise self.fail(whole, "an empty list cannot be sent (it selects nothing or everything)")
             if any(v is None for v in values):
                 raise self.fail(whole, "None in a list is not supported; use .isna()")
@@ -1096,6 +1097,13 @@ class _Compiler:
         seg = self.seg(node)
         field_name = self.id_field if col == "id" else col
         lookup = self.lookups.get(col) if spec is not None and spec.kind == "subscription" else None
+        if op in ("in", "not in") and not value:  # an empty @list
+            if family in ("list", "subscription"):
+                raise self.fail(node, f"{col} holds a list; test membership with `'label' in {col}`")
+            if op == "not in":  # like every `not in`: the rows that are not NA
+                return self.atom(node, col, "notna", None, False, local_reason, options)
+            # no row: ids are positive, so `id IN ["0"]` selects none (an empty IN is not valid SQL)
+            return _Atom(col, self.id_field, "id", "in", [], ["0"], seg, spec, lookup, local_reason)
         py, wire = self.convert(node, family, spec, op, value, lookup)
         if family == "check" and op in ("==", "!=", "in", "not in"):  # check cells are True/False/NA
             chosen = {py} if op in ("==", "!=") else set(py)

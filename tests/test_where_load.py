@@ -359,3 +359,16 @@ def test_cached_loads_apply_the_same_filters_and_sorts(op, full):
         full[((full["state"] != "CA") & full["firstname"].str.contains("a", case=False)).fillna(False)], keys
     )
     pd.testing.assert_frame_equal(plain, want)
+
+
+def test_empty_lists_from_variables(op, full):
+    none: list[str] = []  # noqa: F841 - read through @none
+    assert op.contacts(where="email in @none", progress=False).empty
+    assert op.count("contacts", where="email in @none or state == 'CA'") == int((full["state"] == "CA").sum())
+    _same_rows(op.contacts(where="email not in @none", progress=False), full[full["email"].notna()])
+    _same_rows(
+        op.contacts(where="f1003.isin(@none) or f1003 > 5", params={"none": ()}, progress=False),
+        full[(full["f1003"] > 5).fillna(False)],
+    )
+    with pytest.raises(opd.QueryError, match="empty list"):
+        op.contacts(where="email in []", progress=False)
