@@ -458,27 +458,35 @@ def _load_union(
     """The records of several conditions, each record once (the first copy), in ascending id order
     (or the server's order of each part, when sorted: the caller sorts the union in pandas)."""
     by_id: dict[str, dict[str, Any]] = {}
-    for condition in conditions:
-        part = LoadStats()
-        for row in load_records(
-            session,
-            otype,
-            condition=condition or None,
-            search=search,
-            list_fields=list_fields,
-            sort=sort,
-            descending=descending,
-            progress=progress,
-            stats=part,
-        ):
-            rid = _row_id(row, otype.id_field)
-            if rid is not None:
-                by_id.setdefault(rid, row)
-        stats.pages += part.pages
-        stats.requests += part.requests
-        stats.seconds += part.seconds
-        stats.rate_limit_wait += part.rate_limit_wait
-        stats.reconciled = stats.reconciled or part.reconciled
+    # one bar over the parts (a bar per part would stack dozens of bars in a notebook)
+    bar: Progress = make_progress(
+        len(conditions), f"{otype.name} (condition in parts)", enabled=progress, unit="part"
+    )
+    try:
+        for condition in conditions:
+            part = LoadStats()
+            for row in load_records(
+                session,
+                otype,
+                condition=condition or None,
+                search=search,
+                list_fields=list_fields,
+                sort=sort,
+                descending=descending,
+                progress=False,
+                stats=part,
+            ):
+                rid = _row_id(row, otype.id_field)
+                if rid is not None:
+                    by_id.setdefault(rid, row)
+            stats.pages += part.pages
+            stats.requests += part.requests
+            stats.seconds += part.seconds
+            stats.rate_limit_wait += part.rate_limit_wait
+            stats.reconciled = stats.reconciled or part.reconciled
+            bar.update(1, rows=len(by_id))
+    finally:
+        bar.close()
     ids = sorted(by_id, key=lambda s: (len(s), s), reverse=descending and sort == otype.id_field)
     stats.count = stats.rows = len(ids)
     return [by_id[i] for i in ids]

@@ -372,3 +372,14 @@ def test_empty_lists_from_variables(op, full):
     )
     with pytest.raises(opd.QueryError, match="empty list"):
         op.contacts(where="email in []", progress=False)
+
+
+def test_a_split_load_shows_one_progress_bar(op, full, capsys):
+    pytest.importorskip("tqdm")
+    op.max_condition_chars = 300
+    ids = [int(i) for i in full.index[::2]]
+    got = op.contacts(where="id in @ids", progress=True)
+    _same_rows(got, full.loc[ids])
+    err = capsys.readouterr().err
+    assert "condition in parts" in err
+    assert "contacts:" not in err.replace("contacts (condition in parts)", "")
