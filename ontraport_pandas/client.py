@@ -8,18 +8,23 @@ can be planned and pushed back later.
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
+import inspect
 import os
+import sys
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec
 
 import pandas as pd
 
 from .errors import NotFoundError
-from .loader import LoadStats, count_records, load_frame
+from .loader import LoadStats, count_frame, load_frame
 from .objects import ObjectType
+from .query import MAX_CONDITION_CHARS
 from .session import Session
 from .transports.base import Transport
 
@@ -37,6 +42,96 @@ _COW = int(pd.__version__.split(".")[0]) >= 3
 _CLIENTS: weakref.WeakValueDictionary[str, Ontraport] = weakref.WeakValueDictionary()
 
 
+#: The options every accessor takes, documented once (numpydoc); ``Ontraport.frame`` has the signature.
+_OPTIONS_DOC = """\
+        where : str, optional
+            A pandas-``query``-like filter, e.g. ``"bulk_mail == 'Opted-in' and date >= '2025-01-01'"``,
+            ``"state != 'CA'"``, ``"'Lead' not in contact_cat"``, ``"date.between('2025-01-01', '2025-06-30')"``,
+            ``"email.str.contains('gmail', case=False)"`` or ``"email in @emails"``. What the API can
+            evaluate is pushed down to its ``condition``; the rest is finished in pandas, so the rows are
+            exactly the expression's. ``@name`` reads a variable of the caller (like
+            :meth:`pandas.DataFrame.query`) or ``params``.
+        fields : list of str, optional
+            Load only these columns (fewer bytes on the wire).
+        search : str, optional
+            Ontraport's free-text search.
+        sort : str or list of str, optional
+            A column to sort by, ``"-date"`` for descending; a list sorts by several columns (the
+            server by the first, pandas by all of them, stable, missing values last).
+        limit : int, optional
+            At most this many rows.
+        progress : bool, optional
+            Show a progress bar (default: in notebooks and terminals only).
+        cache : bool, default False
+            Keep this type's records on disk and, next time, fetch only the records
+            modified since (plus a check for deleted ones). The result is the frame a
+            full load would return; ``where``, ``fields``, ``sort`` and ``limit`` are
+            applied to the refreshed records.
+        params : mapping, optional
+            Values for ``@name`` references in ``where`` (looked up before the caller's variables).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns are Ontraport field keys with pandas dtypes from the type table, the index is the
+            record id; ``attrs["ontraport"]`` records the object type and the connection.
+
+        Raises
+        ------
+        UnknownFieldError
+            For a column (in ``where``, ``fields`` or ``sort``) the type does not have; before any request.
+        QueryError
+            For a ``where`` expression that cannot be evaluated (arithmetic, unknown labels, values that do
+            not fit the field, an undefined ``@name``), or a ``sort`` that cannot be done; before any request.
+"""
+
+_P = ParamSpec("_P")
+
+
+def _caller_namespace(frame: FrameType | None, where: str | None) -> Mapping[str, Any] | None:
+    """The variables ``@name`` can read: the caller's locals, then its globals (only when used)."""
+    if frame is None or not where or "@" not in where:
+        return None
+    return collections.ChainMap(frame.f_locals, frame.f_globals)
+
+
+def _make_accessor(
+    frame: Callable[Concatenate[Any, ObjectLike, _P], pd.DataFrame], object_type: str, summary: str
+) -> Callable[Concatenate[Any, _P], pd.DataFrame]:
+    """An accessor such as ``op.contacts``: :meth:`Ontraport.frame` for one type, with its signature and
+    its options' documentation."""
+    full = inspect.signature(frame, eval_str=True)
+    signature = full.replace(parameters=[p for n, p in full.parameters.items() if n != "object_type"])
+
+    def accessor(self: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> pd.DataFrame:
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{object_type}(): {exc}") from None
+        options = dict(bound.arguments)
+        options.pop("self")
+        where = options.get("where")
+        namespace = _caller_namespace(sys._getframe(1), where if isinstance(where, str) else None)
+        defaults = {n: p.default for n, p in signature.parameters.items() if n != "self"}
+        return self._load(object_type, **{**defaults, **options}, namespace=namespace)  # type: ignore[no-any-return]
+
+    accessor.__name__ = object_type
+    accessor.__qualname__ = f"Ontraport.{object_type}"
+    accessor.__module__ = __name__
+    accessor.__signature__ = signature  # type: ignore[attr-defined]
+    accessor.__doc__ = f"""{summary} as a typed DataFrame indexed by record id: ``op.frame("{object_type}", …)``.
+
+        Parameters
+        ----------
+{_OPTIONS_DOC}
+        Examples
+        --------
+        >>> op = opd.connect("sandbox")
+        >>> op.{object_type}(limit=5)  # doctest: +SKIP
+        """
+    return accessor
+
+
 def client_for(frame: pd.DataFrame) -> Ontraport | None:
     """The live client that loaded ``frame``, if it still exists."""
     info = frame.attrs.get("ontraport") or {}
@@ -46,8 +141,8 @@ def client_for(frame: pd.DataFrame) -> Ontraport | None:
 class Ontraport:
     """A connection to one Ontraport account (or the sandbox).
 
-    Build it with :func:`ontraport_pandas.connect`. Every accessor takes the same
-    keyword options as :meth:`frame`.
+    Build it with :func:`ontraport_pandas.connect`. Every accessor (``op.contacts``, ``op.deals``,
+    …) is :meth:`frame` for one type, with the same keyword options, signature and documentation.
 
     Parameters
     ----------
@@ -56,6 +151,10 @@ class Ontraport:
     max_workers : int
         Requests in flight at once during a load or a push.
     """
+
+    #: The longest ``condition`` (URL-encoded characters) sent in one request; a longer one is sent as
+    #: several requests whose rows are merged by id (see :func:`ontraport_pandas.query.split_condition`).
+    max_condition_chars: int = MAX_CONDITION_CHARS
 
     def __init__(
         self,
@@ -186,22 +285,41 @@ class Ontraport:
         ]
         return pd.DataFrame(rows).set_index("key")
 
-    def count(self, object_type: ObjectLike, *, where: str | None = None, search: str | None = None) -> int:
-        """How many records match, without loading them.
+    def count(
+        self,
+        object_type: ObjectLike,
+        *,
+        where: str | None = None,
+        search: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> int:
+        """How many records match: always ``len(op.frame(object_type, where=…, search=…))``.
 
-        Text comparisons in ``where`` are counted as the server compares them
-        (possibly case-insensitively); load the frame for the exact rows.
+        Parameters
+        ----------
+        object_type : str or int
+            ``"contacts"``, ``"deals"``, ``0``, a custom object's name, …
+        where, search, params
+            As for :meth:`frame` (``@name`` references are read from the caller's variables).
+
+        Returns
+        -------
+        int
+            From ``getInfo`` alone when the pushed-down condition selects exactly the
+            expression's rows; otherwise (text, which the server may compare
+            case-insensitively, parts finished in pandas, a condition sent in several
+            requests) the ids and the columns the expression reads are loaded and counted.
         """
-        otype = self.session.resolve(object_type)
-        condition = None
-        if where:
-            from .query import compile_where
-
-            schema = self.session.schema(otype)
-            condition = compile_where(
-                where, schema, lookups=self.session.lookups(otype), id_field=otype.id_field
-            ).condition
-        return count_records(self.session, otype, condition=condition, search=search)
+        namespace = _caller_namespace(sys._getframe(1), where)
+        return count_frame(
+            self.session,
+            object_type,
+            where=where,
+            search=search,
+            params=params,
+            namespace=namespace,
+            max_condition_chars=self.max_condition_chars,
+        )
 
     # -- frames ---------------------------------------------------------------------------
     def frame(
@@ -211,42 +329,48 @@ class Ontraport:
         where: str | None = None,
         fields: Sequence[str] | None = None,
         search: str | None = None,
-        sort: str | None = None,
+        sort: str | Sequence[str] | None = None,
         limit: int | None = None,
         progress: bool | None = None,
         cache: bool = False,
+        params: Mapping[str, Any] | None = None,
     ) -> pd.DataFrame:
-        """Every record of an object type as a typed DataFrame indexed by record id.
+        namespace = _caller_namespace(sys._getframe(1), where)
+        return self._load(
+            object_type,
+            where=where,
+            fields=fields,
+            search=search,
+            sort=sort,
+            limit=limit,
+            progress=progress,
+            cache=cache,
+            params=params,
+            namespace=namespace,
+        )
+
+    frame.__doc__ = f"""Every record of an object type as a typed DataFrame indexed by record id.
 
         Parameters
         ----------
         object_type : str or int
             ``"contacts"``, ``"deals"``, ``0``, ``"Contact"``, a custom object's name, …
-        where : str, optional
-            A pandas-``query``-like filter pushed down to the API, e.g.
-            ``"bulk_mail == 1 and date >= '2025-01-01'"``.
-        fields : list of str, optional
-            Load only these columns (fewer bytes on the wire).
-        search : str, optional
-            Ontraport's free-text search.
-        sort : str, optional
-            A column to sort by; ``"-date"`` for descending.
-        limit : int, optional
-            At most this many rows.
-        progress : bool, optional
-            Show a progress bar (default: in notebooks and terminals only).
-        cache : bool
-            Keep this type's records on disk and, next time, fetch only the records
-            modified since (plus a check for deleted ones). The result is the frame a
-            full load would return; ``where``, ``fields``, ``sort`` and ``limit`` are
-            applied to the refreshed records.
+{_OPTIONS_DOC}"""
 
-        Returns
-        -------
-        pandas.DataFrame
-            Columns are Ontraport field keys with pandas dtypes from the type table;
-            ``attrs["ontraport"]`` records the object type and the connection.
-        """
+    def _load(
+        self,
+        object_type: ObjectLike,
+        *,
+        where: str | None,
+        fields: Sequence[str] | None,
+        search: str | None,
+        sort: str | Sequence[str] | None,
+        limit: int | None,
+        progress: bool | None,
+        cache: bool,
+        params: Mapping[str, Any] | None,
+        namespace: Mapping[str, Any] | None,
+    ) -> pd.DataFrame:
         otype = self.session.resolve(object_type)
         stats = LoadStats()
         frame = load_frame(
@@ -260,6 +384,9 @@ class Ontraport:
             progress=progress,
             stats=stats,
             cache=self.record_cache() if cache else None,
+            params=params,
+            namespace=namespace,
+            max_condition_chars=self.max_condition_chars,
         )
         return self._stamp(frame, otype, where=where, fields=fields, stats=stats)
 
@@ -304,70 +431,22 @@ class Ontraport:
         info = frame.attrs.get("ontraport") or {}
         return self._snapshots.get(info.get("load_id", ""))
 
-    def contacts(self, **options: Any) -> pd.DataFrame:
-        """Every contact; see :meth:`frame` for the options."""
-        return self.frame("contacts", **options)
-
-    def tasks(self, **options: Any) -> pd.DataFrame:
-        """Every task; see :meth:`frame`."""
-        return self.frame("tasks", **options)
-
-    def deals(self, **options: Any) -> pd.DataFrame:
-        """Every deal; see :meth:`frame`."""
-        return self.frame("deals", **options)
-
-    def companies(self, **options: Any) -> pd.DataFrame:
-        """Every company; see :meth:`frame`."""
-        return self.frame("companies", **options)
-
-    def sequences(self, **options: Any) -> pd.DataFrame:
-        """Every sequence; see :meth:`frame`."""
-        return self.frame("sequences", **options)
-
-    def rules(self, **options: Any) -> pd.DataFrame:
-        """Every rule; see :meth:`frame`."""
-        return self.frame("rules", **options)
-
-    def forms(self, **options: Any) -> pd.DataFrame:
-        """Every form; see :meth:`frame`."""
-        return self.frame("forms", **options)
-
-    def messages(self, **options: Any) -> pd.DataFrame:
-        """Every message; see :meth:`frame`."""
-        return self.frame("messages", **options)
-
-    def notes(self, **options: Any) -> pd.DataFrame:
-        """Every note; see :meth:`frame`."""
-        return self.frame("notes", **options)
-
-    def products(self, **options: Any) -> pd.DataFrame:
-        """Every product; see :meth:`frame`."""
-        return self.frame("products", **options)
-
-    def purchases(self, **options: Any) -> pd.DataFrame:
-        """Every purchase; see :meth:`frame`."""
-        return self.frame("purchases", **options)
-
-    def transactions(self, **options: Any) -> pd.DataFrame:
-        """Every transaction; see :meth:`frame`."""
-        return self.frame("transactions", **options)
-
-    def offers(self, **options: Any) -> pd.DataFrame:
-        """Every offer; see :meth:`frame`."""
-        return self.frame("offers", **options)
-
-    def tags(self, **options: Any) -> pd.DataFrame:
-        """Every tag; see :meth:`frame`."""
-        return self.frame("tags", **options)
-
-    def groups(self, **options: Any) -> pd.DataFrame:
-        """Every group; see :meth:`frame`."""
-        return self.frame("groups", **options)
-
-    def automations(self, **options: Any) -> pd.DataFrame:
-        """Every Campaign Builder item (automation); see :meth:`frame`."""
-        return self.frame("automations", **options)
-
+    contacts = _make_accessor(frame, "contacts", "Every contact")
+    tasks = _make_accessor(frame, "tasks", "Every task")
+    deals = _make_accessor(frame, "deals", "Every deal")
+    companies = _make_accessor(frame, "companies", "Every company")
+    sequences = _make_accessor(frame, "sequences", "Every sequence")
+    rules = _make_accessor(frame, "rules", "Every rule")
+    forms = _make_accessor(frame, "forms", "Every form")
+    messages = _make_accessor(frame, "messages", "Every message")
+    notes = _make_accessor(frame, "notes", "Every note")
+    products = _make_accessor(frame, "products", "Every product")
+    purchases = _make_accessor(frame, "purchases", "Every purchase")
+    transactions = _make_accessor(frame, "transactions", "Every transaction")
+    offers = _make_accessor(frame, "offers", "Every offer")
+    tags = _make_accessor(frame, "tags", "Every tag")
+    groups = _make_accessor(frame, "groups", "Every group")
+    automations = _make_accessor(frame, "automations", "Every Campaign Builder item (automation)")
     campaigns = automations
 
     # -- single records --------------------------------------------------------------------

@@ -23,19 +23,19 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from .errors import IncompleteLoadWarning, ProtocolError
+from .errors import IncompleteLoadWarning, ProtocolError, QueryError
 from .objects import ObjectType
 from .progress import Progress, make_progress
 from .session import Session
 
-__all__ = ["LoadStats", "PAGE_SIZE", "load_frame", "load_records"]
+__all__ = ["LoadStats", "PAGE_SIZE", "count_frame", "load_frame", "load_records"]
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +267,51 @@ def list_ids(
     return sorted(set(ids), key=lambda s: (len(s), s))
 
 
+SortSpec = str | Sequence[str] | None
+
+
+def _sort_keys(sort: SortSpec, schema: Any, id_field: str) -> list[tuple[str, bool]]:
+    """``sort=`` as (column, ascending) pairs; the record id is ``id_field``. Checked before any I/O."""
+    if sort is None:
+        return []
+    keys = [sort] if isinstance(sort, str) else sort
+    if not isinstance(keys, Sequence) or not keys:
+        raise QueryError(f'sort= takes a column or a list of columns ("-date" descending), not {sort!r}')
+    out: list[tuple[str, bool]] = []
+    for key in keys:
+        if not isinstance(key, str) or not key.lstrip("-+"):
+            raise QueryError(f"sort=: {key!r} is not a column name")
+        name = key.lstrip("-+")
+        if name in (id_field, "id", "index"):
+            name = id_field
+        else:
+            spec = schema.field(name)  # raises UnknownFieldError naming the column
+            if len(keys) > 1 and spec.kind in ("list", "subscription"):
+                raise QueryError(
+                    f"sort=: {name} holds lists, which pandas cannot order; sort by it alone (the server "
+                    "orders its stored text) or sort the frame yourself"
+                )
+        if any(name == k for k, _ in out):
+            raise QueryError(f"sort=: {name} is given twice")
+        out.append((name, not key.startswith("-")))
+    return out
+
+
+def _sort_frame(frame: pd.DataFrame, keys: list[tuple[str, bool]], id_field: str) -> pd.DataFrame:
+    """``frame.sort_values(keys, kind="stable", na_position="last")`` on the rows in ascending id order:
+    ties are in ascending id order, whatever order the server sent them in."""
+    if not keys or frame.empty:
+        return frame
+    frame = frame.sort_index(kind="stable")
+    by = [frame.index.to_series() if k == id_field else frame[k] for k, _ in keys]
+    # keep the dtypes (a categorical sorts in its categories' order, as in pandas)
+    order = pd.DataFrame({n: s.reset_index(drop=True) for n, s in enumerate(by)})
+    positions = order.sort_values(
+        list(range(len(keys))), ascending=[a for _, a in keys], kind="stable", na_position="last"
+    ).index.to_numpy()
+    return frame.iloc[positions]
+
+
 def load_frame(
     session: Session,
     obj: ObjectType | str | int,
@@ -274,18 +319,29 @@ def load_frame(
     where: str | None = None,
     fields: Sequence[str] | None = None,
     search: str | None = None,
-    sort: str | None = None,
+    sort: SortSpec = None,
     limit: int | None = None,
     progress: bool | None = None,
     stats: LoadStats | None = None,
     cache: Any = None,
+    params: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
+    max_condition_chars: int | None = None,
 ) -> pd.DataFrame:
     """Load a typed frame; see :meth:`ontraport_pandas.Ontraport.frame` for the options.
 
     With ``cache`` (a :class:`~ontraport_pandas.cache.RecordCache`) the whole type is
     refreshed incrementally and ``where``, ``fields``, ``sort`` and ``limit`` are applied
     to the refreshed frame, so the result equals a full load's.
+
+    ``where`` is pushed down as far as the API can evaluate it (a superset of the rows
+    where it cannot: text compared case-insensitively, ``!=`` on text, regular
+    expressions, ``case=False``, …) and finished with the expression's exact pandas mask.
+    A condition too long for one request is sent as several, merged by id. With several
+    ``sort`` keys the server sorts by the first and pandas by all of them (stable); with
+    ``limit`` every matching row is then loaded, so the first rows are exact.
     """
+    from .query import MAX_CONDITION_CHARS, compile_where, split_condition
     from .schema import frame_from_records
 
     otype = session.resolve(obj)
@@ -293,6 +349,8 @@ def load_frame(
         raise ValueError("search= is evaluated by the server and cannot be combined with cache=True")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
+    if params is not None and not where:
+        raise QueryError("params= gives values for @names in where=; there is no where=")
     schema = session.schema(otype)
     if fields is not None:
         if isinstance(fields, str):
@@ -300,21 +358,20 @@ def load_frame(
         for f in fields:
             if f not in (otype.id_field, "id"):
                 schema.field(f)  # raises UnknownFieldError naming the column
-    descending = False
-    sort_key: str | None = None
-    if sort is not None:
-        descending = sort.startswith("-")
-        sort_key = sort.lstrip("-+")
-        if sort_key not in (otype.id_field, "id"):
-            schema.field(sort_key)
-        else:
-            sort_key = otype.id_field
+    keys = _sort_keys(sort, schema, otype.id_field)
+    sort_key, descending = (keys[0][0], not keys[0][1]) if keys else (None, False)
     lookups = session.lookups(otype) if cache is not None or _needs_lookups(schema, fields, where) else {}
     compiled = None
     if where:
-        from .query import compile_where
-
-        compiled = compile_where(where, schema, lookups=lookups, id_field=otype.id_field)
+        compiled = compile_where(
+            where,
+            schema,
+            lookups=lookups,
+            id_field=otype.id_field,
+            partial=True,
+            params=params,
+            namespace=namespace,
+        )
     stats = stats if stats is not None else LoadStats()
     if cache is not None:
         from .cache import refresh_frame
@@ -324,33 +381,47 @@ def load_frame(
         )
         if compiled is not None:
             frame = frame.loc[compiled.mask(frame).to_numpy(dtype=bool)]
-        if sort_key is not None and sort_key != otype.id_field:
-            frame = frame.sort_values(sort_key, ascending=not descending, kind="stable")
-        elif descending:
-            frame = frame.sort_index(ascending=False)
+        if keys and keys != [(otype.id_field, True)]:
+            frame = _sort_frame(frame, keys, otype.id_field)
         if fields is not None:
             frame = frame[[c for c in dict.fromkeys(fields) if c not in (otype.id_field, "id")]]
         return frame if limit is None else frame.iloc[:limit]
 
+    conditions: list[list[Any]] = [compiled.condition] if compiled is not None else [[]]
+    if compiled is not None:
+        conditions, _ = split_condition(compiled.condition, max_condition_chars or MAX_CONDITION_CHARS)
+    finish_sort = len(keys) > 1 or (len(conditions) > 1 and bool(keys))
     list_fields: list[str] | None = None
     if fields is not None:
         list_fields = [otype.id_field, *fields]
         if compiled is not None:
             list_fields += sorted(c for c in compiled.columns if c != "id")
-        if sort_key:
-            list_fields.append(sort_key)
-    records = load_records(
-        session,
-        otype,
-        condition=compiled.condition if compiled else None,
-        search=search,
-        list_fields=list_fields,
-        sort=sort_key,
-        descending=descending,
-        limit=None if compiled is not None else limit,
-        progress=progress,
-        stats=stats,
-    )
+        list_fields += [k for k, _ in keys if k != otype.id_field]
+    if len(conditions) == 1:
+        records = load_records(
+            session,
+            otype,
+            condition=conditions[0] or None,
+            search=search,
+            list_fields=list_fields,
+            sort=sort_key,
+            descending=descending,
+            limit=None if compiled is not None or finish_sort else limit,
+            progress=progress,
+            stats=stats,
+        )
+    else:
+        records = _load_union(
+            session,
+            otype,
+            conditions,
+            search=search,
+            list_fields=list_fields,
+            sort=sort_key,
+            descending=descending,
+            progress=progress,
+            stats=stats,
+        )
     frame = frame_from_records(
         records,
         schema,
@@ -363,11 +434,116 @@ def load_frame(
     if compiled is not None:
         mask = compiled.mask(frame)
         frame = frame.loc[mask.to_numpy(dtype=bool)]
+    if finish_sort:
+        frame = _sort_frame(frame, keys, otype.id_field)
     if fields is not None:
         frame = frame[[c for c in dict.fromkeys(fields) if c not in (otype.id_field, "id")]]
     if limit is not None:
         frame = frame.iloc[:limit]
     return frame
+
+
+def _load_union(
+    session: Session,
+    otype: ObjectType,
+    conditions: list[list[Any]],
+    *,
+    search: str | None,
+    list_fields: list[str] | None,
+    sort: str | None,
+    descending: bool,
+    progress: bool | None,
+    stats: LoadStats,
+) -> list[dict[str, Any]]:
+    """The records of several conditions, each record once (the first copy), in ascending id order
+    (or the server's order of each part, when sorted: the caller sorts the union in pandas)."""
+    by_id: dict[str, dict[str, Any]] = {}
+    # one bar over the parts (a bar per part would stack dozens of bars in a notebook)
+    bar: Progress = make_progress(
+        len(conditions), f"{otype.name} (condition in parts)", enabled=progress, unit="part"
+    )
+    try:
+        for condition in conditions:
+            part = LoadStats()
+            for row in load_records(
+                session,
+                otype,
+                condition=condition or None,
+                search=search,
+                list_fields=list_fields,
+                sort=sort,
+                descending=descending,
+                progress=False,
+                stats=part,
+            ):
+                rid = _row_id(row, otype.id_field)
+                if rid is not None:
+                    by_id.setdefault(rid, row)
+            stats.pages += part.pages
+            stats.requests += part.requests
+            stats.seconds += part.seconds
+            stats.rate_limit_wait += part.rate_limit_wait
+            stats.reconciled = stats.reconciled or part.reconciled
+            bar.update(1, rows=len(by_id))
+    finally:
+        bar.close()
+    ids = sorted(by_id, key=lambda s: (len(s), s), reverse=descending and sort == otype.id_field)
+    stats.count = stats.rows = len(ids)
+    return [by_id[i] for i in ids]
+
+
+def count_frame(
+    session: Session,
+    obj: ObjectType | str | int,
+    *,
+    where: str | None = None,
+    search: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
+    max_condition_chars: int | None = None,
+) -> int:
+    """How many records :func:`load_frame` would return for ``where`` and ``search``.
+
+    ``getInfo`` counts when the pushed-down condition selects exactly the expression's rows
+    in one request; otherwise (text compared case-insensitively, parts left to pandas, a
+    condition split over several requests) the ids and the columns the expression reads
+    are loaded and the exact mask counted, so the number always equals
+    ``len(load_frame(...))``.
+    """
+    from .query import MAX_CONDITION_CHARS, compile_where, split_condition
+
+    otype = session.resolve(obj)
+    if not where:
+        if params is not None:
+            raise QueryError("params= gives values for @names in where=; there is no where=")
+        return count_records(session, otype, search=search)
+    schema = session.schema(otype)
+    lookups = session.lookups(otype) if _needs_lookups(schema, [], where) else {}
+    compiled = compile_where(
+        where,
+        schema,
+        lookups=lookups,
+        id_field=otype.id_field,
+        partial=True,
+        params=params,
+        namespace=namespace,
+    )
+    limit = max_condition_chars or MAX_CONDITION_CHARS
+    conditions, split_exact = split_condition(compiled.condition, limit)
+    if compiled.exact and split_exact and len(conditions) == 1:
+        return count_records(session, otype, condition=conditions[0] or None, search=search)
+    frame = load_frame(
+        session,
+        otype,
+        where=where,
+        fields=[],
+        search=search,
+        progress=False,
+        params=params,
+        namespace=namespace,
+        max_condition_chars=limit,
+    )
+    return len(frame)
 
 
 def _needs_lookups(schema: Any, fields: Sequence[str] | None, where: str | None) -> bool:

@@ -32,7 +32,29 @@ backticks for a key that is a Python keyword (```from` == 'x'``).
 - ``col.str.contains("x")`` (literal text; ``regex=True`` only for patterns without regex
   metacharacters), ``.str.startswith("x")``, ``.str.endswith("x")`` -> ``LIKE`` with ``%``;
 - ``"VIP" in contact_cat`` for list and subscription fields -> ``LIKE "%*/*<id>*/*%"``;
-- a check field alone (``f1301``, ``not f1301``) or compared with ``True`` / ``False`` / ``1`` / ``0``.
+- a check field alone (``f1301``, ``not f1301``) or compared with ``True`` / ``False`` / ``1`` / ``0``;
+- ``col.between(a, b, inclusive="both")`` -> two comparisons (``"neither"``, ``"left"``, ``"right"``);
+- ``col.str.contains(x, case=False)``, regular expressions (``regex=True`` with metacharacters,
+  ``flags=``) and text holding ``%``, ``_`` or ``\\`` are evaluated by the mask only (the server's LIKE
+  may or may not ignore case, and has no regex);
+- ``@name`` is a value: ``params[name]`` if given, else the ``namespace`` mapping (the loaders pass the
+  caller's locals and globals, like ``DataFrame.query``). Scalars (numpy and pandas ones too),
+  ``pd.Timestamp`` / ``datetime`` / ``date`` for dates, and lists, tuples, sets, arrays or Series for
+  ``in`` / ``isin``. An empty list from a variable selects no row (``in``) or the rows that are not NA
+  (``not in``); sent as ``id IN ["0"]`` (ids are positive) and ``notna()``.
+
+Bounds: an expression longer than :data:`MAX_EXPRESSION_CHARS` or nesting groups deeper than
+:data:`MAX_DEPTH` raises :class:`~ontraport_pandas.errors.QueryError` (never ``RecursionError`` or
+``MemoryError``); ``not`` chains and ``&`` / ``|`` chains are walked without recursion, and compiling is
+linear in the number of terms.
+
+Long conditions
+---------------
+GET requests carry the condition in the URL. :func:`split_condition` cuts a condition longer than
+:data:`MAX_CONDITION_CHARS` (URL-encoded) into several whose union, merged by id, is the original (``IN``
+lists cut in parts, ORed items packed into OR chains), or a superset when it cannot (parts of an AND chain
+left out, ``NOT IN`` lists): the mask finishes it. The limit is a choice, since Ontraport's is not
+documented: common front servers refuse request lines over 8 KiB, so 6,000 characters.
 
 Values go through the field's type: dates are ISO strings (naive = UTC) -> unix seconds; drop and list
 labels -> option ids; tag names -> ids through ``lookups``; booleans -> ``"1"`` / ``"0"``; numbers ->
@@ -68,19 +90,23 @@ patterns, ``LIKE`` text containing ``%``, ``_`` or ``\\``, unknown labels, text 
 ``not in`` (a case-insensitive server would drop rows), ``not`` of ``LIKE`` (there is no NOT LIKE),
 equality on list fields, and ungroupable mixes. With ``partial=True`` the last kinds (parts the server
 cannot do, or cannot group) are left to ``mask`` instead: the condition is then a superset made of the
-rest, and ``CompiledWhere.local_only`` lists the parts that were not pushed.
+rest, and ``CompiledWhere.local_only`` lists the parts that were not pushed. The loaders
+(``op.frame()``, the accessors, ``op.count()``) always compile with ``partial=True``.
 """
 
 from __future__ import annotations
 
 import ast
+import datetime as _dt
 import difflib
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -88,7 +114,7 @@ import pandas as pd
 from .errors import QueryError, UnknownFieldError
 from .schema import FieldSpec, ObjectSchema, coerce_column
 
-__all__ = ["CompiledWhere", "compile_where"]
+__all__ = ["MAX_CONDITION_CHARS", "CompiledWhere", "compile_where", "split_condition"]
 
 _ID_NAMES = ("id", "index")
 _ZERO_NA = frozenset({"date", "parent", "drop"})  # "0" (and "") on the wire mean NA
@@ -193,6 +219,7 @@ class _Atom:
     spec: FieldSpec | None
     lookup: Mapping[str, str] | None = None
     local_reason: str | None = None  # set when the server cannot evaluate this term at all
+    options: dict[str, Any] = field(default_factory=dict)  # .str.contains: case, regex, flags
 
     # -- mask ---------------------------------------------------------------------------------------
 
@@ -238,7 +265,13 @@ class _Atom:
         elif op.removeprefix("not ") in ("contains", "startswith", "endswith"):
             base = op.removeprefix("not ")
             text = s.astype(pd.StringDtype())
-            raw = getattr(text.str, base)(v) if base != "contains" else text.str.contains(v, regex=False)
+            if base == "contains":
+                opts = self.options
+                raw = text.str.contains(
+                    v, case=opts.get("case", True), regex=opts.get("regex", False), flags=opts.get("flags", 0)
+                )
+            else:
+                raw = getattr(text.str, base)(v)
             neg = op.startswith("not ")
         else:
             raw = {
@@ -323,8 +356,9 @@ class _Flattener:
             f"cannot push down `{segment}`{note}: Ontraport conditions are a flat list without parentheses, "
             "so only an AND chain, an OR chain, or one AND group followed by ORed single terms can be sent "
             "(mixed lists are read in an undocumented order). Rewrite ORs of one column as "
-            "`col in [...]`, filter in pandas after loading, or pass partial=True to push down what can be "
-            "pushed and filter the rest locally."
+            "`col in [...]`, filter in pandas after loading, or use compile_where(..., partial=True) to push "
+            "down what can be "
+            "pushed and filter the rest locally (the loaders, op.frame() and op.count(), always do)."
         )
 
     def simplify(self, node: Any) -> Any:
@@ -452,7 +486,167 @@ def _items(flat: tuple[list[_Item], list[_Item]] | None) -> list[_Item]:
 # The compiler
 # ----------------------------------------------------------------------------------------------------------
 
-_BACKTICK = re.compile(r"`([^`]*)`")
+_SPECIAL = re.compile(r"['\"`@]")
+_IDENT = re.compile(r"[^\W\d]\w*")
+_PLACEHOLDER = re.compile(r"__(?:bt|at)\d+__")
+
+#: The longest ``where=`` expression accepted, in characters (a list of 100,000 e-mails fits).
+MAX_EXPRESSION_CHARS = 5_000_000
+#: The deepest nesting of ``and`` / ``or`` / ``&`` / ``|`` groups and calls accepted (``not`` chains
+#: do not count: ``not not x`` is ``x``).
+MAX_DEPTH = 60
+
+
+def _prepare(expr: str) -> tuple[str, dict[str, str], dict[str, str], dict[str, str]]:
+    """Replace backticked names and ``@variables`` (outside string literals) by placeholder names.
+
+    Returns (source, backticked: placeholder -> field key, variables: placeholder -> variable name,
+    shown: placeholder -> the text the user wrote). One pass over the text.
+    """
+    out: list[str] = []
+    quoted: dict[str, str] = {}
+    variables: dict[str, str] = {}
+    shown: dict[str, str] = {}
+    i = 0
+    while True:
+        m = _SPECIAL.search(expr, i)
+        if m is None:
+            out.append(expr[i:])
+            break
+        j = m.start()
+        out.append(expr[i:j])
+        c = expr[j]
+        if c in "'\"":
+            k = _string_end(expr, j)
+            out.append(expr[j:k])  # an unterminated string is left to the parser's error
+            i = k
+        elif c == "`":
+            end = expr.find("`", j + 1)
+            if end < 0:
+                raise QueryError(f"where=: unterminated backtick at column {j + 1}: {_clip(expr)!r}")
+            ph = f"__bt{len(shown)}__"
+            quoted[ph] = expr[j + 1 : end]
+            shown[ph] = expr[j : end + 1]
+            out.append(ph)
+            i = end + 1
+        else:  # "@"
+            ident = _IDENT.match(expr, j + 1)
+            if ident is None:
+                raise QueryError(
+                    f"where=: `@` must be followed by a variable name (column {j + 1}): {_clip(expr)!r}"
+                )
+            ph = f"__at{len(shown)}__"
+            variables[ph] = ident.group(0)
+            shown[ph] = "@" + ident.group(0)
+            out.append(ph)
+            i = ident.end()
+    return "".join(out), quoted, variables, shown
+
+
+def _string_end(text: str, j: int) -> int:
+    """The end of the string literal that starts at ``text[j]`` (a quote)."""
+    quote = text[j : j + 3] if text[j : j + 3] in ("'''", '"""') else text[j]
+    k, n = j + len(quote), len(text)
+    while k < n:
+        if text[k] == "\\":
+            k += 2
+            continue
+        if text.startswith(quote, k):
+            return k + len(quote)
+        k += 1
+    return n
+
+
+_BITOP_OR_QUOTE = re.compile(r"['\"&|~]")
+_KEYWORDS = re.compile(r"\b(?:and|or|not)\b")
+_BITWORD = {"&": " and ", "|": " or ", "~": " not "}
+
+
+def _bitops_as_keywords(source: str) -> str | None:
+    """``a & b | ~c`` as ``a and b or not c`` (the same grouping), or None when the expression also uses
+    ``and`` / ``or`` / ``not`` (whose precedence differs from ``&`` / ``|``).
+
+    Python parses a chain of 4,000 ``|`` as 4,000 nested nodes (too deep for its parser) but a chain of
+    ``or`` as one node, so a long bitwise chain is parsed in this form.
+    """
+    out: list[str] = []
+    i = 0
+    while True:
+        m = _BITOP_OR_QUOTE.search(source, i)
+        if m is None:
+            rest = source[i:]
+            if _KEYWORDS.search(rest):
+                return None
+            out.append(rest)
+            return "".join(out)
+        j = m.start()
+        if _KEYWORDS.search(source, i, j):
+            return None
+        out.append(source[i:j])
+        if source[j] in "'\"":
+            k = _string_end(source, j)
+            out.append(source[j:k])
+            i = k
+        else:
+            out.append(_BITWORD[source[j]])
+            i = j + 1
+
+
+def _clip(text: str, size: int = 200) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+_UNRESOLVED = object()
+
+
+def _python_value(value: Any) -> Any:
+    """A variable's value as a plain Python scalar (numpy and pandas scalars unwrapped)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (pd.Timestamp, _dt.datetime, _dt.date, np.datetime64)):
+        return pd.Timestamp(value)
+    return value
+
+
+def _list_like(value: Any) -> bool:
+    return isinstance(
+        value,
+        (list, tuple, set, frozenset, np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray),
+    )
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deeply boolean groups and calls nest (iteratively; ``not`` chains and same-operator chains
+    count once)."""
+    deepest = 0
+    stack: list[tuple[ast.AST, int, Any]] = [(tree, 0, None)]
+    while stack:
+        node, depth, parent_op = stack.pop()
+        here = depth
+        op: Any = None
+        if isinstance(node, ast.BoolOp):
+            here, op = depth + 1, type(node.op)
+        elif isinstance(node, ast.BinOp):
+            op = type(node.op)
+            here = depth if op is parent_op else depth + 1
+        elif isinstance(node, (ast.Compare, ast.Call)):
+            here = depth + 1
+        elif isinstance(node, ast.UnaryOp):
+            op = parent_op
+        deepest = max(deepest, here)
+        if deepest > MAX_DEPTH:
+            return deepest
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, here, op))
+    return deepest
 
 
 class _Compiler:
@@ -463,38 +657,74 @@ class _Compiler:
         lookups: Mapping[str, Mapping[str, str]] | None,
         id_field: str,
         partial: bool,
+        variables: Mapping[str, Any] | None = None,
+        namespace: Mapping[str, Any] | None = None,
     ) -> None:
         self.expr = expr
         self.schema = schema
         self.lookups = lookups or {}
         self.id_field = id_field
         self.partial = partial
-        self.placeholders: dict[str, str] = {}
         self.columns: set[str] = set()
         self.local: list[str] = []
+        self.params = variables or {}
+        self.namespace = namespace or {}
+        source, self.placeholders, self.variables, self.shown = _prepare(expr)
+        self._set_source(source.strip())
 
-        def sub(m: re.Match[str]) -> str:
-            name = f"__bt{len(self.placeholders)}__"
-            self.placeholders[name] = m.group(1)
-            return name
-
-        self.source = _BACKTICK.sub(sub, expr)
+    def _set_source(self, source: str) -> None:
+        # Parsed inside parentheses on lines of their own, so that an expression may span lines (a
+        # triple-quoted where=) while column offsets stay the user's; line numbers are one more.
+        self.source = source
+        self._parsed = f"(\n{source}\n)"
+        self._source_bytes = self._parsed.encode("utf-8")
+        starts = [0]
+        for line in self._source_bytes.split(b"\n")[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
+        self._line_starts = starts
 
     # -- helpers -----------------------------------------------------------------------------------
 
     def seg(self, node: ast.AST) -> str:
-        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
-        for ph, name in self.placeholders.items():
-            text = text.replace(ph, f"`{name}`")
+        """The source text of a node, in time proportional to its length (not the expression's)."""
+        text: str | None = None
+        lineno, end_lineno = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if lineno is not None and end_lineno is not None and col is not None and end_col is not None:
+            # ast offsets are UTF-8 byte offsets within their line
+            start = self._line_starts[lineno - 1] + col
+            stop = self._line_starts[end_lineno - 1] + end_col
+            text = self._source_bytes[start:stop].decode("utf-8", "replace")
+        if not text:
+            text = ast.unparse(node)
+        if "__bt" in text or "__at" in text:
+            text = _PLACEHOLDER.sub(lambda m: self.shown.get(m.group(0), m.group(0)), text)
         return text
 
     def fail(self, node: ast.AST, why: str) -> QueryError:
         return QueryError(f"cannot push down `{self.seg(node)}`: {why}")
 
     def name_of(self, node: ast.AST) -> str | None:
-        if isinstance(node, ast.Name):
+        """The column a Name node names (None for anything else, ``@variables`` included)."""
+        if isinstance(node, ast.Name) and node.id not in self.variables:
             return self.placeholders.get(node.id, node.id)
         return None
+
+    def variable(self, node: ast.AST, whole: ast.AST) -> Any:
+        """The value of an ``@variable`` node (``_UNRESOLVED`` for any other node)."""
+        if not (isinstance(node, ast.Name) and node.id in self.variables):
+            return _UNRESOLVED
+        name = self.variables[node.id]
+        if name in self.params:
+            return self.params[name]
+        if name in self.namespace:
+            return self.namespace[name]
+        known = sorted(self.params)
+        hint = f" (params= has {', '.join(known)})" if known else ""
+        raise QueryError(
+            f"cannot push down `{self.seg(whole)}`: @{name} is not defined: pass params={{{name!r}: …}} "
+            f"or define {name} where you call the loader{hint}"
+        )
 
     def known(self, name: str) -> bool:
         return name in self.schema.fields or name in _ID_NAMES or name == self.id_field
@@ -503,11 +733,36 @@ class _Compiler:
 
     def compile(self) -> CompiledWhere:
         try:
-            tree = ast.parse(self.source.strip(), mode="eval")
+            try:
+                tree = ast.parse(self._parsed, mode="eval")
+            except (RecursionError, MemoryError):
+                keywords = _bitops_as_keywords(self.source)
+                if keywords is None:
+                    raise
+                self._set_source(keywords.strip())
+                tree = ast.parse(self._parsed, mode="eval")
         except SyntaxError as exc:
+            line = (exc.lineno or 2) - 1
+            if line < 1 or line > self.source.count("\n") + 1:  # at the added parentheses: the end
+                where = "at the end"
+            elif "\n" in self.source:
+                where = f"at line {line}, column {exc.offset}"
+            else:
+                where = f"at column {exc.offset}"
+            msg = re.sub(r" \(detected at line \d+\)", "", str(exc.msg))
             raise QueryError(
-                f"where= is not a valid expression: {exc.msg} (at column {exc.offset}): {self.expr!r}"
+                f"where= is not a valid expression: {msg} ({where}): {_clip(self.expr)!r}"
             ) from None
+        except (RecursionError, MemoryError):
+            raise QueryError(
+                f"where= is nested too deeply to parse: {_clip(self.expr)!r}; simplify it (e.g. drop "
+                "repeated `not`) or filter in pandas"
+            ) from None
+        if _depth(tree) > MAX_DEPTH:
+            raise QueryError(
+                f"where= nests groups more than {MAX_DEPTH} levels deep: {_clip(self.expr)!r}; "
+                "flatten it (an `in` list instead of nested ORs) or filter in pandas"
+            )
         self.check_names(tree)
         pred = self.boolean(tree.body, negate=False)
         flattener = _Flattener(self.partial)
@@ -533,7 +788,8 @@ class _Compiler:
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and id(node) not in callee:
                 name = self.name_of(node)
-                assert name is not None
+                if name is None:  # an @variable
+                    continue
                 if not self.known(name):
                     msg = self.schema.unknown_field_message(name)
                     raise UnknownFieldError(f"where=: {msg}")
@@ -541,6 +797,8 @@ class _Compiler:
     # -- boolean structure ----------------------------------------------------------------------------
 
     def boolean(self, node: ast.AST, negate: bool) -> Any:
+        while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.Invert)):
+            node, negate = node.operand, not negate  # a loop: 5,000 `not`s cost no stack
         if isinstance(node, ast.BoolOp):
             kind = "and" if isinstance(node.op, ast.And) else "or"
             return self.combine(kind, node.values, node, negate)
@@ -548,15 +806,14 @@ class _Compiler:
             kind = "and" if isinstance(node.op, ast.BitAnd) else "or"
             operands = self.bitop_operands(node, type(node.op))
             return self.combine(kind, operands, node, negate)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.Invert)):
-            return self.boolean(node.operand, not negate)
         if isinstance(node, ast.Compare):
             return self.compare(node, negate)
         if isinstance(node, ast.Call):
             return self.call(node, negate)
         if isinstance(node, ast.Name):
             col = self.name_of(node)
-            assert col is not None
+            if col is None:
+                raise self.fail(node, "a variable alone is not a condition; compare a column with it")
             spec = self.spec(col)
             if spec is None or spec.kind != "check":
                 raise self.fail(
@@ -573,10 +830,14 @@ class _Compiler:
         raise self.fail(node, f"{type(node).__name__} expressions are not supported")
 
     def bitop_operands(self, node: ast.BinOp, op: type) -> list[ast.AST]:
+        """The operands of a chain ``a | b | c`` (iteratively: a chain of 4,000 costs no stack)."""
         out: list[ast.AST] = []
-        for side in (node.left, node.right):
+        stack: list[ast.AST] = [node]
+        while stack:
+            side = stack.pop()
             if isinstance(side, ast.BinOp) and isinstance(side.op, op):
-                out.extend(self.bitop_operands(side, op))
+                stack.append(side.right)
+                stack.append(side.left)
             else:
                 out.append(side)
         return out
@@ -602,6 +863,20 @@ class _Compiler:
         return "id"  # check_names() made sure the name is known
 
     def literal(self, node: ast.AST, whole: ast.AST) -> Any:
+        value = self.variable(node, whole)
+        if value is not _UNRESOLVED:
+            value = _python_value(value)
+            if _list_like(value):
+                raise self.fail(
+                    whole, f"{self.seg(node)} holds several values; use `col in {self.seg(node)}`"
+                )
+            if value is not None and not isinstance(value, (str, int, float, bool, pd.Timestamp)):
+                raise self.fail(
+                    whole,
+                    f"{self.seg(node)} is a {type(value).__name__}; only text, numbers, booleans and "
+                    "dates can be sent",
+                )
+            return value
         if isinstance(node, ast.Constant) and (
             node.value is None or isinstance(node.value, (str, int, float, bool))
         ):
@@ -623,9 +898,32 @@ class _Compiler:
         raise self.fail(whole, f"only literal values can be compared, not `{self.seg(node)}`")
 
     def literal_list(self, node: ast.AST, whole: ast.AST) -> list[Any]:
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            values = [self.literal(e, whole) for e in node.elts]
-            if not values:
+        given = self.variable(node, whole)
+        if given is not _UNRESOLVED or isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            if given is _UNRESOLVED:
+                assert isinstance(node, (ast.List, ast.Tuple, ast.Set))
+                values = [self.literal(e, whole) for e in node.elts]
+            elif _list_like(given):
+                values = [_python_value(v) for v in list(given)]
+                bad = next(
+                    (
+                        v
+                        for v in values
+                        if v is not None and not isinstance(v, (str, int, float, bool, pd.Timestamp))
+                    ),
+                    _UNRESOLVED,
+                )
+                if bad is not _UNRESOLVED:
+                    raise self.fail(
+                        whole,
+                        f"{self.seg(node)} holds {bad!r}; only text, numbers, booleans and dates can be sent",
+                    )
+            else:
+                raise self.fail(
+                    whole,
+                    f"{self.seg(node)} is not a list (a {type(given).__name__}); `in` needs several values",
+                )
+            if not values and given is _UNRESOLVED:
                 raise self.fail(whole, "an empty list cannot be sent (it selects nothing or everything)")
             if any(v is None for v in values):
                 raise self.fail(whole, "None in a list is not supported; use .isna()")
@@ -699,6 +997,8 @@ class _Compiler:
                 if len(node.args) != 1 or node.keywords:
                     raise self.fail(node, ".isin() takes one literal list")
                 return self.atom(node, col, "in", self.literal_list(node.args[0], node), negate)
+            if method == "between":
+                return self.between(node, col, negate)
             raise self.fail(node, f".{method}() cannot be sent to Ontraport")
         if isinstance(target, ast.Attribute) and target.attr == "str":
             col = self.column(target.value)
@@ -726,17 +1026,51 @@ class _Compiler:
             raise self.fail(node, f"unsupported argument(s) {', '.join(sorted(extra))}")
         if kw.get("na") not in (None, False):
             raise self.fail(node, "na=True would select missing values, which LIKE never matches")
-        if kw.get("flags", 0) != 0:
-            raise self.fail(node, "regex flags cannot be sent to Ontraport")
-        if method == "contains" and kw.get("regex", True) and _REGEX_META.search(pat):
+        case, regex, flags = kw.get("case", True), kw.get("regex", True), kw.get("flags", 0)
+        if not isinstance(case, bool) or not isinstance(regex, bool):
+            raise self.fail(node, "case= and regex= take True or False")
+        if isinstance(flags, bool) or not isinstance(flags, int):
+            raise self.fail(node, "flags= takes re flags (an integer)")
+        options: dict[str, Any] = {}
+        reason: str | None = None
+        if method == "contains":
+            is_regex = regex and bool(_REGEX_META.search(pat))
+            if is_regex:
+                try:
+                    re.compile(pat, flags)
+                except re.error as exc:
+                    raise self.fail(node, f"{pat!r} is not a regular expression ({exc})") from None
+                reason = "regular expressions cannot be sent to Ontraport"
+            elif flags:
+                reason = "regex flags cannot be sent to Ontraport"
+            if not case:
+                reason = (
+                    reason or "case=False cannot be sent (whether LIKE ignores case depends on the server)"
+                )
+            options = {"case": case, "regex": is_regex, "flags": flags}
+        if reason is None and _LIKE_SPECIAL.search(pat):
+            reason = "text containing %, _ or \\ would act as a LIKE wildcard or escape"
+        return self.atom(node, col, method, pat, negate, local_reason=reason, options=options)
+
+    def between(self, node: ast.Call, col: str, negate: bool) -> Any:
+        """``col.between(a, b, inclusive="both")``: two comparisons, as pandas defines it."""
+        if len(node.args) not in (2, 3):
+            raise self.fail(node, ".between() takes two bounds (and optionally inclusive=)")
+        kw = {k.arg: self.literal(k.value, node) for k in node.keywords if k.arg is not None}
+        if len(kw) != len(node.keywords) or set(kw) - {"inclusive"}:
+            raise self.fail(node, ".between() takes only inclusive= besides the bounds")
+        inclusive = self.literal(node.args[2], node) if len(node.args) == 3 else kw.get("inclusive", "both")
+        ops = {"both": (">=", "<="), "neither": (">", "<"), "left": (">=", "<"), "right": (">", "<=")}
+        if inclusive not in ops:
             raise self.fail(
-                node, "regular expressions cannot be sent to Ontraport; use regex=False for literal text"
+                node, f"inclusive= is one of 'both', 'neither', 'left', 'right', not {inclusive!r}"
             )
-        if _LIKE_SPECIAL.search(pat):
-            raise self.fail(node, "text containing %, _ or \\ would act as a LIKE wildcard or escape")
-        if kw.get("case", True) is not True:
-            return self.atom(node, col, method, pat, negate, local_reason="case=False cannot be pushed down")
-        return self.atom(node, col, method, pat, negate)
+        low, high = self.literal(node.args[0], node), self.literal(node.args[1], node)
+        if low is None or high is None:
+            raise self.fail(node, ".between() needs two bounds (None is not a bound)")
+        lo_op, hi_op = ops[inclusive]
+        terms = [self.atom(node, col, lo_op, low, negate), self.atom(node, col, hi_op, high, negate)]
+        return _Bool("or" if negate else "and", terms, self.seg(node))
 
     # -- atoms ---------------------------------------------------------------------------------------
 
@@ -747,7 +1081,14 @@ class _Compiler:
         return spec.kind, spec
 
     def atom(
-        self, node: ast.AST, col: str, op: str, value: Any, negate: bool, local_reason: str | None = None
+        self,
+        node: ast.AST,
+        col: str,
+        op: str,
+        value: Any,
+        negate: bool,
+        local_reason: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> _Atom:
         if negate:
             op = _NEGATE[op]
@@ -756,6 +1097,13 @@ class _Compiler:
         seg = self.seg(node)
         field_name = self.id_field if col == "id" else col
         lookup = self.lookups.get(col) if spec is not None and spec.kind == "subscription" else None
+        if op in ("in", "not in") and not value:  # an empty @list
+            if family in ("list", "subscription"):
+                raise self.fail(node, f"{col} holds a list; test membership with `'label' in {col}`")
+            if op == "not in":  # like every `not in`: the rows that are not NA
+                return self.atom(node, col, "notna", None, False, local_reason, options)
+            # no row: ids are positive, so `id IN ["0"]` selects none (an empty IN is not valid SQL)
+            return _Atom(col, self.id_field, "id", "in", [], ["0"], seg, spec, lookup, local_reason)
         py, wire = self.convert(node, family, spec, op, value, lookup)
         if family == "check" and op in ("==", "!=", "in", "not in"):  # check cells are True/False/NA
             chosen = {py} if op in ("==", "!=") else set(py)
@@ -765,7 +1113,9 @@ class _Compiler:
                 raise self.fail(node, "this selects no row")
             op, py = "in", sorted(chosen)
             wire = ["1" if b else "0" for b in py]
-        return _Atom(col, field_name, family, op, py, wire, seg, spec, lookup, local_reason)
+        return _Atom(
+            col, field_name, family, op, py, wire, seg, spec, lookup, local_reason, dict(options or {})
+        )
 
     def convert(
         self,
@@ -865,7 +1215,7 @@ class _Compiler:
                 raise self.fail(node, _unknown_label(value, list(to_id), False, name))
             return value, to_id[value]
         if family == "date":
-            if not isinstance(value, str):
+            if not isinstance(value, (str, pd.Timestamp)):
                 raise self.fail(
                     node,
                     f"{name} is a date: compare it with an ISO string such as '2025-01-31' (not {value!r})",
@@ -907,8 +1257,8 @@ class _Compiler:
         except _NotPushable as exc:
             if not self.partial:
                 raise QueryError(
-                    f"cannot push down `{pred.segment}`: {exc} (filter in pandas after loading, or pass "
-                    "partial=True to leave this part to the local mask)"
+                    f"cannot push down `{pred.segment}`: {exc} (compile_where(..., partial=True) leaves this "
+                    "part to the local mask, as the loaders, op.frame() and op.count(), always do)"
                 ) from None
             self.local.append(pred.segment)
             return _TRUE
@@ -1037,6 +1387,151 @@ def _atom_condition(a: _Atom) -> Any:
     return _item(f, _SQL_OP[op], w, exact=exact)
 
 
+# ----------------------------------------------------------------------------------------------------------
+# Long conditions: several requests
+# ----------------------------------------------------------------------------------------------------------
+
+#: The longest ``condition`` sent in one request, in characters once URL-encoded. GET requests carry the
+#: condition in the query string (ontraport-api.md §1, §7), and common front servers refuse request lines
+#: longer than 8 KiB (Apache's ``LimitRequestLine``, nginx's header buffers); 6,000 leaves room for the
+#: path and the other parameters. ``Ontraport.max_condition_chars`` overrides it per client.
+MAX_CONDITION_CHARS = 6000
+
+_JOIN_CHARS = len(quote(',"AND",', safe=""))
+
+
+def _encoded_len(item: Any) -> int:
+    return len(quote(json.dumps(item, separators=(",", ":")), safe=""))
+
+
+def _with_values(item: dict[str, Any], values: list[Any]) -> dict[str, Any]:
+    return {**item, "value": {"list": values}}
+
+
+def _chunks(item: dict[str, Any], room: int) -> list[dict[str, Any]] | None:
+    """An ``IN`` item cut into items of at most ``room`` encoded characters (None if one value is too big)."""
+    head = _encoded_len(_with_values(item, []))
+    out: list[dict[str, Any]] = []
+    current: list[Any] = []
+    size = head
+    for v in item["value"]["list"]:
+        vs = _encoded_len(v) + 3  # the comma between values, encoded
+        if head + vs > room:
+            return None
+        if current and size + vs > room:
+            out.append(_with_values(item, current))
+            current, size = [], head
+        current.append(v)
+        size += vs
+    if current:
+        out.append(_with_values(item, current))
+    return out
+
+
+def split_condition(
+    condition: Sequence[Any], max_chars: int = MAX_CONDITION_CHARS
+) -> tuple[list[list[Any]], bool]:
+    """Cut a condition list too long for one request into several whose results, merged by id, are its rows.
+
+    ``condition`` is a flat list as :func:`compile_where` builds it: one AND chain, then ORed single items.
+    Its rows are the union of the AND chain's rows and each single's rows, so
+
+    - ORed singles are packed into OR chains that fit, and an ``IN`` single too long alone is cut into
+      ``IN`` items over parts of its list (``f IN (A ∪ B)`` = ``f IN A`` ∪ ``f IN B``): exact;
+    - in the AND chain, the longest ``IN`` item is cut the same way, one request per part: exact;
+    - whatever of the AND chain still does not fit is left out of the request (dropping a term of an AND
+      chain only widens it): a superset, which the caller filters with the expression's mask.
+
+    Returns
+    -------
+    (conditions, exact)
+        The condition lists to send (``[[]]``: one request without condition) and whether their union
+        is exactly ``condition`` (False: a superset).
+    """
+    cond = list(condition)
+    if not cond or _encoded_len(cond) <= max_chars:
+        return [cond], True
+    if any(not isinstance(x, dict) for x in cond[0::2]) or any(x not in ("AND", "OR") for x in cond[1::2]):
+        raise QueryError("cannot split a condition that is not a flat list of items")  # pragma: no cover
+    first_or = cond.index("OR") if "OR" in cond else len(cond)
+    if "AND" in cond[first_or:]:  # pragma: no cover - compile_where never builds this
+        raise QueryError("cannot split a condition with AND after OR")
+    conj: list[dict[str, Any]] = cond[0:first_or:2]
+    singles: list[dict[str, Any]] = cond[first_or + 1 :: 2]
+    room = max_chars - 2  # the brackets
+    exact = True
+    out: list[list[Any]] = []
+
+    # The AND chain: the longest IN item is cut in parts; other items are kept while they fit.
+    def is_in(item: dict[str, Any]) -> bool:
+        return item.get("op") == "IN" and len(item["value"]["list"]) > 1
+
+    sizes = [_encoded_len(i) for i in conj]
+    cut = max((k for k in range(len(conj)) if is_in(conj[k])), key=lambda k: sizes[k], default=None)
+    if sum(sizes) + _JOIN_CHARS * (len(conj) - 1) > room:
+        kept: list[int] = []
+        budget = room // 2 if cut is not None else room
+        used = 0
+        for k in sorted(range(len(conj)), key=lambda k: sizes[k]):
+            if k == cut:
+                continue
+            if used + sizes[k] + _JOIN_CHARS <= budget:
+                kept.append(k)
+                used += sizes[k] + _JOIN_CHARS
+            else:
+                exact = False  # left out: a superset
+        fixed = [conj[k] for k in sorted(kept)]
+        if cut is not None:
+            parts = _chunks(conj[cut], room - used - _JOIN_CHARS)
+            if parts is None:
+                exact = False
+                alternatives = [fixed]
+            else:
+                alternatives = [[*fixed, p] for p in parts]
+        else:
+            alternatives = [fixed]
+    else:
+        alternatives = [conj]
+    for alt in alternatives:
+        out.append(_join(alt, "AND"))
+
+    # The ORed singles: packed into OR chains; a long IN is cut; anything else too long alone
+    # cannot be narrowed, so the whole result becomes a superset (no condition).
+    pieces: list[dict[str, Any]] = []
+    for item in singles:
+        size = _encoded_len(item)
+        if size <= room:
+            pieces.append(item)
+            continue
+        parts = _chunks(item, room) if item.get("op") == "IN" else None
+        if parts is None:
+            return [[]], False
+        pieces.extend(parts)
+    chain: list[dict[str, Any]] = []
+    used = 0
+    for item in pieces:
+        size = _encoded_len(item) + _JOIN_CHARS
+        if chain and used + size > room:
+            out.append(_join(chain, "OR"))
+            chain, used = [], 0
+        chain.append(item)
+        used += size
+    if chain:
+        out.append(_join(chain, "OR"))
+    if any(not c for c in out):  # an AND chain left empty: no restriction at all
+        return [[]], False
+    return out, exact
+
+
+def _join(items: Sequence[Any], joiner: str) -> list[Any]:
+    out: list[Any] = []
+    for k, item in enumerate(items):
+        if k:
+            out.append(joiner)
+        out.append(item)
+    return out
+
+
 def compile_where(
     expr: str,
     schema: ObjectSchema,
@@ -1044,6 +1539,8 @@ def compile_where(
     lookups: Mapping[str, Mapping[str, str]] | None = None,
     id_field: str = "id",
     partial: bool = False,
+    params: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
 ) -> CompiledWhere:
     """Compile a ``where=`` expression into an Ontraport condition and its exact pandas mask.
 
@@ -1061,6 +1558,11 @@ def compile_where(
     partial : bool, default False
         Leave parts the server cannot evaluate or group to the mask instead of raising; the condition is
         then a superset built from the rest, and ``local_only`` names the parts left out.
+    params : mapping, optional
+        Values for ``@name`` references in ``expr`` (looked up first).
+    namespace : mapping, optional
+        Where ``@name`` references not in ``params`` are looked up (the loaders pass the caller's
+        variables, like :meth:`pandas.DataFrame.query`).
 
     Returns
     -------
@@ -1075,4 +1577,11 @@ def compile_where(
     """
     if not isinstance(expr, str) or not expr.strip():
         raise QueryError("where= must be a non-empty string expression")
-    return _Compiler(expr, schema, lookups, id_field, partial).compile()
+    if len(expr) > MAX_EXPRESSION_CHARS:
+        raise QueryError(
+            f"where= is {len(expr):,} characters long; at most {MAX_EXPRESSION_CHARS:,} are accepted "
+            "(pass long value lists as params= and `col in @values`, or filter in pandas)"
+        )
+    if params is not None and not isinstance(params, Mapping):
+        raise QueryError(f"params= must be a mapping of names to values, not {type(params).__name__}")
+    return _Compiler(expr, schema, lookups, id_field, partial, params, namespace).compile()

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -622,3 +623,75 @@ def test_reference_evaluator_readings_differ_on_unsafe_lists():
     rec = {"x": "1", "y": "0", "z": "0"}
     assert evaluate(cond, rec, reading="sql", ci=False) is True
     assert evaluate(cond, rec, reading="ltr", ci=False) is False
+
+
+# -- segments, strings and @names --------------------------------------------------------------------------
+
+
+def test_segments_on_several_lines_and_non_ascii_text():
+    with pytest.raises(QueryError) as exc:
+        cw("firstname == 'Zoë €'\n  and (spent + 1 > 2)")
+    assert "`spent + 1 > 2`" in str(exc.value)
+    with pytest.raises(QueryError) as exc:
+        cw("firstname == 'Zoë' and `from` + 1 == 2")
+    assert "`from` + 1 == 2" in str(exc.value)
+
+
+def test_backticks_and_at_signs_inside_strings_are_text():
+    c = cw("firstname == 'a`b`' and email.str.endswith('@x.org')")
+    assert c.condition[0]["value"] == {"value": "a`b`"}
+    assert c.condition[2]["value"] == {"value": "%@x.org"}
+    with pytest.raises(QueryError, match="unterminated backtick"):
+        cw("`from == 'x'")
+    with pytest.raises(QueryError, match="variable name"):
+        cw("firstname == @ 'x'")
+
+
+def test_at_names_take_values_of_every_kind():
+    ns = {
+        "n": np.int64(3),
+        "x": np.float64(2.5),
+        "when": pd.Timestamp("2025-01-01", tz="Europe/Paris"),
+        "ids": np.array([1, 2, 2]),
+        "levels": pd.Series(["Gold", "Silver"]),
+        "flag": np.bool_(True),
+    }
+    c = cw("spent > @x and owner == @n and date >= @when and f1301 == @flag", namespace=ns)
+    values = [i["value"] for i in c.condition[0::2]]
+    assert {"value": "2.5"} in values and {"value": "3"} in values
+    assert {"value": "1735686000"} in values  # 2024-12-31 23:00 UTC
+    c = cw("id in @ids or f1001.isin(@levels)", namespace=ns)
+    assert [i["op"] for i in c.condition[0::2]] == ["IN", "IN"]
+    assert c.condition[0]["value"] == {"list": [{"value": "1"}, {"value": "2"}]}
+    assert cw("owner == @n", params={"n": 7}, namespace=ns).condition[0]["value"] == {"value": "7"}
+    with pytest.raises(QueryError, match="@missing is not defined"):
+        cw("owner == @missing", namespace=ns)
+    with pytest.raises(QueryError, match="only text, numbers"):
+        cw("owner == @obj", params={"obj": object()})
+    with pytest.raises(QueryError, match="params= must be a mapping"):
+        compile_where("owner == 1", SCHEMA, params=[("a", 1)])  # type: ignore[arg-type]
+
+
+def test_between_and_case_insensitive_contains_masks():
+    records = [
+        {"id": "1", "firstname": "Anna", "spent": "5"},
+        {"id": "2", "firstname": "bob", "spent": "10"},
+        {"id": "3", "firstname": None, "spent": ""},
+        {"id": "4", "firstname": "JOANNE", "spent": "1"},
+    ]
+    frame = frame_from_records(records, SCHEMA, lookups=LOOKUPS)
+    c = cw("spent.between(1, 5)", partial=True)
+    assert list(frame.index[c.mask(frame)]) == [1, 4]
+    c = cw("spent.between(1, 5, inclusive='neither')", partial=True)
+    assert list(frame.index[c.mask(frame)]) == []
+    c = cw("not spent.between(1, 5)", partial=True)
+    assert list(frame.index[c.mask(frame)]) == [2]
+    c = cw("firstname.str.contains('ANN', case=False)", partial=True)
+    assert c.condition == [] and c.local_only and list(frame.index[c.mask(frame)]) == [1, 4]
+    c = cw(
+        "firstname.str.contains('^[ab]', regex=True, flags=re.IGNORECASE)".replace("re.IGNORECASE", "2"),
+        partial=True,
+    )
+    assert list(frame.index[c.mask(frame)]) == [1, 2]
+    c = cw("not firstname.str.contains('o', case=False)", partial=True)
+    assert list(frame.index[c.mask(frame)]) == [1]
