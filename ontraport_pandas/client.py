@@ -112,6 +112,7 @@ class Ontraport:
         params: dict[str, Any] | None = None,
         json: Any = None,
         retry: bool | None = None,
+        all_records: bool = False,
     ) -> dict[str, Any]:
         """Send any REST request the toolkit does not wrap yet and return the JSON envelope.
 
@@ -127,6 +128,10 @@ class Ontraport:
             A JSON body.
         retry : bool, optional
             Retry 5xx answers, dropped connections and timeouts (default: only for GET).
+        all_records : bool
+            A collection ``DELETE`` or a tag / sequence / subscribe / pause / task action
+            without ``ids``, ``condition`` or ``group_id`` (or with ``ids=0``) acts on every
+            record of the type. It is refused unless this is True.
 
         Returns
         -------
@@ -137,6 +142,9 @@ class Ontraport:
         ------
         APIError
             For an error status, mapped to its subclass (401 -> AuthenticationError, …).
+        EmptySelectionError
+            For a bulk request that names no records, unless ``all_records=True``;
+            nothing is sent.
 
         Examples
         --------
@@ -144,7 +152,7 @@ class Ontraport:
         >>> op.request("GET", "Contacts", params={"range": 2})["data"][0]["id"]
         '...'
         """
-        return self.session.call(method, path, params=params, json=json, retry=retry)
+        return self.session.call(method, path, params=params, json=json, retry=retry, all_records=all_records)
 
     # -- metadata -----------------------------------------------------------------------
     def objects(self) -> pd.DataFrame:

@@ -40,6 +40,7 @@ from .diff import diff_frames
 from .errors import (
     ConfirmationRequired,
     ConnectionFailed,
+    EmptySelectionError,
     OntraportError,
     Problem,
     RequestTimeout,
@@ -329,6 +330,12 @@ class _Sender:
     def _action(self, key: str, payload: dict[str, Any]) -> Any:
         """Run a hosted action; the ones used here are idempotent, so a lost answer is retried."""
         assert self.hosted is not None
+        if "ids" in payload and not payload["ids"]:
+            raise EmptySelectionError(
+                f"Refused the hosted action {key}: its id list is empty. Nothing was sent.",
+                method="action",
+                path=key,
+            )
         attempts = self.session.retry.attempts
         for attempt in range(1, attempts + 1):
             try:
