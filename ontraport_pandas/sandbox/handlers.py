@@ -31,6 +31,13 @@ Each handler takes the object type and the request parameters and returns a
   that do not exist for the type are ignored by ``objects/tag``; new tags are appended to
   ``contact_cat`` in the order given. Deleting a tag removes it from every record.
 - ``GET objects/tag`` with ``count=true`` answers ``{"count": "N"}`` as ``data``.
+- A single Form (``GET Form?id=``) carries ``form_id``, ``date``, ``dlm`` and
+  ``object_type_id`` as integers and ``"deleted":"false"``, as Ontraport's fixtures show;
+  Form lists keep strings.
+- ``POST message`` answers ``{"id": <int>, "date": "<created>"}``; ``PUT message``
+  answers ``{"id": "<id>", "date": "<created>"}`` (the id as a string).
+- Contact create replies (``POST Contacts``, a saveorupdate that created) end with
+  ``"use_utm_names": "false"`` (``"true"`` when the request set it).
 - ``object/getByEmail`` works for types with an ``email`` field (contacts, users);
   several matches answer the oldest id (``all=1`` lists them all).
 """
@@ -101,6 +108,21 @@ def _id_list(value: object) -> list[int] | None:
     if not ids or 0 in ids:
         return []
     return list(dict.fromkeys(ids))
+
+
+FORM_TYPE = 122
+#: A single Form read carries these as integers (``ontraport-api.md`` §2, Ontraport's fixtures).
+FORM_INT_FIELDS = ("form_id", "date", "dlm", "object_type_id")
+
+
+def _single_form(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name in FORM_INT_FIELDS:
+        value = out.get(name)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            out[name] = int(value)
+    out["deleted"] = "false"
+    return out
 
 
 def _names(value: object) -> list[str]:
@@ -263,6 +285,8 @@ class Api:
             row = Store.get(conn, otype, record_id)
         if row is None:
             raise ApiError(404, NOT_FOUND)
+        if otype.id == FORM_TYPE:
+            row = _single_form(row)
         return Reply(row)
 
     def collection(
@@ -387,11 +411,19 @@ class Api:
         values, echo = self.prepare(otype, params)
         with self.store.write() as conn:
             system = self._insert(conn, otype, values)
+        return Reply(self._created(otype, params, echo, system))
+
+    def _created(
+        self, otype: ObjectType, params: Mapping[str, Any], echo: Mapping[str, Any], system: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A create reply: the fields as sent, then the system fields (contacts: ``use_utm_names``)."""
         data = dict(echo)
         for key, value in system.items():
             data.setdefault(key, value)
         data[otype.id_key] = system[otype.id_key]
-        return Reply(data)
+        if otype.id == 0:
+            data["use_utm_names"] = "true" if is_truthy(params.get("use_utm_names")) else "false"
+        return data
 
     def _apply_update(
         self, conn: sqlite3.Connection, otype: ObjectType, record_id: int, values: Mapping[str, str | None]
@@ -455,11 +487,7 @@ class Api:
                 return Reply({"attrs": self._apply_update(conn, otype, found, values)})
             self.need(otype, "POST")
             system = self._insert(conn, otype, values)
-        data = dict(echo)
-        for key, value in system.items():
-            data.setdefault(key, value)
-        data[otype.id_key] = system[otype.id_key]
-        return Reply(data)
+        return Reply(self._created(otype, params, echo, system))
 
     def message_create(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         reply = self.create(otype, params)
@@ -468,7 +496,13 @@ class Api:
     def message_update(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         if params.get("type") in (None, ""):
             raise ApiError(400, "Missing required field(s): type")
-        return self.update(otype, params)
+        self.need(otype, "PUT")
+        values, _ = self.prepare(otype, params)
+        with self.store.write() as conn:
+            record_id = self._target(conn, otype, params)
+            self._apply_update(conn, otype, record_id, values)
+            row = Store.get(conn, otype, record_id) or {}
+        return Reply({"id": str(record_id), "date": row.get("date")})
 
     # ------------------------------------------------------------------ deletes
 
