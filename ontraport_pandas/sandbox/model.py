@@ -7,6 +7,10 @@ is unsure, these choices were made:
 - Field order follows the doc's field lists; the id key comes first in every record.
   Tags use ``tag_id`` and forms ``form_id`` as the id key (in lists and single reads);
   conditions and ``sort`` accept both ``id`` and that key.
+- Tasks carry an ``outcome`` text field (not in the doc's field list) where
+  ``task/complete`` keeps the outcome it was given.
+- Transactions' ``status`` adds ``"8"`` In collections to the community client's
+  mapping 0-7 (``transaction/convertToCollections``; the real code is unknown).
 - Tasks, transactions and tags have no ``date``/``dlm`` (none in Ontraport's own
   fixtures); so their update replies carry no ``dlm``.
 - Groups (3) store their saved criteria as condition JSON in a ``criteria`` field
@@ -277,6 +281,7 @@ TRANSACTION_STATUS = {
     "5": "Declined",
     "6": "Written off",
     "7": "Pending",
+    "8": "In collections",
 }
 
 _CONTACT = [
@@ -361,6 +366,7 @@ _TASK = [
     _f("details", "Details", "longtext"),
     _f("hidden", "Hidden", "check"),
     _f("call_outcome_id", "Call Outcome", "numeric"),
+    _f("outcome", "Outcome"),
     _f("item_id", "Task Message", "parent", parent=7),
     _f("notifications", "Notifications"),
     _f("rules", "Rules"),
