@@ -9,15 +9,17 @@ maps the paths those families answer (case-sensitive, under ``/1/``) to
 from __future__ import annotations
 
 from .automation import AutomationEndpoints
+from .pages import PageEndpoints
 from .tasks import TaskEndpoints
 from .transactions import TransactionEndpoints
+from .webhooks import WebhookEndpoints
 
 __all__ = ["ROUTES", "SandboxApi"]
 
 Route = tuple[str, "int | None"]
 
 
-class SandboxApi(TaskEndpoints, TransactionEndpoints, AutomationEndpoints):
+class SandboxApi(TaskEndpoints, TransactionEndpoints, AutomationEndpoints, PageEndpoints, WebhookEndpoints):
     """Every endpoint of the sandbox."""
 
 
@@ -38,6 +40,13 @@ ROUTES: dict[str, dict[str, Route]] = {
     "transaction/resendInvoice": {"POST": ("transaction_resend_invoice", 46)},
     "transaction/order": {"GET": ("transaction_order", 46), "PUT": ("transaction_order_update", 46)},
     "transaction/processManual": {"POST": ("transaction_process_manual", 46)},
+    "CreditCard/default": {"PUT": ("card_default", 45)},
+    "form": {"GET": ("form_html", 122)},
+    "Form/getAllFormBlocks": {"GET": ("form_blocks", 122)},
+    "Form/getBlocksByFormName": {"GET": ("form_blocks_by_name", 122)},
+    "landingPage/getHostedURL": {"GET": ("hosted_url", 20)},
+    "Webhook/subscribe": {"POST": ("webhook_subscribe", 145)},
+    "Webhook/unsubscribe": {"DELETE": ("webhook_unsubscribe", 145)},
     "objects/pause": {"POST": ("pause", None)},
     "objects/unpause": {"POST": ("unpause", None)},
 }

@@ -30,6 +30,9 @@ Each handler takes the object type and the request parameters and returns a
   ``POST Tags`` (or a rename onto an existing name) is 400 ``Tag already exists``. Tag ids
   that do not exist for the type are ignored by ``objects/tag``; new tags are appended to
   ``contact_cat`` in the order given. Deleting a tag removes it from every record.
+- ``meta`` is keyed by type id (``format=byId``, the default) or, with
+  ``format=byName``, by the type's meta name (``"Contact"``, ``"Invoice"``); each entry is
+  the same ``{"name", "fields"}``. Another ``format`` is 400 ``Invalid query``.
 - ``GET objects/tag`` with ``count=true`` answers ``{"count": "N"}`` as ``data``.
 - A single Form (``GET Form?id=``) carries ``form_id``, ``date``, ``dlm`` and
   ``object_type_id`` as integers and ``"deleted":"false"``, as Ontraport's fixtures show;
@@ -333,11 +336,15 @@ class Api:
 
     def meta(self, otype: ObjectType | None, params: Mapping[str, Any]) -> Reply:
         types = [otype] if otype is not None else list(TYPES)
+        fmt = as_text(params.get("format") or "byId").strip()
+        if fmt not in ("byId", "byName"):
+            raise InvalidQuery("format must be byId or byName")
+        by_name = fmt == "byName"
         data: dict[str, Any] = {}
         for t in types:
             id_meta = Field(t.id_key, "ID", "numeric", editable=False).meta()
             fields = {t.id_key: id_meta, **{f.name: f.meta() for f in t.fields}}
-            data[str(t.id)] = {"name": t.name, "fields": fields}
+            data[t.name if by_name else str(t.id)] = {"name": t.name, "fields": fields}
         return Reply(data)
 
     def get_by_email(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:

@@ -34,6 +34,10 @@ routes; these actions are how their status changes. Choices where the doc is uns
   an unknown order is 404 ``Object not found``. ``PUT transaction/order`` with ``offer``
   (an object; ``offer.order_id`` or ``id`` names the order) replaces the offer, recomputes
   ``subtotal`` and ``total``, and answers like the GET.
+- ``PUT CreditCard/default`` with ``id`` makes that card the contact's default (status
+  3; the contact's previous default becomes active, 1) and answers the card as a single
+  read would. An expired or hidden card is 400 ``Invalid credit card``; an unknown id 400
+  ``Object not found``.
 - ``processManual`` needs a ``contact_id`` of an existing contact (else 400 ``Invalid
   Contact ID``) and an ``offer`` with at least one product (else 400 ``Invalid offer``).
   Each product line is ``{"id", "quantity", "price": [{"price"}] or "price"}``; ``taxes``
@@ -236,6 +240,30 @@ class TransactionEndpoints(Api):
                 },
             )
             return Reply(self._order(conn, order_id))
+
+    # ------------------------------------------------------------------ cards
+
+    def card_default(self, otype: ObjectType | None, params: Mapping[str, Any]) -> Reply:
+        cards = TYPES_BY_ID[45]
+        card_id = self.record_id(cards, params)
+        with self.store.write() as conn:
+            card = Store.get(conn, cards, card_id)
+            if card is None:
+                raise ApiError(400, NOT_FOUND)
+            if card.get("status") not in ("1", "3"):
+                raise ApiError(400, "Invalid credit card")
+            now = self.now()
+            others = Store.ids(
+                conn,
+                cards,
+                't."contact_id" = ? AND t."status" = \'3\' AND t.id <> ?',
+                [card.get("contact_id"), card_id],
+            )
+            for other in others:
+                Store.update(conn, cards, other, {"status": "1", "dlm": now})
+            if card.get("status") != "3":
+                Store.update(conn, cards, card_id, {"status": "3", "dlm": now})
+            return Reply(Store.get(conn, cards, card_id))
 
     # ------------------------------------------------------------------ manual charge
 
