@@ -57,6 +57,7 @@ from typing import Any
 from .conditions import InvalidQuery, compile_condition, compile_search
 from .config import SandboxConfig
 from .demo_catalog import unique_code
+from .externs import add_externs
 from .model import TYPES, TYPES_BY_ID, Field, ObjectType
 from .store import Store
 from .values import InvalidEmail, as_text, is_truthy, join_ids, split_ids, to_stored
@@ -309,6 +310,16 @@ class Api:
                 where = " AND ".join(w for w in (where, extra_where[0]) if w)
                 args = args + extra_where[1]
             rows = Store.select(conn, otype, keys, where, args, order, size, start)
+            if params.get("externs") not in (None, ""):
+                if otype.id_key not in keys:
+                    ids = Store.select(conn, otype, [otype.id_key], where, args, order, size, start)
+                    for row, key in zip(rows, ids, strict=True):
+                        row[otype.id_key] = key[otype.id_key]
+                    add_externs(conn, otype, rows, params)
+                    for row in rows:
+                        del row[otype.id_key]
+                else:
+                    add_externs(conn, otype, rows, params)
             reply = Reply(rows, {"misc": []})
             if is_truthy(params.get("count")):
                 reply.extra["count"] = str(Store.count(conn, otype, where, args))
