@@ -254,7 +254,7 @@ class SandboxApp:
         try:
             if request.body_error:
                 raise ApiError(400, "Invalid request body")
-            otype = self._object_type(request.params, type_id, optional=name == "meta")
+            otype = self.api.current_type(self._object_type(request.params, type_id, optional=name == "meta"))
             reply: Reply = getattr(self.api, name)(otype, request.params)
         except InvalidQuery as exc:
             log.debug("invalid query on %s %s: %s", request.method, request.target, exc)

@@ -9,6 +9,7 @@ maps the paths those families answer (case-sensitive, under ``/1/``) to
 from __future__ import annotations
 
 from .automation import AutomationEndpoints
+from .fieldeditor import FieldEditorEndpoints
 from .pages import PageEndpoints
 from .tasks import TaskEndpoints
 from .transactions import TransactionEndpoints
@@ -19,7 +20,14 @@ __all__ = ["ROUTES", "SandboxApi"]
 Route = tuple[str, "int | None"]
 
 
-class SandboxApi(TaskEndpoints, TransactionEndpoints, AutomationEndpoints, PageEndpoints, WebhookEndpoints):
+class SandboxApi(
+    FieldEditorEndpoints,
+    TaskEndpoints,
+    TransactionEndpoints,
+    AutomationEndpoints,
+    PageEndpoints,
+    WebhookEndpoints,
+):
     """Every endpoint of the sandbox."""
 
 
@@ -48,5 +56,14 @@ ROUTES: dict[str, dict[str, Route]] = {
     "Webhook/subscribe": {"POST": ("webhook_subscribe", 145)},
     "Webhook/unsubscribe": {"DELETE": ("webhook_unsubscribe", 145)},
     "objects/pause": {"POST": ("pause", None)},
+    **{
+        f"{prefix}/fieldeditor": {
+            "GET": ("fieldeditor_get", type_id),
+            "POST": ("fieldeditor_post", type_id),
+            "PUT": ("fieldeditor_put", type_id),
+            "DELETE": ("fieldeditor_delete", type_id),
+        }
+        for prefix, type_id in (("Contacts", 0), ("Products", 16), ("objects", None))
+    },
     "objects/unpause": {"POST": ("unpause", None)},
 }
