@@ -24,6 +24,7 @@ from .session import Session
 from .transports.base import Transport
 
 if TYPE_CHECKING:
+    from .bulk import BulkPlan, BulkResult
     from .plan import Plan
     from .result import PushResult
 
@@ -508,17 +509,112 @@ class Ontraport:
         """Plan and apply in one step: ``op.plan(edited, **plan_options).apply(confirm=…)``."""
         return self.plan(edited, **plan_options).apply(confirm=confirm, progress=progress)
 
-    def resume(self, journal: str | os.PathLike[str], *, progress: bool | None = None) -> PushResult:
-        """Finish a push that stopped part-way, from its journal, without sending anything twice."""
+    def resume(
+        self, journal: str | os.PathLike[str], *, progress: bool | None = None
+    ) -> PushResult | BulkResult:
+        """Finish a push (or a bulk operation) that stopped part-way, from its journal."""
+        if _journal_kind(journal) == "bulk":
+            from .bulk import resume_bulk
+
+            return resume_bulk(self, journal)
         from .writer import resume
 
         return resume(self, journal, progress=progress)
 
-    def undo(self, journal: str | os.PathLike[str], *, progress: bool | None = None) -> PushResult:
-        """Restore the before-images of what a push applied, from its journal."""
+    def undo(
+        self, journal: str | os.PathLike[str], *, progress: bool | None = None
+    ) -> PushResult | BulkResult:
+        """Restore the before-images of what a push (or an undoable bulk operation) applied."""
+        if _journal_kind(journal) == "bulk":
+            from .bulk import undo_bulk
+
+            return undo_bulk(self, journal)
         from .writer import undo
 
         return undo(self, journal, progress=progress)
+
+    # -- bulk operations (see ontraport_pandas.bulk) ------------------------------------------------
+    def complete_tasks(
+        self, tasks: pd.DataFrame, *, outcome: str | None = None, updates: Mapping[str, Any] | None = None
+    ) -> BulkPlan:
+        """Plan ``task/complete`` for the tasks of a frame, with an optional outcome and
+        field ``updates`` on each task's contact. Undo reopens them."""
+        from .bulk_ops import task_status
+
+        return task_status(self, tasks, "complete", outcome=outcome, updates=updates)
+
+    def cancel_tasks(self, tasks: pd.DataFrame) -> BulkPlan:
+        """Plan ``task/cancel`` for the tasks of a frame."""
+        from .bulk_ops import task_status
+
+        return task_status(self, tasks, "cancel")
+
+    def reopen_tasks(self, tasks: pd.DataFrame) -> BulkPlan:
+        """Plan ``task/reopen`` for the tasks of a frame."""
+        from .bulk_ops import task_status
+
+        return task_status(self, tasks, "reopen")
+
+    def reschedule_tasks(self, tasks: pd.DataFrame, *, due: Any = None) -> BulkPlan:
+        """Plan ``task/reschedule`` for the tasks whose ``date_due`` was edited in the frame
+        (or for every task of the frame, to ``due=``: a timestamp or a Series by task id)."""
+        from .bulk_ops import reschedule_tasks
+
+        return reschedule_tasks(self, tasks, due=due)
+
+    def reassign_tasks(self, tasks: pd.DataFrame, owner: int) -> BulkPlan:
+        """Plan giving the tasks of a frame to user ``owner``."""
+        from .bulk_ops import reassign_tasks
+
+        return reassign_tasks(self, tasks, owner)
+
+    def assign_task(
+        self, records: pd.DataFrame, message: int, *, due_in_days: int = 0, owner: int | None = None
+    ) -> BulkPlan:
+        """Plan ``task/assign``: a task from task message ``message`` for each record of the frame."""
+        from .bulk_ops import assign_task
+
+        return assign_task(self, records, message, due_in_days=due_in_days, owner=owner)
+
+    def plan_memberships(self, edited: pd.DataFrame) -> BulkPlan:
+        """Plan subscribe / unsubscribe calls, grouped by sequence or automation, from edits of
+        a frame's ``updateSequence`` / ``updateCampaign`` columns."""
+        from .bulk_ops import plan_memberships
+
+        return plan_memberships(self, edited)
+
+    def pause(self, frame: pd.DataFrame) -> BulkPlan:
+        """Plan pausing the rules, sequences or automations of a frame."""
+        from .bulk_ops import pause
+
+        return pause(self, frame, paused=True)
+
+    def unpause(self, frame: pd.DataFrame) -> BulkPlan:
+        """Plan unpausing the rules, sequences or automations of a frame."""
+        from .bulk_ops import pause
+
+        return pause(self, frame, paused=False)
+
+    def transaction_plan(
+        self,
+        transactions: pd.DataFrame,
+        action: Literal["mark_paid", "write_off", "void", "refund", "resend_invoice"],
+    ) -> BulkPlan:
+        """Plan a transaction action for the rows of a frame; always applied with ``confirm=``."""
+        from .bulk_ops import transaction_action
+
+        return transaction_action(self, transactions, action)
+
+
+def _journal_kind(journal: str | os.PathLike[str]) -> str | None:
+    import json
+
+    try:
+        with open(journal, encoding="utf-8") as fh:
+            first = json.loads(fh.readline() or "{}")
+    except (OSError, ValueError):
+        return None
+    return first.get("kind") if isinstance(first, dict) else None
 
 
 from . import accessor as _accessor  # noqa: E402,F401  (registers df.ontraport)
