@@ -379,6 +379,30 @@ class Ontraport:
 
     campaigns = automations
 
+    def landing_pages(self, **options: Any) -> pd.DataFrame:
+        """Every landing page; see :meth:`frame`."""
+        return self.frame("landing_pages", **options)
+
+    def credit_cards(self, **options: Any) -> pd.DataFrame:
+        """Every stored credit card (last 4 digits, type, expiry, status); see :meth:`frame`."""
+        return self.frame("credit_cards", **options)
+
+    def orders(self, **options: Any) -> pd.DataFrame:
+        """Every order (subscriptions and payment plans); see :meth:`frame`."""
+        return self.frame("orders", **options)
+
+    def open_orders(self, **options: Any) -> pd.DataFrame:
+        """Every open order (unpaid carts); see :meth:`frame`."""
+        return self.frame("open_orders", **options)
+
+    def purchase_history(self, **options: Any) -> pd.DataFrame:
+        """Every purchase history log entry (purchases, refunds, declines); see :meth:`frame`."""
+        return self.frame("purchase_history_logs", **options)
+
+    def webhooks(self, **options: Any) -> pd.DataFrame:
+        """Every webhook subscription; see :meth:`frame`."""
+        return self.frame("webhooks", **options)
+
     # -- single records --------------------------------------------------------------------
     def get(self, object_type: ObjectLike, id: int | str) -> pd.Series:
         """One record as a typed Series.
