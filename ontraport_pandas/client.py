@@ -224,6 +224,7 @@ class Ontraport:
         limit: int | None = None,
         progress: bool | None = None,
         cache: bool = False,
+        externs: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Every record of an object type as a typed DataFrame indexed by record id.
 
@@ -249,6 +250,10 @@ class Ontraport:
             modified since (plus a check for deleted ones). The result is the frame a
             full load would return; ``where``, ``fields``, ``sort`` and ``limit`` are
             applied to the refreshed records.
+        externs : list of str, optional
+            Columns of related records, as paths through parent fields:
+            ``["owner//firstname", "f2001//owner//email"]`` (also accepted inside
+            ``fields=``). Each is typed by the related field's type and read-only.
 
         Returns
         -------
@@ -269,6 +274,7 @@ class Ontraport:
             progress=progress,
             stats=stats,
             cache=self.record_cache() if cache else None,
+            externs=externs,
         )
         return self._stamp(frame, otype, where=where, fields=fields, stats=stats)
 

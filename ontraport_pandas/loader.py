@@ -33,6 +33,7 @@ import pandas as pd
 from .errors import IncompleteLoadWarning, ProtocolError
 from .objects import ObjectType
 from .progress import Progress, make_progress
+from .related import is_extern, resolve_externs
 from .session import Session
 
 __all__ = ["LoadStats", "PAGE_SIZE", "load_frame", "load_records"]
@@ -107,6 +108,7 @@ def load_records(
     progress: bool | None = None,
     stats: LoadStats | None = None,
     reconcile: bool = True,
+    externs: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Fetch every matching record as wire dicts (values as the API sent them).
 
@@ -132,6 +134,8 @@ def load_records(
     }
     if fields is not None:
         page_params["listFields"] = ",".join(fields)
+    if externs:
+        page_params["externs"] = ",".join(externs)
 
     count = count_records(session, otype, condition=condition, search=search)
     stats.count = count
@@ -279,6 +283,7 @@ def load_frame(
     progress: bool | None = None,
     stats: LoadStats | None = None,
     cache: Any = None,
+    externs: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Load a typed frame; see :meth:`ontraport_pandas.Ontraport.frame` for the options.
 
@@ -294,9 +299,17 @@ def load_frame(
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
     schema = session.schema(otype)
+    if isinstance(fields, str):
+        fields = [fields]
+    if isinstance(externs, str):
+        externs = [externs]
+    paths = list(dict.fromkeys([*(externs or []), *(f for f in fields or [] if is_extern(f))]))
+    extern_lookups: dict[str, Any] = {}
+    if paths:
+        if cache is not None:
+            raise ValueError("externs (related-record columns) cannot be combined with cache=True")
+        schema, extern_lookups = resolve_externs(session, otype, schema, paths)
     if fields is not None:
-        if isinstance(fields, str):
-            fields = [fields]
         for f in fields:
             if f not in (otype.id_field, "id"):
                 schema.field(f)  # raises UnknownFieldError naming the column
@@ -334,7 +347,7 @@ def load_frame(
 
     list_fields: list[str] | None = None
     if fields is not None:
-        list_fields = [otype.id_field, *fields]
+        list_fields = [otype.id_field, *(f for f in fields if not is_extern(f))]
         if compiled is not None:
             list_fields += sorted(c for c in compiled.columns if c != "id")
         if sort_key:
@@ -350,21 +363,22 @@ def load_frame(
         limit=None if compiled is not None else limit,
         progress=progress,
         stats=stats,
+        externs=paths,
     )
     frame = frame_from_records(
         records,
         schema,
         id_field=otype.id_field,
-        lookups=lookups,
+        lookups={**lookups, **extern_lookups},
         columns=None
         if list_fields is None
-        else [c for c in dict.fromkeys(list_fields) if c != otype.id_field],
+        else [c for c in dict.fromkeys([*list_fields, *paths]) if c != otype.id_field],
     )
     if compiled is not None:
         mask = compiled.mask(frame)
         frame = frame.loc[mask.to_numpy(dtype=bool)]
     if fields is not None:
-        frame = frame[[c for c in dict.fromkeys(fields) if c not in (otype.id_field, "id")]]
+        frame = frame[[c for c in dict.fromkeys([*fields, *paths]) if c not in (otype.id_field, "id")]]
     if limit is not None:
         frame = frame.iloc[:limit]
     return frame

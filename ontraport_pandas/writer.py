@@ -52,6 +52,7 @@ from .journal import Journal, JournalState, read_journal
 from .objects import ObjectType
 from .plan import Operation, Plan
 from .progress import make_progress
+from .related import split_externs
 from .result import PushResult
 from .schema import gc_paused
 
@@ -124,6 +125,7 @@ def build_plan(
                     )
                 ]
             )
+    edited, original = split_externs(edited, original)  # related-record columns are read-only
     schema = op.session.schema(otype)
     lookups = op.session.lookups(otype)
     with gc_paused():  # a big diff makes one small object per changed row: no cycles to collect
