@@ -178,12 +178,19 @@ class Ontraport:
         return frame[frame["available"]].drop(columns="available")
 
     def fields(self, object_type: ObjectLike) -> pd.DataFrame:
-        """The field metadata of a type: key, label, Ontraport type, pandas dtype, flags, options."""
-        schema = self.session.schema(object_type)
+        """The field metadata of a type: key, label (the alias), the field editor's section and
+        id, Ontraport type, pandas dtype, flags, options."""
+        from .field_editor import field_sections
+
+        otype = self.session.resolve(object_type)
+        schema = self.session.schema(otype)
+        sections = field_sections(self.session, otype)
         rows = [
             {
                 "key": spec.key,
                 "label": spec.label,
+                "section": sections.get(spec.key, (None, None))[0],
+                "field_id": sections.get(spec.key, (None, None))[1],
                 "type": spec.type,
                 "dtype": str(spec.dtype),
                 "editable": not spec.read_only,
@@ -193,7 +200,62 @@ class Ontraport:
             }
             for spec in schema.fields.values()
         ]
-        return pd.DataFrame(rows).set_index("key")
+        frame = pd.DataFrame(rows).set_index("key")
+        frame["section"] = frame["section"].astype("string")
+        frame["field_id"] = frame["field_id"].astype("Int64")
+        return frame
+
+    def create_field(
+        self,
+        object_type: ObjectLike,
+        alias: str,
+        type: str,
+        *,
+        section: str = "Custom Fields",
+        options: Sequence[str] | None = None,
+        required: bool = False,
+        unique: bool = False,
+        confirm: bool = False,
+    ) -> str:
+        """Create a custom field (``objects/fieldeditor``) and return its key, e.g. ``"f1557"``.
+
+        Parameters
+        ----------
+        object_type : str or int
+            The type to add the field to.
+        alias : str
+            The field's label; must not be used by another field of the type.
+        type : str
+            ``text``, ``longtext``, ``email``, ``phone``, ``sms``, ``url``, ``address``,
+            ``numeric``, ``price``, ``check``, ``fulldate``, ``timestamp``, ``drop``, ``list``,
+            ``state`` or ``country``.
+        section : str
+            The field editor section (created when new).
+        options : list of str, optional
+            The labels of a ``drop`` or ``list`` field (required for those).
+        confirm : bool
+            Must be True: a new field is visible to every user of the account.
+
+        Raises
+        ------
+        ValidationError
+            For a bad alias, type, section or options, before anything is sent.
+        ConfirmationRequired
+            Without ``confirm=True``; nothing is sent.
+        """
+        from .field_editor import create_field
+
+        return create_field(
+            self.session,
+            self.session.resolve(object_type),
+            alias,
+            type,
+            section=section,
+            options=options,
+            required=required,
+            unique=unique,
+            confirm=confirm,
+        )
 
     def count(self, object_type: ObjectLike, *, where: str | None = None, search: str | None = None) -> int:
         """How many records match, without loading them.
