@@ -328,3 +328,32 @@ def test_bulk_plans_through_the_membrane_simulator(home, tmp_path):
         assert (client.tasks(progress=False).loc[tasks.index, "status"] == "Pending").all()
     finally:
         client.close()
+
+
+def test_a_frame_back_from_csv_still_plans(op, tmp_path):
+    tasks = pending_tasks(op, 2)
+    path = tmp_path / "tasks.csv"
+    tasks.to_csv(path)
+    back = pd.read_csv(path, index_col="id")
+    result = op.cancel_tasks(back).apply(journal_dir=str(tmp_path))
+    assert result.ok
+    assert (op.tasks(progress=False).loc[tasks.index, "status"] == "Cancelled").all()
+    contacts_csv = tmp_path / "contacts.csv"
+    op.contacts(progress=False).head(2).to_csv(contacts_csv)
+    with pytest.raises(opd.ValidationError, match="original is unknown"):
+        op.plan_memberships(pd.read_csv(contacts_csv, index_col="id"))
+
+
+def test_resume_after_a_crash_mid_apply_and_a_torn_journal(op, tmp_path):
+    tasks = pending_tasks(op, 3)
+    plan = op.cancel_tasks(tasks)
+    result = plan.apply(journal_dir=str(tmp_path))
+    # Rebuild the journal as a crash would have left it: the call marked "sending", a torn last line.
+    lines = open(result.journal, encoding="utf-8").read().splitlines()
+    kept = [x for x in lines if json.loads(x).get("status") != "ok"]
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text("\n".join(kept) + '\n{"type":"event","i":0,"sta', encoding="utf-8")
+    op.reopen_tasks(tasks).apply(journal_dir=str(tmp_path))  # as if the cancel never reached the server
+    finished = op.resume(torn)
+    assert finished.ok
+    assert (op.tasks(progress=False).loc[tasks.index, "status"] == "Cancelled").all()
