@@ -14,11 +14,12 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from .errors import Problem, SchemaError, UnknownFieldError, ValidationError
+from .schema import FieldSpec, ObjectSchema
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from .objects import ObjectType
     from .session import Session
 
@@ -42,8 +43,6 @@ def resolve_externs(
         For a segment that is not a parent field, or a last field the related type lacks,
         before any request for records is sent.
     """
-    from .schema import FieldSpec, ObjectSchema
-
     extra: dict[str, Any] = {}
     lookups: dict[str, Mapping[str, str]] = {}
     for path in dict.fromkeys(paths):
@@ -85,8 +84,6 @@ def resolve_externs(
 
 
 def _same(a: Any, b: Any) -> bool:
-    import pandas as pd
-
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return list(a if isinstance(a, (list, tuple)) else []) == list(
             b if isinstance(b, (list, tuple)) else []
