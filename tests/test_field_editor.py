@@ -89,3 +89,16 @@ def test_fields_without_a_field_editor_have_empty_sections():
     assert fields.loc["firstname", "label"] == "First Name"
     assert fields["section"].isna().all()
     op.close()
+
+
+def test_fields_and_create_field_through_the_membrane_simulator(home):
+    from .membrane_fixtures import membrane_client
+
+    client = membrane_client(home)
+    try:
+        assert client.fields("contacts").loc["email", "section"] == "Contact Information"
+        key = client.create_field("contacts", "Shoe Size", "numeric", confirm=True)
+        assert client.fields("contacts").loc[key, "section"] == "Custom Fields"
+        assert str(client.contacts(fields=[key], limit=2, progress=False)[key].dtype) == "Int64"
+    finally:
+        client.close()
