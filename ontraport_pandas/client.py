@@ -29,6 +29,7 @@ from .session import Session
 from .transports.base import Transport
 
 if TYPE_CHECKING:
+    from .bulk import BulkPlan, BulkResult
     from .plan import Plan
     from .result import PushResult
 
@@ -69,6 +70,10 @@ _OPTIONS_DOC = """\
             applied to the refreshed records.
         params : mapping, optional
             Values for ``@name`` references in ``where`` (looked up before the caller's variables).
+        externs : list of str, optional
+            Columns of related records, as paths through parent fields:
+            ``["owner//firstname", "f2001//owner//email"]`` (also accepted inside
+            ``fields=``). Each is typed by the related field's type and read-only.
 
         Returns
         -------
@@ -211,6 +216,7 @@ class Ontraport:
         params: dict[str, Any] | None = None,
         json: Any = None,
         retry: bool | None = None,
+        all_records: bool = False,
     ) -> dict[str, Any]:
         """Send any REST request the toolkit does not wrap yet and return the JSON envelope.
 
@@ -226,6 +232,10 @@ class Ontraport:
             A JSON body.
         retry : bool, optional
             Retry 5xx answers, dropped connections and timeouts (default: only for GET).
+        all_records : bool
+            A collection ``DELETE`` or a tag / sequence / subscribe / pause / task action
+            without ``ids``, ``condition`` or ``group_id`` (or with ``ids=0``) acts on every
+            record of the type. It is refused unless this is True.
 
         Returns
         -------
@@ -236,6 +246,9 @@ class Ontraport:
         ------
         APIError
             For an error status, mapped to its subclass (401 -> AuthenticationError, …).
+        EmptySelectionError
+            For a bulk request that names no records, unless ``all_records=True``;
+            nothing is sent.
 
         Examples
         --------
@@ -243,7 +256,7 @@ class Ontraport:
         >>> op.request("GET", "Contacts", params={"range": 2})["data"][0]["id"]
         '...'
         """
-        return self.session.call(method, path, params=params, json=json, retry=retry)
+        return self.session.call(method, path, params=params, json=json, retry=retry, all_records=all_records)
 
     # -- metadata -----------------------------------------------------------------------
     def objects(self) -> pd.DataFrame:
@@ -268,12 +281,19 @@ class Ontraport:
         return frame[frame["available"]].drop(columns="available")
 
     def fields(self, object_type: ObjectLike) -> pd.DataFrame:
-        """The field metadata of a type: key, label, Ontraport type, pandas dtype, flags, options."""
-        schema = self.session.schema(object_type)
+        """The field metadata of a type: key, label (the alias), the field editor's section and
+        id, Ontraport type, pandas dtype, flags, options."""
+        from .field_editor import field_sections
+
+        otype = self.session.resolve(object_type)
+        schema = self.session.schema(otype)
+        sections = field_sections(self.session, otype)
         rows = [
             {
                 "key": spec.key,
                 "label": spec.label,
+                "section": sections.get(spec.key, (None, None))[0],
+                "field_id": sections.get(spec.key, (None, None))[1],
                 "type": spec.type,
                 "dtype": str(spec.dtype),
                 "editable": not spec.read_only,
@@ -283,7 +303,62 @@ class Ontraport:
             }
             for spec in schema.fields.values()
         ]
-        return pd.DataFrame(rows).set_index("key")
+        frame = pd.DataFrame(rows).set_index("key")
+        frame["section"] = frame["section"].astype("string")
+        frame["field_id"] = frame["field_id"].astype("Int64")
+        return frame
+
+    def create_field(
+        self,
+        object_type: ObjectLike,
+        alias: str,
+        type: str,
+        *,
+        section: str = "Custom Fields",
+        options: Sequence[str] | None = None,
+        required: bool = False,
+        unique: bool = False,
+        confirm: bool = False,
+    ) -> str:
+        """Create a custom field (``objects/fieldeditor``) and return its key, e.g. ``"f1557"``.
+
+        Parameters
+        ----------
+        object_type : str or int
+            The type to add the field to.
+        alias : str
+            The field's label; must not be used by another field of the type.
+        type : str
+            ``text``, ``longtext``, ``email``, ``phone``, ``sms``, ``url``, ``address``,
+            ``numeric``, ``price``, ``check``, ``fulldate``, ``timestamp``, ``drop``, ``list``,
+            ``state`` or ``country``.
+        section : str
+            The field editor section (created when new).
+        options : list of str, optional
+            The labels of a ``drop`` or ``list`` field (required for those).
+        confirm : bool
+            Must be True: a new field is visible to every user of the account.
+
+        Raises
+        ------
+        ValidationError
+            For a bad alias, type, section or options, before anything is sent.
+        ConfirmationRequired
+            Without ``confirm=True``; nothing is sent.
+        """
+        from .field_editor import create_field
+
+        return create_field(
+            self.session,
+            self.session.resolve(object_type),
+            alias,
+            type,
+            section=section,
+            options=options,
+            required=required,
+            unique=unique,
+            confirm=confirm,
+        )
 
     def count(
         self,
@@ -334,6 +409,7 @@ class Ontraport:
         progress: bool | None = None,
         cache: bool = False,
         params: Mapping[str, Any] | None = None,
+        externs: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         namespace = _caller_namespace(sys._getframe(1), where)
         return self._load(
@@ -346,6 +422,7 @@ class Ontraport:
             progress=progress,
             cache=cache,
             params=params,
+            externs=externs,
             namespace=namespace,
         )
 
@@ -370,6 +447,7 @@ class Ontraport:
         cache: bool,
         params: Mapping[str, Any] | None,
         namespace: Mapping[str, Any] | None,
+        externs: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         otype = self.session.resolve(object_type)
         stats = LoadStats()
@@ -387,6 +465,7 @@ class Ontraport:
             params=params,
             namespace=namespace,
             max_condition_chars=self.max_condition_chars,
+            externs=externs,
         )
         return self._stamp(frame, otype, where=where, fields=fields, stats=stats)
 
@@ -448,6 +527,16 @@ class Ontraport:
     groups = _make_accessor(frame, "groups", "Every group")
     automations = _make_accessor(frame, "automations", "Every Campaign Builder item (automation)")
     campaigns = automations
+    landing_pages = _make_accessor(frame, "landing_pages", "Every landing page")
+    credit_cards = _make_accessor(
+        frame, "credit_cards", "Every stored credit card (last 4 digits, type, expiry, status)"
+    )
+    orders = _make_accessor(frame, "orders", "Every order (subscriptions and payment plans)")
+    open_orders = _make_accessor(frame, "open_orders", "Every open order (unpaid carts)")
+    purchase_history = _make_accessor(
+        frame, "purchase_history_logs", "Every purchase history log entry (purchases, refunds, declines)"
+    )
+    webhooks = _make_accessor(frame, "webhooks", "Every webhook subscription")
 
     # -- single records --------------------------------------------------------------------
     def get(self, object_type: ObjectLike, id: int | str) -> pd.Series:
@@ -597,29 +686,123 @@ class Ontraport:
         progress: bool | None = None,
         force: bool = False,
         retry_unknown: bool = False,
-    ) -> PushResult:
+    ) -> PushResult | BulkResult:
         """Finish a push that stopped part-way, from its journal, without sending anything twice.
 
         The journal is locked while this runs; a journal written for another account or
         connection is refused unless ``force=True``; a create that may have been applied
         and is still not found stays ``unknown`` unless ``retry_unknown=True``. See
-        :func:`ontraport_pandas.writer.resume`.
+        :func:`ontraport_pandas.writer.resume`. A bulk operation's journal (tasks,
+        memberships, transactions; see :mod:`ontraport_pandas.bulk`) is finished by
+        :func:`ontraport_pandas.bulk.resume_bulk`.
         """
+        if _journal_kind(journal) == "bulk":
+            from .bulk import resume_bulk
+
+            return resume_bulk(self, journal)
         from .writer import resume
 
         return resume(self, journal, progress=progress, force=force, retry_unknown=retry_unknown)
 
     def undo(
         self, journal: str | os.PathLike[str], *, progress: bool | None = None, force: bool = False
-    ) -> PushResult:
+    ) -> PushResult | BulkResult:
         """Restore the before-images of what a push applied, from its journal.
 
         Refuses a journal written for another account or connection unless
-        ``force=True``. See :func:`ontraport_pandas.writer.undo`.
+        ``force=True``. See :func:`ontraport_pandas.writer.undo`; an undoable bulk
+        operation's journal is undone by :func:`ontraport_pandas.bulk.undo_bulk`.
         """
+        if _journal_kind(journal) == "bulk":
+            from .bulk import undo_bulk
+
+            return undo_bulk(self, journal)
         from .writer import undo
 
         return undo(self, journal, progress=progress, force=force)
+
+    # -- bulk operations (see ontraport_pandas.bulk) ------------------------------------------------
+    def complete_tasks(
+        self, tasks: pd.DataFrame, *, outcome: str | None = None, updates: Mapping[str, Any] | None = None
+    ) -> BulkPlan:
+        """Plan ``task/complete`` for the tasks of a frame, with an optional outcome and
+        field ``updates`` on each task's contact. Undo reopens them."""
+        from .bulk_ops import task_status
+
+        return task_status(self, tasks, "complete", outcome=outcome, updates=updates)
+
+    def cancel_tasks(self, tasks: pd.DataFrame) -> BulkPlan:
+        """Plan ``task/cancel`` for the tasks of a frame."""
+        from .bulk_ops import task_status
+
+        return task_status(self, tasks, "cancel")
+
+    def reopen_tasks(self, tasks: pd.DataFrame) -> BulkPlan:
+        """Plan ``task/reopen`` for the tasks of a frame."""
+        from .bulk_ops import task_status
+
+        return task_status(self, tasks, "reopen")
+
+    def reschedule_tasks(self, tasks: pd.DataFrame, *, due: Any = None) -> BulkPlan:
+        """Plan ``task/reschedule`` for the tasks whose ``date_due`` was edited in the frame
+        (or for every task of the frame, to ``due=``: a timestamp or a Series by task id)."""
+        from .bulk_ops import reschedule_tasks
+
+        return reschedule_tasks(self, tasks, due=due)
+
+    def reassign_tasks(self, tasks: pd.DataFrame, owner: int) -> BulkPlan:
+        """Plan giving the tasks of a frame to user ``owner``."""
+        from .bulk_ops import reassign_tasks
+
+        return reassign_tasks(self, tasks, owner)
+
+    def assign_task(
+        self, records: pd.DataFrame, message: int, *, due_in_days: int = 0, owner: int | None = None
+    ) -> BulkPlan:
+        """Plan ``task/assign``: a task from task message ``message`` for each record of the frame."""
+        from .bulk_ops import assign_task
+
+        return assign_task(self, records, message, due_in_days=due_in_days, owner=owner)
+
+    def plan_memberships(self, edited: pd.DataFrame) -> BulkPlan:
+        """Plan subscribe / unsubscribe calls, grouped by sequence or automation, from edits of
+        a frame's ``updateSequence`` / ``updateCampaign`` columns."""
+        from .bulk_ops import plan_memberships
+
+        return plan_memberships(self, edited)
+
+    def pause(self, frame: pd.DataFrame) -> BulkPlan:
+        """Plan pausing the rules, sequences or automations of a frame."""
+        from .bulk_ops import pause
+
+        return pause(self, frame, paused=True)
+
+    def unpause(self, frame: pd.DataFrame) -> BulkPlan:
+        """Plan unpausing the rules, sequences or automations of a frame."""
+        from .bulk_ops import pause
+
+        return pause(self, frame, paused=False)
+
+    def transaction_plan(
+        self,
+        transactions: pd.DataFrame,
+        action: Literal["mark_paid", "write_off", "void", "refund", "resend_invoice"],
+    ) -> BulkPlan:
+        """Plan a transaction action for the rows of a frame; always applied with ``confirm=``."""
+        from .bulk_ops import transaction_action
+
+        return transaction_action(self, transactions, action)
+
+
+def _journal_kind(journal: str | os.PathLike[str]) -> str | None:
+    import json
+
+    try:
+        with open(journal, encoding="utf-8") as fh:
+            first = json.loads(fh.readline() or "{}")
+    except (OSError, ValueError):
+        return None
+    return first.get("kind") if isinstance(first, dict) else None
 
 
 from . import accessor as _accessor  # noqa: E402,F401  (registers df.ontraport)

@@ -325,7 +325,7 @@ def diff_frames(
         unwritable = (
             "is read-only and cannot be written"
             if not editable
-            else "is changed through its own actions"
+            else "is changed through its own actions: op.plan_memberships(edited) for sequences and automations"
             if spec.type == "subscription"
             else None
         )

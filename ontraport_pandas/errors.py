@@ -27,6 +27,7 @@ the natural meaning, it is a second base, so generic handlers keep working::
     ├── QueryError(ValueError)             a ``where=`` expression that cannot be pushed down exactly
     ├── ValidationError(ValueError)        a frame that cannot become a plan; ``.problems``
     ├── ConfirmationRequired(ValueError)   a big or destructive plan applied without ``confirm=``
+    ├── EmptySelectionError(ValueError)    a bulk request that names no records (the API reads "all")
     ├── PushError                          raised only by ``PushResult.raise_for_errors()``
     └── JournalError                       a push journal that cannot be used as it is
         ├── JournalDamaged                 damaged beyond a torn last line; says what is known applied
@@ -54,6 +55,7 @@ __all__ = [
     "ConfigurationError",
     "ConfirmationRequired",
     "ConnectionFailed",
+    "EmptySelectionError",
     "IncompleteLoadWarning",
     "InvalidQueryError",
     "InvalidValueError",
@@ -273,6 +275,26 @@ class ConfirmationRequired(OntraportError, ValueError):
     def __init__(self, message: str, expected: int) -> None:
         super().__init__(message)
         self.expected = expected
+
+
+class EmptySelectionError(OntraportError, ValueError):
+    """A bulk delete or action whose selection is empty, refused before it was sent.
+
+    The API reads a collection ``DELETE`` or a tag / sequence / subscribe / pause / task
+    action without ``ids``, ``condition`` or ``group_id`` (or with ``ids=0``) as "every
+    record of the type". Nothing was sent. ``op.request(..., all_records=True)`` sends
+    such a request on purpose.
+
+    Attributes
+    ----------
+    method, path : str
+        The request that was refused.
+    """
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
 
 
 class PushError(OntraportError):

@@ -33,6 +33,7 @@ import pandas as pd
 from .errors import IncompleteLoadWarning, ProtocolError, QueryError
 from .objects import ObjectType
 from .progress import Progress, make_progress
+from .related import is_extern, resolve_externs
 from .session import Session
 
 __all__ = ["LoadStats", "PAGE_SIZE", "count_frame", "load_frame", "load_records"]
@@ -107,6 +108,7 @@ def load_records(
     progress: bool | None = None,
     stats: LoadStats | None = None,
     reconcile: bool = True,
+    externs: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Fetch every matching record as wire dicts (values as the API sent them).
 
@@ -132,6 +134,8 @@ def load_records(
     }
     if fields is not None:
         page_params["listFields"] = ",".join(fields)
+    if externs:
+        page_params["externs"] = ",".join(externs)
 
     count = count_records(session, otype, condition=condition, search=search)
     stats.count = count
@@ -327,6 +331,7 @@ def load_frame(
     params: Mapping[str, Any] | None = None,
     namespace: Mapping[str, Any] | None = None,
     max_condition_chars: int | None = None,
+    externs: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Load a typed frame; see :meth:`ontraport_pandas.Ontraport.frame` for the options.
 
@@ -352,9 +357,17 @@ def load_frame(
     if params is not None and not where:
         raise QueryError("params= gives values for @names in where=; there is no where=")
     schema = session.schema(otype)
+    if isinstance(fields, str):
+        fields = [fields]
+    if isinstance(externs, str):
+        externs = [externs]
+    paths = list(dict.fromkeys([*(externs or []), *(f for f in fields or [] if is_extern(f))]))
+    extern_lookups: dict[str, Any] = {}
+    if paths:
+        if cache is not None:
+            raise ValueError("externs (related-record columns) cannot be combined with cache=True")
+        schema, extern_lookups = resolve_externs(session, otype, schema, paths)
     if fields is not None:
-        if isinstance(fields, str):
-            fields = [fields]
         for f in fields:
             if f not in (otype.id_field, "id"):
                 schema.field(f)  # raises UnknownFieldError naming the column
@@ -393,7 +406,7 @@ def load_frame(
     finish_sort = len(keys) > 1 or (len(conditions) > 1 and bool(keys))
     list_fields: list[str] | None = None
     if fields is not None:
-        list_fields = [otype.id_field, *fields]
+        list_fields = [otype.id_field, *(f for f in fields if not is_extern(f))]
         if compiled is not None:
             list_fields += sorted(c for c in compiled.columns if c != "id")
         list_fields += [k for k, _ in keys if k != otype.id_field]
@@ -409,6 +422,7 @@ def load_frame(
             limit=None if compiled is not None or finish_sort else limit,
             progress=progress,
             stats=stats,
+            externs=paths,
         )
     else:
         records = _load_union(
@@ -421,15 +435,16 @@ def load_frame(
             descending=descending,
             progress=progress,
             stats=stats,
+            externs=paths,
         )
     frame = frame_from_records(
         records,
         schema,
         id_field=otype.id_field,
-        lookups=lookups,
+        lookups={**lookups, **extern_lookups},
         columns=None
         if list_fields is None
-        else [c for c in dict.fromkeys(list_fields) if c != otype.id_field],
+        else [c for c in dict.fromkeys([*list_fields, *paths]) if c != otype.id_field],
     )
     if compiled is not None:
         mask = compiled.mask(frame)
@@ -437,7 +452,7 @@ def load_frame(
     if finish_sort:
         frame = _sort_frame(frame, keys, otype.id_field)
     if fields is not None:
-        frame = frame[[c for c in dict.fromkeys(fields) if c not in (otype.id_field, "id")]]
+        frame = frame[[c for c in dict.fromkeys([*fields, *paths]) if c not in (otype.id_field, "id")]]
     if limit is not None:
         frame = frame.iloc[:limit]
     return frame
@@ -454,6 +469,7 @@ def _load_union(
     descending: bool,
     progress: bool | None,
     stats: LoadStats,
+    externs: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The records of several conditions, each record once (the first copy), in ascending id order
     (or the server's order of each part, when sorted: the caller sorts the union in pandas)."""
@@ -475,6 +491,7 @@ def _load_union(
                 descending=descending,
                 progress=False,
                 stats=part,
+                externs=externs,
             ):
                 rid = _row_id(row, otype.id_field)
                 if rid is not None:

@@ -11,7 +11,9 @@ extended with them from the account's ``objects/meta`` reply.
 
 The verbs follow ontraport-api.md §5 (the W6W reading of the doc's access table):
 Tasks cannot be created or deleted; Purchases, Transactions, Forms and Campaign
-Builder items are read-only; Groups can only be read and deleted.
+Builder items, landing pages, open orders and purchase history logs are read-only;
+Groups, Orders and Webhooks can only be read and deleted (webhooks are created through
+``Webhook/subscribe``); credit cards can be read and updated.
 """
 
 from __future__ import annotations
@@ -132,6 +134,11 @@ BUILTIN_TYPES: tuple[ObjectType, ...] = (
     _t(16, "products", "Product", "Product", "Products"),
     _t(17, "purchases", "Purchase", "Purchase", "Purchases", "GET"),
     _t(46, "transactions", "Transaction", "Transaction", "Transactions", "GET", aliases=("invoices",)),
+    _t(20, "landing_pages", "LandingPage", "LandingPage", "LandingPages", "GET"),
+    _t(30, "purchase_history_logs", "PurchaseHistoryLog", "PurchaseHistoryLog", "PurchaseHistoryLogs", "GET"),
+    _t(44, "open_orders", "OpenOrder", "OpenOrder", "OpenOrders", "GET"),
+    _t(45, "credit_cards", "CreditCard", "CreditCard", "CreditCards", "GET PUT"),
+    _t(52, "orders", "Order", "Order", "Orders", "GET DELETE", aliases=("subscriptions",)),
     _t(65, "offers", "Offer", "Offer", "Offers", "GET PUT POST"),
     _t(122, "forms", "Form", "Form", "Forms", "GET", id_field="form_id", aliases=("smartformfe",)),
     _t(
@@ -143,6 +150,7 @@ BUILTIN_TYPES: tuple[ObjectType, ...] = (
         "GET",
         aliases=("campaigns", "campaign_builder_items"),
     ),
+    _t(145, "webhooks", "Webhook", "Webhook", "Webhooks", "GET DELETE"),
     _t(149, "deals", "Deal", "Deal", "Deals"),
     _t(150, "companies", "Company", "Company", "Companies"),
 )

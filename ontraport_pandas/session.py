@@ -27,6 +27,7 @@ from .errors import (
 )
 from .objects import DEFAULT_CATALOG, Catalog, ObjectType
 from .ratelimit import RateLimiter
+from .selection import check_selection
 from .transports.base import Response, Transport, raise_for_status, rate_limit_info
 
 __all__ = ["RetryPolicy", "Session"]
@@ -110,6 +111,7 @@ class Session:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         retry: bool | None = None,
+        all_records: bool = False,
     ) -> Response:
         """Send one request with rate limiting and retries; raise on error statuses.
 
@@ -119,8 +121,13 @@ class Session:
             Retry 5xx answers, dropped connections and timeouts. Defaults to True for
             GET and False for writes (a write may have been applied before the failure).
             A 429 is always waited out and retried: the API did not process it.
+        all_records : bool
+            Allow a collection ``DELETE`` or a bulk action that names no records (the
+            API reads it as every record). Without it such a request raises
+            :class:`~ontraport_pandas.errors.EmptySelectionError` before it is sent.
         """
         method = method.upper()
+        check_selection(method, path, params, json, all_records=all_records)
         if retry is None:
             retry = method == "GET"
         str_params = {k: _param(v) for k, v in (params or {}).items() if v is not None}
@@ -168,9 +175,10 @@ class Session:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         retry: bool | None = None,
+        all_records: bool = False,
     ) -> dict[str, Any]:
         """Send a request and return the decoded JSON envelope (``code``, ``data``, …)."""
-        response = self.send(method, path, params=params, json=json, retry=retry)
+        response = self.send(method, path, params=params, json=json, retry=retry, all_records=all_records)
         body = response.json()
         if not isinstance(body, dict):
             raise ProtocolError(

@@ -62,6 +62,7 @@ from .diff import diff_frames
 from .errors import (
     ConfirmationRequired,
     ConnectionFailed,
+    EmptySelectionError,
     JournalError,
     JournalMismatch,
     OntraportError,
@@ -75,6 +76,7 @@ from .journal import Carried, Journal, JournalState, read_journal
 from .objects import ObjectType
 from .plan import Operation, Plan
 from .progress import make_progress
+from .related import split_externs
 from .result import PushResult
 from .schema import gc_paused
 
@@ -154,6 +156,7 @@ def build_plan(
                     )
                 ]
             )
+    edited, original = split_externs(edited, original)  # related-record columns are read-only
     schema = op.session.schema(otype)
     lookups = op.session.lookups(otype)
     with gc_paused():  # a big diff makes one small object per changed row: no cycles to collect
@@ -412,6 +415,12 @@ class _Sender:
     def _action(self, key: str, payload: dict[str, Any]) -> Any:
         """Run a hosted action; the ones used here are idempotent, so a lost answer is retried."""
         assert self.hosted is not None
+        if "ids" in payload and not payload["ids"]:
+            raise EmptySelectionError(
+                f"Refused the hosted action {key}: its id list is empty. Nothing was sent.",
+                method="action",
+                path=key,
+            )
         attempts = self.session.retry.attempts
         for attempt in range(1, attempts + 1):
             try:

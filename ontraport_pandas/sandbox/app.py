@@ -45,7 +45,9 @@ from typing import Any
 from . import demo
 from .conditions import InvalidQuery
 from .config import FAULT_KINDS, SandboxConfig
-from .handlers import NO_DATA, Api, Reply
+from .endpoints import ROUTES as ACTION_ROUTES
+from .endpoints import SandboxApi
+from .handlers import NO_DATA, Reply
 from .model import TYPES, TYPES_BY_ID, ObjectType, access_matrix
 from .store import RateState, Store
 from .wire import HTML, ApiError, Request, Response, json_response, parse_request, text_response
@@ -113,6 +115,8 @@ def _routes() -> dict[str, dict[str, Route]]:
         routes[f"{t.plural}/getInfo"] = {"GET": ("get_info", t.id)}
         if t.match_field or t.has_unique_id:
             routes[f"{t.plural}/saveorupdate"] = {"POST": ("save_or_update", t.id)}
+    for path, verbs in ACTION_ROUTES.items():
+        routes.setdefault(path, {}).update(verbs)
     return routes
 
 
@@ -134,7 +138,7 @@ class SandboxApp:
             {"seed": str(cfg.seed), "contacts": str(cfg.contacts), "demo_now": str(cfg.demo_now)},
             lambda conn: demo.generate(conn, seed=cfg.seed, contacts=cfg.contacts, demo_now=cfg.demo_now),
         )
-        self.api = Api(self.store, self.config, self.access)
+        self.api = SandboxApi(self.store, self.config, self.access)
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
         self._fault_lock = threading.Lock()
@@ -308,7 +312,7 @@ class SandboxApp:
         try:
             if request.body_error:
                 raise ApiError(400, "Invalid request body")
-            otype = self._object_type(request.params, type_id, optional=name == "meta")
+            otype = self.api.current_type(self._object_type(request.params, type_id, optional=name == "meta"))
             reply: Reply = getattr(self.api, name)(otype, request.params)
         except InvalidQuery as exc:
             log.debug("invalid query on %s %s: %s", request.method, request.target, exc)

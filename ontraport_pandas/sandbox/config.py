@@ -25,6 +25,13 @@ can switch it without touching code:
 ``dlm_on_unchanged``
     Whether an update that changes nothing still moves ``dlm``. Default ``False``:
     the reply carries the stored ``dlm`` unchanged.
+``rerun_outcome``
+    What ``transaction/rerun`` does to a declined transaction: ``"paid"`` (the charge
+    went through) or ``"declined"`` (it failed again).
+``fieldeditor_post_existing``
+    ``POST …/fieldeditor`` naming a section that exists: ``"append"`` adds the fields
+    to it, ``"error"`` answers 400 ``Section already exists`` (``PUT`` is the
+    documented way to change a section).
 ``access``
     Overrides of the access matrix, keyed by type (``"sequences"``, ``"Sequence"``,
     ``"5"`` …), valued by verbs (``"GET PUT"``, ``"GET,POST"``, ``""`` = nothing).
@@ -59,6 +66,8 @@ _CHOICES = {
     "condition_order": ("left-to-right", "sql"),
     "unknown_list_fields": ("ignore", "error"),
     "email_match": ("trim-nocase", "exact"),
+    "rerun_outcome": ("paid", "declined"),
+    "fieldeditor_post_existing": ("append", "error"),
 }
 
 
@@ -107,6 +116,8 @@ class SandboxConfig:
     unknown_list_fields: str = "ignore"
     email_match: str = "trim-nocase"
     dlm_on_unchanged: bool = False
+    rerun_outcome: str = "paid"
+    fieldeditor_post_existing: str = "append"
     clock: Callable[[], float] = field(default=time.time, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:

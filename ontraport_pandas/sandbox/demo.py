@@ -36,6 +36,7 @@ from typing import NamedTuple
 
 from . import demo_words as w
 from .demo_catalog import DAY, DemoBase, midnight, money, picker, unique_code
+from .demo_commerce import commerce
 from .model import INTERESTS, PLAN
 
 __all__ = ["generate", "unique_code"]
@@ -606,3 +607,4 @@ def generate(conn: sqlite3.Connection, *, seed: int, contacts: int, demo_now: in
     demo.tasks()
     demo.notes()
     demo.memberships()
+    commerce(demo)

@@ -19,11 +19,127 @@ from typing import TypeVar
 from . import demo_words as w
 from .model import TYPES_BY_ID
 
-__all__ = ["DAY", "DemoBase", "midnight", "money", "picker", "unique_code"]
+__all__ = ["DAY", "DemoBase", "midnight", "money", "offer_json", "picker", "unique_code"]
 
 T = TypeVar("T")
 DAY = 86400
 _CODE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+#: The demo rules in Ontraport's rule language, as the official SDK encodes it: one
+#: ``(events, conditions, actions)`` triple per rule of ``demo_words.RULES``; several items
+#: are joined with ``;``. Ids point at the demo catalog: contact tags 1-25 in
+#: ``CONTACT_TAGS`` order (1 Lead, 2 Customer, 3 VIP, 4 Newsletter, 5 Webinar 2026, 7 Free
+#: Trial, 8 Cart Abandoned, 13 Referral Partner, 15 Cold Lead, 16 Hot Lead, 17 Do Not
+#: Contact, 23 Reactivation), products 1-20 and messages 1-15 in their tables' order.
+#: ``field_is_condition_fieldvalue(field,op,value)``: the argument separator is not shown in
+#: the docs available; commas were chosen so that ``;`` keeps joining conditions.
+RULE_LOGIC: tuple[tuple[str, str, str], ...] = (
+    ("Contact_purchases_product(1)", "", "Add_contact_to_category(2)"),
+    ("Contact_purchases_product(2)", "", "Remove_contact_from_category(1);Add_contact_to_category(2)"),
+    (
+        "Contact_purchases_product(6)",
+        "field_is_condition_fieldvalue(f1001,=,304)",
+        "Send_contact_an_emailmbs(15)",
+    ),
+    ("Contact_added_to_category(5)", "", "Send_contact_an_emailmbs(4);Add_contact_to_category(4)"),
+    ("Contact_added_to_category(17)", "", "Remove_contact_from_category(4)"),
+    (
+        "Contact_added_to_category(1)",
+        "field_is_condition_fieldvalue(owner,=,0)",
+        "Add_contact_to_category(16)",
+    ),
+    (
+        "Contact_added_to_category(23)",
+        "field_is_condition_fieldvalue(bulk_mail,=,1)",
+        "Send_contact_an_emailmbs(14)",
+    ),
+    ("Contact_added_to_category(8)", "", "Add_contact_to_category(15)"),
+    (
+        "Contact_added_to_category(4)",
+        "field_is_condition_fieldvalue(f1006,=,1)",
+        "Add_contact_to_category(16)",
+    ),
+    (
+        "Contact_purchases_product(1)",
+        "field_is_condition_fieldvalue(f1001,=,301)",
+        "Remove_contact_from_category(7)",
+    ),
+    (
+        "Contact_purchases_product(2)",
+        "field_is_condition_fieldvalue(mrcResult,=,1)",
+        "Send_contact_an_emailmbs(7)",
+    ),
+    ("Contact_added_to_category(13)", "", "Send_contact_an_emailmbs(1)"),
+)
+
+#: The products of each demo offer: (product index in ``PRODUCTS``, type, payment count,
+#: unit, shipped). ``type`` is ``single``, ``subscription`` or ``payment_plan``.
+OFFER_LINES: tuple[tuple[tuple[int, str, int, str, bool], ...], ...] = (
+    ((0, "subscription", 0, "month", False),),
+    ((1, "single", 1, "year", False),),
+    ((2, "single", 1, "day", False), (3, "single", 1, "day", False)),
+    ((6, "payment_plan", 3, "month", False),),
+    ((9, "single", 1, "day", False),),
+    ((19, "single", 1, "day", False), (12, "single", 1, "day", True)),
+    ((15, "payment_plan", 4, "quarter", False),),
+    ((5, "single", 1, "day", False), (11, "single", 1, "day", True)),
+)
+
+
+def offer_json(
+    name: str, lines: Sequence[tuple[int, str, int, str, bool]], rng: random.Random
+) -> dict[str, object]:
+    """The offer JSON a real offer carries (products with prices, shipping, tax, totals)."""
+    products = []
+    subtotal = 0.0
+    for index, (product, kind, count, unit, shipped) in enumerate(lines):
+        title, price = w.PRODUCTS[product]
+        total = price * (count if kind == "payment_plan" else 1)
+        subtotal += total
+        products.append(
+            {
+                "quantity": "1",
+                "minQuantity": "1",
+                "maxQuantity": "99",
+                "total": money(total),
+                "shipping": "true" if shipped else "false",
+                "tax": "true" if price < 100 else "false",
+                "price": [
+                    {
+                        "price": money(price),
+                        "payment_count": str(count),
+                        "unit": unit,
+                        "id": str(rng.randrange(1000, 9999)),
+                    }
+                ],
+                "type": kind,
+                "quantityEditable": "false",
+                "index": str(index),
+                "name": title,
+                "id": str(product + 1),
+                "uid": unique_code(rng).lower(),
+            }
+        )
+    shipping = any(line[4] for line in lines)
+    grand = round(subtotal + (7.95 if shipping else 0.0), 2)
+    return {
+        "products": products,
+        "taxes": [],
+        "shipping": [{"id": "1", "name": "Standard", "price": "7.95", "form_id": None}] if shipping else None,
+        "delay": 0,
+        "invoice_template": 1,
+        "subTotal": round(subtotal, 2),
+        "grandTotal": grand,
+        "hasTaxes": False,
+        "hasShipping": shipping,
+        "paypalValid": True,
+        "offerCoupon": False,
+        "coupon": None,
+        "shipping_charge_reoccurring_orders": False,
+        "resorted": None,
+        "name": name,
+    }
 
 
 def unique_code(rng: random.Random) -> str:
@@ -243,14 +359,14 @@ class DemoBase:
     def rules(self, rng: random.Random, t0: int) -> None:
         rows = []
         for i, name in enumerate(w.RULES):
-            tag = i % len(w.CONTACT_TAGS) + 1
+            events, conditions, actions = RULE_LOGIC[i % len(RULE_LOGIC)]
             stamps = self.stamps(rng, t0, self.now - 60 * DAY)
             rows.append(
                 {
                     "name": name,
-                    "events": f"Contact_added_to_tag({tag})" if i % 2 else "Subscription_purchased(*)",
-                    "conditions": f"field_is(bulk_mail,{i % 3})" if i % 3 == 0 else "",
-                    "actions": f"Add_contact_to_tag({tag})" if i % 2 else f"Send_email({i % 15 + 1})",
+                    "events": events,
+                    "conditions": conditions,
+                    "actions": actions,
                     "pause": "1" if i in (4, 9) else "0",
                     "last_action": str(self.when(rng, int(stamps["date"]))),
                     "drip_id": str(rng.randrange(0, 9)),
@@ -286,24 +402,11 @@ class DemoBase:
     def offers(self, rng: random.Random, t0: int) -> None:
         rows = []
         for i, name in enumerate(w.OFFERS):
-            product, price = w.PRODUCTS[i % len(w.PRODUCTS)]
-            data = {
-                "products": [
-                    {
-                        "id": str(i % len(w.PRODUCTS) + 1),
-                        "name": product,
-                        "price": [{"price": money(price)}],
-                        "quantity": "1",
-                    }
-                ],
-                "taxes": [],
-                "shipping": None,
-            }
             rows.append(
                 {
                     "name": name,
                     "public": "1" if i % 3 else "0",
-                    "data": json.dumps(data),
+                    "data": json.dumps(offer_json(name, OFFER_LINES[i % len(OFFER_LINES)], rng)),
                     "referenced": str(rng.randrange(0, 50)),
                     "owner": str(rng.randrange(1, 6)),
                     **self.stamps(rng, t0, self.now - 30 * DAY),

@@ -30,7 +30,17 @@ Each handler takes the object type and the request parameters and returns a
   ``POST Tags`` (or a rename onto an existing name) is 400 ``Tag already exists``. Tag ids
   that do not exist for the type are ignored by ``objects/tag``; new tags are appended to
   ``contact_cat`` in the order given. Deleting a tag removes it from every record.
+- ``meta`` is keyed by type id (``format=byId``, the default) or, with
+  ``format=byName``, by the type's meta name (``"Contact"``, ``"Invoice"``); each entry is
+  the same ``{"name", "fields"}``. Another ``format`` is 400 ``Invalid query``.
 - ``GET objects/tag`` with ``count=true`` answers ``{"count": "N"}`` as ``data``.
+- A single Form (``GET Form?id=``) carries ``form_id``, ``date``, ``dlm`` and
+  ``object_type_id`` as integers and ``"deleted":"false"``, as Ontraport's fixtures show;
+  Form lists keep strings.
+- ``POST message`` answers ``{"id": <int>, "date": "<created>"}``; ``PUT message``
+  answers ``{"id": "<id>", "date": "<created>"}`` (the id as a string).
+- Contact create replies (``POST Contacts``, a saveorupdate that created) end with
+  ``"use_utm_names": "false"`` (``"true"`` when the request set it).
 - ``object/getByEmail`` works for types with an ``email`` field (contacts, users);
   several matches answer the oldest id (``all=1`` lists them all).
 """
@@ -47,6 +57,7 @@ from typing import Any
 from .conditions import InvalidQuery, compile_condition, compile_search
 from .config import SandboxConfig
 from .demo_catalog import unique_code
+from .externs import add_externs
 from .model import TYPES, TYPES_BY_ID, Field, ObjectType
 from .store import Store
 from .values import InvalidEmail, as_text, is_truthy, join_ids, split_ids, to_stored
@@ -101,6 +112,21 @@ def _id_list(value: object) -> list[int] | None:
     if not ids or 0 in ids:
         return []
     return list(dict.fromkeys(ids))
+
+
+FORM_TYPE = 122
+#: A single Form read carries these as integers (``ontraport-api.md`` §2, Ontraport's fixtures).
+FORM_INT_FIELDS = ("form_id", "date", "dlm", "object_type_id")
+
+
+def _single_form(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name in FORM_INT_FIELDS:
+        value = out.get(name)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            out[name] = int(value)
+    out["deleted"] = "false"
+    return out
 
 
 def _names(value: object) -> list[str]:
@@ -263,6 +289,8 @@ class Api:
             row = Store.get(conn, otype, record_id)
         if row is None:
             raise ApiError(404, NOT_FOUND)
+        if otype.id == FORM_TYPE:
+            row = _single_form(row)
         return Reply(row)
 
     def collection(
@@ -282,6 +310,16 @@ class Api:
                 where = " AND ".join(w for w in (where, extra_where[0]) if w)
                 args = args + extra_where[1]
             rows = Store.select(conn, otype, keys, where, args, order, size, start)
+            if params.get("externs") not in (None, ""):
+                if otype.id_key not in keys:
+                    ids = Store.select(conn, otype, [otype.id_key], where, args, order, size, start)
+                    for row, key in zip(rows, ids, strict=True):
+                        row[otype.id_key] = key[otype.id_key]
+                    add_externs(conn, otype, rows, params)
+                    for row in rows:
+                        del row[otype.id_key]
+                else:
+                    add_externs(conn, otype, rows, params)
             reply = Reply(rows, {"misc": []})
             if is_truthy(params.get("count")):
                 reply.extra["count"] = str(Store.count(conn, otype, where, args))
@@ -309,11 +347,15 @@ class Api:
 
     def meta(self, otype: ObjectType | None, params: Mapping[str, Any]) -> Reply:
         types = [otype] if otype is not None else list(TYPES)
+        fmt = as_text(params.get("format") or "byId").strip()
+        if fmt not in ("byId", "byName"):
+            raise InvalidQuery("format must be byId or byName")
+        by_name = fmt == "byName"
         data: dict[str, Any] = {}
         for t in types:
             id_meta = Field(t.id_key, "ID", "numeric", editable=False).meta()
             fields = {t.id_key: id_meta, **{f.name: f.meta() for f in t.fields}}
-            data[str(t.id)] = {"name": t.name, "fields": fields}
+            data[t.name if by_name else str(t.id)] = {"name": t.name, "fields": fields}
         return Reply(data)
 
     def get_by_email(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
@@ -387,11 +429,19 @@ class Api:
         values, echo = self.prepare(otype, params)
         with self.store.write() as conn:
             system = self._insert(conn, otype, values)
+        return Reply(self._created(otype, params, echo, system))
+
+    def _created(
+        self, otype: ObjectType, params: Mapping[str, Any], echo: Mapping[str, Any], system: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A create reply: the fields as sent, then the system fields (contacts: ``use_utm_names``)."""
         data = dict(echo)
         for key, value in system.items():
             data.setdefault(key, value)
         data[otype.id_key] = system[otype.id_key]
-        return Reply(data)
+        if otype.id == 0:
+            data["use_utm_names"] = "true" if is_truthy(params.get("use_utm_names")) else "false"
+        return data
 
     def _apply_update(
         self, conn: sqlite3.Connection, otype: ObjectType, record_id: int, values: Mapping[str, str | None]
@@ -455,11 +505,7 @@ class Api:
                 return Reply({"attrs": self._apply_update(conn, otype, found, values)})
             self.need(otype, "POST")
             system = self._insert(conn, otype, values)
-        data = dict(echo)
-        for key, value in system.items():
-            data.setdefault(key, value)
-        data[otype.id_key] = system[otype.id_key]
-        return Reply(data)
+        return Reply(self._created(otype, params, echo, system))
 
     def message_create(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         reply = self.create(otype, params)
@@ -468,7 +514,13 @@ class Api:
     def message_update(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         if params.get("type") in (None, ""):
             raise ApiError(400, "Missing required field(s): type")
-        return self.update(otype, params)
+        self.need(otype, "PUT")
+        values, _ = self.prepare(otype, params)
+        with self.store.write() as conn:
+            record_id = self._target(conn, otype, params)
+            self._apply_update(conn, otype, record_id, values)
+            row = Store.get(conn, otype, record_id) or {}
+        return Reply({"id": str(record_id), "date": row.get("date")})
 
     # ------------------------------------------------------------------ deletes
 

@@ -7,6 +7,10 @@ is unsure, these choices were made:
 - Field order follows the doc's field lists; the id key comes first in every record.
   Tags use ``tag_id`` and forms ``form_id`` as the id key (in lists and single reads);
   conditions and ``sort`` accept both ``id`` and that key.
+- Tasks carry an ``outcome`` text field (not in the doc's field list) where
+  ``task/complete`` keeps the outcome it was given.
+- Transactions' ``status`` adds ``"8"`` In collections to the community client's
+  mapping 0-7 (``transaction/convertToCollections``; the real code is unknown).
 - Tasks, transactions and tags have no ``date``/``dlm`` (none in Ontraport's own
   fixtures); so their update replies carry no ``dlm``.
 - Groups (3) store their saved criteria as condition JSON in a ``criteria`` field
@@ -19,6 +23,12 @@ is unsure, these choices were made:
   Company ``name``. Contacts require nothing.
 - The custom object is 10000 "Membership" (routes ``Membership``/``Memberships``), with a
   computed ``related_data`` field (``f2008``, the member's e-mail) read through SQL.
+- Landing pages (20), purchase history logs (30) and open orders (44) are read-only;
+  credit cards (45) GET/PUT; orders (52) GET/DELETE; webhooks (145) GET/DELETE (created by
+  ``Webhook/subscribe``). Their field lists are not documented: the fields here are the
+  ones the UI shows (card ``last4``/``type`` read-only; order ``status`` 0 cancelled,
+  1 active, 2 completed, 3 paused; history ``type`` 1 purchase, 2 refund, 3 cancellation,
+  4 decline, 5 rebill; card ``status`` 0 hidden, 1 active, 2 expired, 3 active default).
 - Defaults of a new record: numeric-like types ``"0"``, ``list``/``subscription`` ``""``,
   text ``null`` (never set), except where a field says otherwise.
 """
@@ -277,6 +287,7 @@ TRANSACTION_STATUS = {
     "5": "Declined",
     "6": "Written off",
     "7": "Pending",
+    "8": "In collections",
 }
 
 _CONTACT = [
@@ -361,6 +372,7 @@ _TASK = [
     _f("details", "Details", "longtext"),
     _f("hidden", "Hidden", "check"),
     _f("call_outcome_id", "Call Outcome", "numeric"),
+    _f("outcome", "Outcome"),
     _f("item_id", "Task Message", "parent", parent=7),
     _f("notifications", "Notifications"),
     _f("rules", "Rules"),
@@ -628,6 +640,96 @@ _MEMBERSHIP = [
     ),
 ]
 
+CARD_TYPE = {"1": "Visa", "2": "Mastercard", "3": "American Express", "4": "Discover"}
+CARD_STATUS = {"0": "Hidden", "1": "Active", "2": "Expired", "3": "Active (default)"}
+ORDER_STATUS = {"0": "Cancelled", "1": "Active", "2": "Completed", "3": "Paused"}
+HISTORY_TYPE = {"1": "Purchase", "2": "Refund", "3": "Cancellation", "4": "Decline", "5": "Rebill"}
+PAGE_TYPE = {"1": "Code mode", "2": "Redirect", "3": "ONTRApage"}
+
+_LANDING_PAGE = [
+    _f("name", "Name"),
+    _f("uri_id", "Path"),
+    _f("domain", "Domain"),
+    _f("type", "Type", "drop", options=PAGE_TYPE),
+    _f("ssl_enabled", "SSL", "check"),
+    _f("published", "Published", "check"),
+    _ro("visits", "Visits", "numeric"),
+    _ro("conversions", "Conversions", "numeric"),
+    _f("owner", "Owner", "parent", parent=2, default="1"),
+    _ro("date", "Date Added", "timestamp"),
+    _ro("dlm", "Date Modified", "timestamp"),
+]
+
+_CREDIT_CARD = [
+    _f("contact_id", "Contact", "parent", parent=0),
+    _f("firstname", "First Name"),
+    _f("lastname", "Last Name"),
+    _ro("last4", "Last 4"),
+    _ro("type", "Card Type", "drop", options=CARD_TYPE),
+    _f("exp_month", "Expiration Month", "numeric"),
+    _f("exp_year", "Expiration Year", "numeric"),
+    _f("address", "Address"),
+    _f("address2", "Address 2"),
+    _f("city", "City"),
+    _f("state", "State", "state"),
+    _f("zip", "Zip Code"),
+    _f("country", "Country", "country"),
+    _f("status", "Status", "drop", options=CARD_STATUS),
+    _ro("invoice_id", "Last Invoice", "parent", parent=46),
+    _ro("date", "Date Added", "timestamp"),
+    _ro("dlm", "Date Modified", "timestamp"),
+]
+
+_WEBHOOK = [
+    _f("event", "Event", required=True),
+    _f("url", "URL", "url", required=True),
+    _f("data", "Data", "longtext"),
+    _f("owner", "Owner", "parent", parent=2, default="1"),
+    _ro("last_code", "Last Response Code", "numeric"),
+    _ro("last_hook", "Last Sent", "timestamp"),
+    _ro("date", "Date Added", "timestamp"),
+]
+
+_ORDER = [
+    _f("contact_id", "Contact", "parent", parent=0),
+    _f("offer_id", "Offer", "parent", parent=65),
+    _f("product_id", "Product", "parent", parent=16),
+    _f("name", "Name"),
+    _f("cc_id", "Credit Card", "parent", parent=45),
+    _f("gateway_id", "Gateway", "numeric"),
+    _f("affiliate", "Affiliate", "numeric"),
+    _f("status", "Status", "drop", options=ORDER_STATUS),
+    _f("total", "Amount", "price"),
+    _f("unit", "Billing Unit"),
+    _f("count", "Payments Made", "numeric"),
+    _f("payment_next_date", "Next Payment", "timestamp"),
+    _f("transaction_id", "First Invoice", "parent", parent=46),
+    _ro("date", "Date Added", "timestamp"),
+    _ro("dlm", "Date Modified", "timestamp"),
+]
+
+_OPEN_ORDER = [
+    _f("contact_id", "Contact", "parent", parent=0),
+    _f("transaction_id", "Invoice", "parent", parent=46),
+    _f("offer_id", "Offer", "parent", parent=65),
+    _f("form_id", "Form", "parent", parent=122),
+    _f("total", "Total", "price"),
+    _f("status", "Status", "drop", options={"0": "Open", "1": "Completed", "2": "Abandoned"}),
+    _ro("date", "Date Added", "timestamp"),
+    _ro("dlm", "Date Modified", "timestamp"),
+]
+
+_PURCHASE_HISTORY = [
+    _f("contact_id", "Contact", "parent", parent=0),
+    _f("purchase_id", "Purchase", "parent", parent=17),
+    _f("product_id", "Product", "parent", parent=16),
+    _f("invoice_id", "Invoice", "parent", parent=46),
+    _f("type", "Event", "drop", options=HISTORY_TYPE),
+    _f("description", "Description"),
+    _f("amount", "Amount", "price"),
+    _ro("date", "Date", "timestamp"),
+]
+
 _FULL = "GET PUT POST DELETE"
 
 
@@ -695,6 +797,51 @@ TYPES: tuple[ObjectType, ...] = (
         "GET",
         info_fields=("date", "status", "contact_name", "total"),
     ),
+    _type(
+        20,
+        "LandingPage",
+        "landingpages",
+        ("LandingPage", "LandingPages"),
+        _LANDING_PAGE,
+        "GET",
+        info_fields=("name", "domain", "visits", "conversions"),
+    ),
+    _type(
+        30,
+        "PurchaseHistoryLog",
+        "purchasehistorylogs",
+        ("PurchaseHistoryLog", "PurchaseHistoryLogs"),
+        _PURCHASE_HISTORY,
+        "GET",
+        info_fields=("date", "type", "description", "amount"),
+    ),
+    _type(
+        44,
+        "OpenOrder",
+        "openorders",
+        ("OpenOrder", "OpenOrders"),
+        _OPEN_ORDER,
+        "GET",
+        info_fields=("date", "contact_id", "total", "status"),
+    ),
+    _type(
+        45,
+        "CreditCard",
+        "creditcards",
+        ("CreditCard", "CreditCards"),
+        _CREDIT_CARD,
+        "GET PUT",
+        info_fields=("contact_id", "last4", "type", "exp_month", "exp_year", "status"),
+    ),
+    _type(
+        52,
+        "Order",
+        "orders",
+        ("Order", "Orders"),
+        _ORDER,
+        "GET DELETE",
+        info_fields=("name", "contact_id", "total", "payment_next_date", "status"),
+    ),
     _type(65, "Offer", "offers", ("Offer", "Offers"), _OFFER, "GET PUT POST", info_fields=("name",)),
     _type(
         122,
@@ -714,6 +861,15 @@ TYPES: tuple[ObjectType, ...] = (
         _CAMPAIGN,
         "GET",
         info_fields=("name", "state", "date", "dlm", "subs", "subs_ever", "element_num", "todos"),
+    ),
+    _type(
+        145,
+        "Webhook",
+        "webhooks",
+        ("Webhook", "Webhooks"),
+        _WEBHOOK,
+        "GET DELETE",
+        info_fields=("event", "url", "last_code"),
     ),
     _type(
         149,

@@ -5,7 +5,9 @@ Choices where the doc is unsure:
 - Parameters come from the query string for every verb; POST, PUT and DELETE also read
   the body (JSON or ``application/x-www-form-urlencoded``; without a content type a body
   starting with ``{`` is read as JSON), the body winning over the query string.
-- PHP-style ``key[]=a&key[]=b`` becomes a list; otherwise the last of repeated keys wins.
+- PHP-style bracket keys (``ids[0]=1&ids[1]=7``, ``key[]=a``, ``message[id]=5``) become
+  lists and objects as PHP decodes them (see :mod:`.params`); otherwise the last of
+  repeated keys wins. A malformed bracket key is 400 ``Invalid request body``.
 - A body that cannot be parsed (or JSON that is not an object) is 400 ``Invalid request body``.
 - Error bodies are plain text (``text/plain;charset=UTF-8``), except the 401, which is
   ``text/html;charset=UTF-8`` as seen live. JSON is compact, ``application/json``.
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
+
+from .params import decode_pairs
 
 __all__ = ["ApiError", "Request", "Response", "json_response", "parse_request", "text_response"]
 
@@ -76,17 +80,7 @@ def json_response(payload: Mapping[str, Any]) -> Response:
 
 
 def _pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key.endswith("[]"):
-            bucket = out.setdefault(key[:-2], [])
-            if isinstance(bucket, list):
-                bucket.append(value)
-            else:
-                out[key[:-2]] = [value]
-        else:
-            out[key] = value
-    return out
+    return decode_pairs(pairs)
 
 
 def _body(environ: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,8 +109,11 @@ def parse_request(environ: Mapping[str, Any]) -> Request:
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
     path = str(environ.get("PATH_INFO") or "")
     query = str(environ.get("QUERY_STRING") or "")
-    params = _pairs(parse_qsl(query, keep_blank_values=True))
     body_error = False
+    try:
+        params = _pairs(parse_qsl(query, keep_blank_values=True))
+    except ValueError:
+        params, body_error = {}, True
     if method in ("POST", "PUT", "DELETE"):
         try:
             params.update(_body(environ))

@@ -55,3 +55,23 @@ def api(app: SandboxApp) -> Iterator[httpx.Client]:
     """A client on a fresh writable sandbox."""
     with client_for(app) as client:
         yield client
+
+
+@pytest.fixture(params=["in-process", "served"])
+def both(request, make_app: Callable[..., SandboxApp]) -> Iterator[httpx.Client]:
+    """A client on a fresh writable sandbox, in-process and over loopback HTTP (contract tests)."""
+    from sandbox_helpers import AUTH
+
+    from ontraport_pandas.sandbox import serve
+
+    app = make_app()
+    if request.param == "in-process":
+        with client_for(app) as client:
+            yield client
+        return
+    served = serve(app, port=0)
+    try:
+        with httpx.Client(base_url=served.url, headers=AUTH, timeout=30) as client:
+            yield client
+    finally:
+        served.shutdown()

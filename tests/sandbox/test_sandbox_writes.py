@@ -227,10 +227,9 @@ def test_message_route(api):
     created = api.post("message", json={"type": "e-mail", "alias": "Hello", "subject": "Hi"}).json()["data"]
     assert isinstance(created["id"], int) and created["date"].isdigit()
     assert api.post("message", json={"alias": "No type"}).status_code == 400
-    attrs = api.put("message", json={"id": created["id"], "type": "e-mail", "subject": "Hi again"}).json()[
-        "data"
-    ]["attrs"]
-    assert attrs["subject"] == "Hi again"
+    updated = api.put("message", json={"id": created["id"], "type": "e-mail", "subject": "Hi again"}).json()
+    assert updated["data"] == {"id": str(created["id"]), "date": created["date"]}
+    assert api.get("Message", params={"id": created["id"]}).json()["data"]["subject"] == "Hi again"
     assert api.put("message", json={"id": created["id"], "subject": "x"}).status_code == 400
 
 
