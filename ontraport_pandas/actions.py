@@ -755,13 +755,13 @@ def _flatten(record: Any) -> Any:
 
 
 def _record(op: Any, spec: ActionSpec, key: str, output: dict[str, Any]) -> Any:
-    """A ``get-*`` output as a typed record: the row of a one-row typed frame.
+    """A ``get-*`` output as a typed record: the row of a one-row typed frame (dates in ``op.tz``).
 
     The values carry the frame's types (``Timestamp``, ``bool``, labels, lists of tag names, ``NA``);
     ``attrs["dtypes"]`` holds each column's dtype, so ``rec.to_frame().T.astype(rec.attrs["dtypes"])``
     rebuilds the typed row.
     """
-    from .schema import frame_from_records
+    from .schema import frame_from_records, local_dates
 
     session = op.session
     otype = session.resolve(spec.object_type)
@@ -770,6 +770,7 @@ def _record(op: Any, spec: ActionSpec, key: str, output: dict[str, Any]) -> Any:
     frame = frame_from_records(
         [record], session.schema(otype), id_field=id_field, lookups=session.lookups(otype)
     )
+    frame = local_dates(frame, getattr(op, "tz", "UTC"))
     row = frame.iloc[0].copy()
     row.name = frame.index[0]
     row.attrs = {
@@ -792,7 +793,7 @@ def _shape(op: Any, spec: ActionSpec | None, key: str, output: Any) -> Any:
 
     records = [_flatten(r) for r in output["records"]]
     if spec is not None:
-        from .schema import frame_from_records
+        from .schema import frame_from_records, local_dates
 
         session = op.session
         otype = session.resolve(spec.object_type)
@@ -804,7 +805,9 @@ def _shape(op: Any, spec: ActionSpec | None, key: str, output: Any) -> Any:
                 if candidate in records[0]:
                     id_field = candidate
                     break
-        frame = frame_from_records(records, schema, id_field=id_field, lookups=lookups)
+        frame = local_dates(
+            frame_from_records(records, schema, id_field=id_field, lookups=lookups), getattr(op, "tz", "UTC")
+        )
     else:
         frame = pd.DataFrame(records)
         if "id" in frame.columns:

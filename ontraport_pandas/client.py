@@ -55,7 +55,14 @@ class Ontraport:
         The backend that carries requests.
     max_workers : int
         Requests in flight at once during a load or a push.
+
+    Attributes
+    ----------
+    tz : str or tzinfo
+        The time zone date columns load in (``connect(tz=…)``; default ``"UTC"``).
     """
+
+    tz: Any = "UTC"
 
     def __init__(
         self,
@@ -280,6 +287,11 @@ class Ontraport:
         fields: Sequence[str] | None = None,
         stats: LoadStats | None = None,
     ) -> pd.DataFrame:
+        from .schema import local_dates
+
+        attrs = frame.attrs
+        frame = local_dates(frame, self.tz)
+        frame.attrs = attrs
         load_id = uuid.uuid4().hex
         frame.attrs["ontraport"] = {
             "object_type": otype.name,
@@ -379,7 +391,7 @@ class Ontraport:
         NotFoundError
             If there is no record with that id.
         """
-        from .schema import frame_from_records
+        from .schema import frame_from_records, local_dates
 
         otype = self.session.resolve(object_type)
         path, params = otype.route(many=False)
@@ -388,7 +400,9 @@ class Ontraport:
             raise NotFoundError(f"No {otype.label} with id {id}.", status=404, method="GET", path=path)
         schema = self.session.schema(otype)
         lookups = self.session.lookups(otype)
-        frame = frame_from_records([data], schema, id_field=otype.id_field, lookups=lookups)
+        frame = local_dates(
+            frame_from_records([data], schema, id_field=otype.id_field, lookups=lookups), self.tz
+        )
         row = frame.iloc[0]
         row.name = frame.index[0]
         return row

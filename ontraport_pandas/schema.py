@@ -65,6 +65,7 @@ hundreds of thousands of small objects (see ``benchmarks/bench_convert.py``).
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import difflib
 import gc
 import json
@@ -81,7 +82,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionDtype
 
-from .errors import Problem, SchemaError, UnknownFieldError
+from .errors import ConfigurationError, Problem, SchemaError, UnknownFieldError
 
 __all__ = [
     "KNOWN_FIELDS",
@@ -100,6 +101,8 @@ __all__ = [
     "frame_to_records",
     "parse_list_wire",
     "parse_meta",
+    "local_dates",
+    "resolve_tz",
     "rule_for",
     "type_table",
     "value_to_wire",
@@ -261,6 +264,55 @@ _FALLBACK_RULE = TypeRule(
     'string; null and "" -> NA',
     'NA and "" -> None (null, not sent; updates clear with ""); str -> str',
 )
+
+
+def resolve_tz(tz: Any) -> Any:
+    """The time zone dates load in: ``None`` means UTC; a name (``"Europe/Paris"``) or a ``tzinfo``.
+
+    The Ontraport API documents no account-wide time zone (dates travel as unix seconds, without
+    conversion; ``timezone`` is a field of each contact), so the default is UTC.
+
+    Raises
+    ------
+    ConfigurationError
+        For a name that is not an IANA time zone, or a value that is not a time zone.
+    """
+    if tz is None:
+        return "UTC"
+    if isinstance(tz, str):
+        name = tz.strip()
+        if name.upper() in ("UTC", "Z"):
+            return "UTC"
+        try:
+            pd.Timestamp(0, tz=name)
+        except Exception:
+            raise ConfigurationError(
+                f"tz={tz!r} is not a time zone name; use an IANA name such as 'Europe/Paris' or "
+                "'America/New_York' (or 'UTC')"
+            ) from None
+        return name
+    if isinstance(tz, _dt.tzinfo):
+        return tz
+    raise ConfigurationError(f"tz= takes a time zone name or a tzinfo, not {type(tz).__name__}")
+
+
+def local_dates(frame: pd.DataFrame, tz: Any) -> pd.DataFrame:
+    """``frame`` with its time-zone-aware date columns shown in ``tz`` (same instants).
+
+    A metadata change per column (no values are rewritten); the input is not modified.
+    """
+    tz = resolve_tz(tz)
+    cols = [
+        c
+        for c, dtype in frame.dtypes.items()
+        if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) != str(tz)
+    ]
+    if not cols:
+        return frame
+    out = frame.copy(deep=False)
+    for c in cols:
+        out[c] = out[c].dt.tz_convert(tz)
+    return out
 
 
 def rule_for(ontraport_type: str) -> TypeRule:
