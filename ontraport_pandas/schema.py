@@ -88,6 +88,7 @@ __all__ = [
     "KNOWN_FIELDS",
     "TRANSACTION_STATUS",
     "TYPE_TABLE",
+    "TYPING_VERSION",
     "BadCell",
     "FieldSpec",
     "FrozenMap",
@@ -253,6 +254,10 @@ def _rules() -> dict[str, TypeRule]:
     ]
     return {r[0]: TypeRule(*r) for r in rows}
 
+
+#: Bumped whenever the same wire records would be typed differently (2: blank text reads as NA),
+#: so that typed frames kept on disk by an earlier version are typed again.
+TYPING_VERSION = 2
 
 TYPE_TABLE: Mapping[str, TypeRule] = FrozenMap(_rules())
 """The one table: Ontraport field type -> :class:`TypeRule`. Unknown types use the ``text`` rule."""

@@ -127,3 +127,22 @@ def test_get_actions_for_other_types_are_typed(op):
     by_email = op.contacts(progress=False).email.dropna().iloc[0]
     found = op.run("get-contact-by-email", {"email": by_email})
     assert isinstance(found, pd.Series) and found["email"] == by_email
+
+
+def test_a_frame_cached_by_the_previous_typing_is_typed_again(op, monkeypatch):
+    from ontraport_pandas import schema
+
+    blank = _raw_count(op, EMPTY_EMAIL)
+    # a frame kept on disk by a version that read "" as "": its fingerprint is of that version
+    monkeypatch.setattr(schema, "TYPING_VERSION", schema.TYPING_VERSION - 1)
+    first = op.contacts(cache=True, progress=False)
+    otype = op.session.resolve("contacts")
+    cache = op.record_cache()
+    frame, state = cache.load_frame(otype)
+    old = frame.copy()
+    old.loc[old.email.isna(), "email"] = ""
+    cache.store_frame(otype, old, state)
+    monkeypatch.undo()
+    again = op.contacts(cache=True, progress=False)
+    assert int(again.email.isna().sum()) == blank and not (again.email == "").any()
+    pd.testing.assert_frame_equal(again, first, check_flags=False)

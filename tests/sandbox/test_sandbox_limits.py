@@ -269,3 +269,19 @@ def test_limits_apply_in_process_too():
         assert (short.status_code, short.text) == (400, "Incomplete request body")
         with client_for(app) as reader:
             assert reader.get("Contacts/getInfo").json()["data"]["count"] == "5"
+
+
+def test_request_line_over_64_kib_is_a_plain_414(served):
+    status, headers, body = _raw(served, _get("Contacts?x=" + "a" * 70_000))
+    assert status == 414
+    assert headers["content-type"].startswith("text/plain")
+    assert "<html" not in body.lower()
+
+
+def test_headers_that_never_end_free_the_thread(served):
+    # a client that stops half-way through its headers is disconnected after read_timeout
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(f"GET /1/Tags HTTP/1.1\r\nHost: sandbox\r\n{HEADERS}".encode())
+        assert sock.recv(65536) == b""
+    with httpx.Client(base_url=served.url, headers=AUTH) as client:
+        assert client.get("Tags", params={"range": 1}).status_code == 200
