@@ -56,6 +56,7 @@ from .notebook import (
     secret_values,
 )
 from .plan import _fmt
+from .schema import resolve_tz
 
 if TYPE_CHECKING:
     from .client import Ontraport
@@ -149,6 +150,8 @@ class ConnectionPicker(w.VBox):
         The membrane executable (default ``$ONTRAPORT_PANDAS_MEMBRANE`` or ``membrane``).
     sandbox_options : dict, optional
         Options of the embedded sandbox (``contacts``, ``seed``, ``rate_limit``…).
+    tz : str or tzinfo, optional
+        The time zone the picked client loads dates in (as ``opd.connect(tz=…)``; default UTC).
     **kwargs
         Passed to ``ipywidgets.VBox`` (``layout=``, …).
 
@@ -184,8 +187,10 @@ class ConnectionPicker(w.VBox):
         membrane: bool = True,
         membrane_command: str | list[str] | None = None,
         sandbox_options: dict[str, Any] | None = None,
+        tz: Any = None,
         **kwargs: Any,
     ) -> None:
+        self.tz = resolve_tz(tz)  # a bad zone fails here, before anything is listed or connected
         self.set_default = set_default
         self.remember = remember
         self.membrane = membrane
@@ -391,6 +396,7 @@ class ConnectionPicker(w.VBox):
                 client = connect_choice(
                     key, sandbox_options=self.sandbox_options, membrane_command=self.membrane_command
                 )
+                client.tz = self.tz
                 self._clients[key] = client
             count = client.count("contacts")
         except OntraportError as exc:
@@ -479,6 +485,9 @@ class ConnectionPicker(w.VBox):
 
     def close(self) -> None:
         """Close the widgets and the clients this picker opened (``picker.client`` stops working)."""
+        if not hasattr(self, "_clients"):  # __init__ failed early: nothing of ours to close
+            super().close()
+            return
         self._drop_current()
         for client in self._clients.values():
             try:
@@ -489,6 +498,14 @@ class ConnectionPicker(w.VBox):
         for widget in _tree(self)[:-1]:
             widget.close()
         super().close()
+
+    def __del__(self) -> None:
+        # ipywidgets closes a widget when it is garbage-collected; a client taken from the
+        # picker (``op = picker.client``) must keep working, so only the widget is closed here.
+        try:
+            w.VBox.close(self)
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
     # -- memory ------------------------------------------------------------------------------
     def _memory_path(self) -> Path:

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from ontraport_pandas.client import Ontraport
+from ontraport_pandas.errors import ConfigurationError
 from ontraport_pandas.context import default_client
 from ontraport_pandas.widgets import ConnectionPicker, PlanPreview, config_dir
 
@@ -414,3 +415,20 @@ def test_plan_preview_is_an_ipywidget(op):
     assert bundle["text/plain"].startswith("PlanPreview [SANDBOX] (applied, then undone)")
     preview.close()
     assert preview.comm is None
+
+
+def test_picker_passes_the_time_zone_to_its_clients():
+    with pytest.raises(ConfigurationError, match="tz="):
+        ConnectionPicker(tz="Nowhere/Special")
+    picker = ConnectionPicker(value="sandbox", sandbox_options=SANDBOX, remember=False, tz="Asia/Tokyo")
+    assert picker.client is not None and picker.client.tz == "Asia/Tokyo"
+    assert str(picker.client.contacts(progress=False)["date"].dtype.tz) == "Asia/Tokyo"
+    picker.close()
+
+
+def test_a_client_outlives_its_garbage_collected_picker():
+    picker = ConnectionPicker(value="sandbox", sandbox_options=SANDBOX, remember=False)
+    op = picker.client
+    picker.__del__()  # what garbage collection runs: the widget closes, the client it gave out does not
+    assert picker.comm is None
+    assert op is not None and len(op.contacts(progress=False)) == 120
