@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from ontraport_pandas.client import Ontraport
-from ontraport_pandas.errors import ConfigurationError
 from ontraport_pandas.context import default_client
+from ontraport_pandas.errors import ConfigurationError
 from ontraport_pandas.widgets import ConnectionPicker, PlanPreview, config_dir
 
 SIM = [sys.executable, "-m", "ontraport_pandas.sandbox.membrane"]
