@@ -220,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     # the round trip gives back the canonical wire records
     def canon(r: dict[str, Any]) -> dict[str, Any]:
         out = dict(r)
+        for k in [*TEXT, "state", "country", "fn"]:
+            if out[k] == "":
+                out[k] = None  # blank text reads as NA and writes as null
         for k in TIMESTAMP + FULLDATE:
             if out[k] is None:
                 out[k] = "0"

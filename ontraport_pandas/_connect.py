@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 
 from .client import Ontraport
 from .errors import ConfigurationError
+from .schema import resolve_tz
 
 __all__ = ["connect"]
 
@@ -53,6 +55,7 @@ def connect(
     timeout: float | None = None,
     max_workers: int = 8,
     cache_dir: str | None = None,
+    tz: str | datetime.tzinfo | None = None,
     **sandbox_options: Any,
 ) -> Ontraport:
     """Connect to Ontraport, the sandbox, or Ontraport through Membrane.
@@ -78,6 +81,11 @@ def connect(
     cache_dir : str, optional
         Where ``frame(cache=True)`` keeps records (default ``ONTRAPORT_PANDAS_CACHE_DIR``
         or ``~/.cache/ontraport-pandas``).
+    tz : str or tzinfo, optional
+        The time zone dates load in (``"Europe/Paris"``), so that date columns show local
+        time and reports bucket days and months locally. The Ontraport API documents no
+        account time zone, so the default is UTC. The instants are the same in any zone:
+        writing converts back to unix seconds.
     **sandbox_options
         For the sandbox: ``seed``, ``contacts`` (or ``size``), ``path`` (keep state in a
         file), ``rate_limit`` (requests a minute, None for none), ``latency`` (seconds per
@@ -97,12 +105,16 @@ def connect(
     unknown = set(sandbox_options) - _SANDBOX_OPTIONS
     if unknown:
         raise TypeError(f"connect() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    zone = resolve_tz(tz)  # checked before any I/O
     if membrane is not None and membrane is not False:
         if target is not None or app_id or api_key:
             raise ConfigurationError("Pass either membrane= or REST credentials / a target, not both.")
         from .transports.membrane import connect_membrane
 
-        return connect_membrane(membrane, command=membrane_command, timeout=timeout, max_workers=max_workers)
+        return _zoned(
+            connect_membrane(membrane, command=membrane_command, timeout=timeout, max_workers=max_workers),
+            zone,
+        )
     if target == "sandbox" or (
         target is None
         and not (app_id or api_key or base_url)
@@ -111,7 +123,7 @@ def connect(
         op = _connect_sandbox(max_workers=max_workers, **sandbox_options)
         if cache_dir is not None:
             op.cache_dir = cache_dir
-        return op
+        return _zoned(op, zone)
     if sandbox_options:
         raise TypeError(f"Sandbox options ({', '.join(sorted(sandbox_options))}) need connect('sandbox').")
     if target is not None:
@@ -140,7 +152,14 @@ def connect(
         name=f"Sandbox served at {url}" if loopback else None,
         max_connections=max(16, max_workers),
     )
-    return Ontraport(transport, max_workers=max_workers, cache_dir=cache_dir, cache_key=f"{url}|{app_id}")
+    return _zoned(
+        Ontraport(transport, max_workers=max_workers, cache_dir=cache_dir, cache_key=f"{url}|{app_id}"), zone
+    )
+
+
+def _zoned(op: Ontraport, zone: Any) -> Ontraport:
+    op.tz = zone
+    return op
 
 
 def _connect_sandbox(*, max_workers: int, **options: Any) -> Ontraport:

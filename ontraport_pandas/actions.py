@@ -6,7 +6,8 @@ defines them once, as data (:data:`ACTIONS`), with schemas chosen for this toolk
 
 * ``list-*`` take ``{"limit"?, "cursor"?, "filter"?, "condition"?, "search"?, "fields"?}``
   and return ``{"records": [...], "cursor"?}``; the cursor is opaque (an offset here);
-* ``get-*`` take ``{"id"}`` (``get-contact-by-email``: ``{"email"}``) and return the record;
+* ``get-*`` take ``{"id"}`` (``get-contact-by-email``: ``{"email"}``) and return the record
+  (:func:`run_action` types it: a Series of typed values, the column dtypes in ``attrs["dtypes"]``);
 * ``create-*`` return ``{"id"}``; ``create-or-update-contact`` takes ``{"email", …fields}``
   and returns ``{"id", "created"}`` (an e-mail match updates instead of duplicating);
 * ``update-*`` take ``{"id", "fields"}`` and return ``{"id", "updated": [changed fields]}``;
@@ -753,14 +754,46 @@ def _flatten(record: Any) -> Any:
     return record
 
 
+def _record(op: Any, spec: ActionSpec, key: str, output: dict[str, Any]) -> Any:
+    """A ``get-*`` output as a typed record: the row of a one-row typed frame (dates in ``op.tz``).
+
+    The values carry the frame's types (``Timestamp``, ``bool``, labels, lists of tag names, ``NA``);
+    ``attrs["dtypes"]`` holds each column's dtype, so ``rec.to_frame().T.astype(rec.attrs["dtypes"])``
+    rebuilds the typed row.
+    """
+    from .schema import frame_from_records, local_dates
+
+    session = op.session
+    otype = session.resolve(spec.object_type)
+    record = _flatten(output)
+    id_field = next((c for c in (otype.id_field, "id", "tag_id", "form_id") if c in record), otype.id_field)
+    frame = frame_from_records(
+        [record], session.schema(otype), id_field=id_field, lookups=session.lookups(otype)
+    )
+    frame = local_dates(frame, getattr(op, "tz", "UTC"))
+    row = frame.iloc[0].copy()
+    row.name = frame.index[0]
+    row.attrs = {
+        "dtypes": dict(frame.dtypes),
+        "ontraport": {
+            "action": key,
+            "object_type": spec.object_type,
+            "connection": getattr(op, "name", None),
+        },
+    }
+    return row
+
+
 def _shape(op: Any, spec: ActionSpec | None, key: str, output: Any) -> Any:
+    if spec is not None and key.startswith("get-") and isinstance(output, dict) and output:
+        return _record(op, spec, key, output)
     if not (isinstance(output, dict) and isinstance(output.get("records"), list)):
         return output
     import pandas as pd
 
     records = [_flatten(r) for r in output["records"]]
     if spec is not None:
-        from .schema import frame_from_records
+        from .schema import frame_from_records, local_dates
 
         session = op.session
         otype = session.resolve(spec.object_type)
@@ -772,7 +805,9 @@ def _shape(op: Any, spec: ActionSpec | None, key: str, output: Any) -> Any:
                 if candidate in records[0]:
                     id_field = candidate
                     break
-        frame = frame_from_records(records, schema, id_field=id_field, lookups=lookups)
+        frame = local_dates(
+            frame_from_records(records, schema, id_field=id_field, lookups=lookups), getattr(op, "tz", "UTC")
+        )
     else:
         frame = pd.DataFrame(records)
         if "id" in frame.columns:

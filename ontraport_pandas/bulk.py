@@ -450,13 +450,14 @@ def _befores(path: Path) -> dict[int, dict[str, Any]]:
 
 def resume_bulk(op: Ontraport, journal: str | os.PathLike[str]) -> BulkResult:
     """Send the calls of a bulk journal that did not finish (idempotent ones again)."""
-    state = read_journal(journal)
-    if state.header.get("kind") != "bulk":
-        raise OntraportError(f"{journal} is not a bulk-operation journal")
-    calls = [BulkCall.from_json(o) for o in state.ops]
-    done = {int(i): ev for i, ev in state.events.items()}
     writer = Journal(Path(journal))
+    writer.lock("resume")  # exclusive, and a torn last line is cut before anything is appended
     try:
+        state = read_journal(journal)
+        if state.header.get("kind") != "bulk":
+            raise OntraportError(f"{journal} is not a bulk-operation journal")
+        calls = [BulkCall.from_json(o) for o in state.ops]
+        done = {int(i): ev for i, ev in state.events.items()}
         _send(op, calls, writer, done)
     finally:
         writer.close()

@@ -252,8 +252,11 @@ def refresh_records(
 
 
 def _fingerprint(schema: Any, lookups: Mapping[str, Mapping[str, str]]) -> str:
-    """What the typing of a frame depends on: field types, options and labels."""
-    parts = [
+    """What the typing of a frame depends on: the type table's version, field types, options, labels."""
+    from .schema import TYPING_VERSION
+
+    parts: list[Any] = [TYPING_VERSION]
+    parts += [
         (k, f.type, tuple(dict(f.options).items()), tuple(sorted((lookups.get(k) or {}).items())))
         for k, f in schema.fields.items()
     ]

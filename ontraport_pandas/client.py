@@ -155,11 +155,17 @@ class Ontraport:
         The backend that carries requests.
     max_workers : int
         Requests in flight at once during a load or a push.
+
+    Attributes
+    ----------
+    tz : str or tzinfo
+        The time zone date columns load in (``connect(tz=…)``; default ``"UTC"``).
     """
 
     #: The longest ``condition`` (URL-encoded characters) sent in one request; a longer one is sent as
     #: several requests whose rows are merged by id (see :func:`ontraport_pandas.query.split_condition`).
     max_condition_chars: int = MAX_CONDITION_CHARS
+    tz: Any = "UTC"
 
     def __init__(
         self,
@@ -486,6 +492,11 @@ class Ontraport:
         fields: Sequence[str] | None = None,
         stats: LoadStats | None = None,
     ) -> pd.DataFrame:
+        from .schema import local_dates
+
+        attrs = frame.attrs
+        frame = local_dates(frame, self.tz)
+        frame.attrs = attrs
         load_id = uuid.uuid4().hex
         frame.attrs["ontraport"] = {
             "object_type": otype.name,
@@ -547,7 +558,7 @@ class Ontraport:
         NotFoundError
             If there is no record with that id.
         """
-        from .schema import frame_from_records
+        from .schema import frame_from_records, local_dates
 
         otype = self.session.resolve(object_type)
         path, params = otype.route(many=False)
@@ -556,7 +567,9 @@ class Ontraport:
             raise NotFoundError(f"No {otype.label} with id {id}.", status=404, method="GET", path=path)
         schema = self.session.schema(otype)
         lookups = self.session.lookups(otype)
-        frame = frame_from_records([data], schema, id_field=otype.id_field, lookups=lookups)
+        frame = local_dates(
+            frame_from_records([data], schema, id_field=otype.id_field, lookups=lookups), self.tz
+        )
         row = frame.iloc[0]
         row.name = frame.index[0]
         return row

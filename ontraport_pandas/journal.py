@@ -379,7 +379,7 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
                 )
                 break
             expected_n = int(entry["n"])
-        problem = _check_entry(entry, len(ops))
+        problem = _check_entry(entry, len(ops), bulk=header.get("kind") == "bulk")
         if problem is not None:
             damage.append(f"line {number} ({kind or 'untyped'} entry) {problem}")
             break
@@ -419,8 +419,24 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
     return state
 
 
-def _check_entry(entry: dict[str, Any], n_ops: int) -> str | None:
+def _check_entry(entry: dict[str, Any], n_ops: int, *, bulk: bool = False) -> str | None:
     kind = entry.get("type")
+    if bulk and kind == "op":  # a bulk operation's call (see ontraport_pandas.bulk.BulkCall)
+        if entry.get("i") != n_ops:
+            return f"is operation {entry.get('i')!r} where operation {n_ops} was expected"
+        if not isinstance(entry.get("kind"), str) or not isinstance(entry.get("path"), str):
+            return "has no action or path"
+        ids = entry.get("ids")
+        if not isinstance(ids, list) or not all(_is_int(x) for x in ids):
+            return "has ids of the wrong shape"
+        if not isinstance(entry.get("body", {}), dict):
+            return "has a body of the wrong shape"
+        return None
+    if bulk and kind == "befores":
+        records = entry.get("records")
+        if not isinstance(records, dict) or not all(_is_int(k) for k in records):
+            return "is not shaped as before-images"
+        return None
     if kind == "op":
         if entry.get("i") != n_ops:
             return f"is operation {entry.get('i')!r} where operation {n_ops} was expected"

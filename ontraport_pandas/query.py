@@ -67,10 +67,10 @@ an NA cell is NA, ``not NA`` is NA, and NA rows are finally *not* selected. So `
 select rows where ``col`` is NA, which matches SQL ``<>`` (it excludes NULL) — and for field types
 whose "unset" is a value on the wire (``"0"`` for dates, drop, parent), the condition excludes that
 value too (``NOT IN ["5", "0", ""]``). ``isna()`` on such a type is ``IS "NULL" OR IN ["0", ""]``
-(dates, drop, parent), ``IS "NULL" OR = ""`` (numeric, price, check), ``IS "NULL"`` (text);
-``notna()`` is ``NOT IN ["0", ""]`` (dates, drop, parent), ``IN ["0", "1"]`` (check), ``LIKE "%"``
-(text; numeric, which is then a superset: a numeric ``""`` is NA in the frame). A list cell is never
-NA (it is ``[]``).
+(dates, drop, parent), ``IS "NULL" OR = ""`` (numeric, price, check, text: a text ``""`` reads as NA);
+``notna()`` is ``NOT IN ["0", ""]`` (dates, drop, parent), ``IN ["0", "1"]`` (check), ``LIKE "%_%"``
+(text), ``LIKE "%"`` (numeric, which is then a superset: a numeric ``""`` is NA in the frame). A list
+cell is never NA (it is ``[]``).
 
 Grouping
 --------
@@ -1330,11 +1330,11 @@ def _atom_condition(a: _Atom) -> Any:
             pass
         else:
             raise _NotPushable("Ontraport has no NOT LIKE")
-    if fam == "text":
+    if fam == "text":  # "" reads as NA, like null
         if op == "isna":
-            return _item(f, "IS", None)
+            return _CNode("or", [_item(f, "IS", None), _item(f, "=", "")], a.segment, _NOTE_NA_EMPTY)
         if op == "notna":
-            return _item(f, "LIKE", "%")
+            return _item(f, "LIKE", "%_%")
         if op == "==":
             return _item(f, "=", w, exact=False)
         if op == "in":

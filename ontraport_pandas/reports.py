@@ -146,16 +146,22 @@ def _money(x: float, currency: str) -> str:
     return f"{'-' if x < 0 else ''}{currency}{abs(x):,.0f}"
 
 
-def _utc_naive(s: pd.Series) -> pd.Series:
-    """Datetimes as naive UTC (periods and matplotlib want no time zone)."""
-    s = pd.to_datetime(s, errors="coerce", utc=True)
-    return s.dt.tz_convert(None)
+def _wall_naive(s: pd.Series) -> pd.Series:
+    """Datetimes as naive wall-clock times of their own zone (periods and matplotlib want none).
+
+    A column loaded with ``connect(tz="Europe/Paris")`` keeps Paris wall time, so days and months
+    are bucketed locally (a sale at 00:30 on 1 March in Paris counts for March). Naive values and
+    strings are taken as UTC.
+    """
+    if not isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = pd.to_datetime(s, errors="coerce", utc=True)
+    return s.dt.tz_localize(None)
 
 
 def _period_start(s: pd.Series, by: str) -> pd.Series:
     if by not in _PERIOD_CODE:
         raise ValueError(f"by= must be one of {', '.join(_PERIOD_CODE)}, not {by!r}")
-    return _utc_naive(s).dt.to_period(_PERIOD_CODE[by]).dt.start_time
+    return _wall_naive(s).dt.to_period(_PERIOD_CODE[by]).dt.start_time
 
 
 def _date_axis(ax: Axes, axis: Literal["x", "y"] = "x") -> None:
@@ -557,7 +563,7 @@ def revenue_table(
     refunded: Iterable[str] = _REFUNDED,
     amount: str = "total",
 ) -> pd.DataFrame:
-    """Per month (first day, naive UTC): ``paid``, ``refunded`` and ``net`` totals."""
+    """Per month (first day, naive, in the dates' own time zone): ``paid``, ``refunded`` and ``net`` totals."""
     _require(transactions, "date", "status", amount, what="revenue_by_month")
     status = _as_labels(transactions["status"])
     month = _period_start(transactions["date"], "month")
@@ -851,7 +857,7 @@ def summary_table(
             ok = int(state.isin(["opted-in", "double opt-in"]).sum())
             rows.append(("contacts", "opted in to e-mail", f"{ok:,} ({ok / max(len(contacts), 1):.0%})"))
         if "date" in contacts.columns and contacts["date"].notna().any():
-            d = _utc_naive(contacts["date"])
+            d = _wall_naive(contacts["date"])
             rows.append(("contacts", "added", f"{d.min():%Y-%m-%d} to {d.max():%Y-%m-%d}"))
     if deals is not None and {"sales_stage", "value"} <= set(deals.columns):
         table = pipeline_table(deals)

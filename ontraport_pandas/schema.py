@@ -14,10 +14,12 @@ One rule per Ontraport field type (``TYPE_TABLE``; :func:`type_table` shows it a
 ================  ==========================  ==============================================================
 Ontraport type    pandas dtype                read (wire -> frame) / write (frame -> wire)
 ================  ==========================  ==============================================================
-text, longtext,   ``string``                  ``null`` -> NA, ``""`` stays ``""``. / NA -> ``None`` (null, not
-email, phone,                                 sent), str -> str. Also state, country (codes as given),
-sms, url, …                                   address, image, unique, mergefield, related_data and any
-                                              unknown type.
+text, longtext,   ``string``                  ``null`` and ``""`` -> NA (blank and missing are one thing:
+email, phone,                                 ``email.isna()`` finds every contact without an e-mail);
+sms, url, …                                   whitespace is kept. / NA (and ``""``) -> ``None`` (null, not
+                                              sent; an update clears with ``""``, which reads back as NA),
+                                              str -> str. Also state, country (codes as given), address,
+                                              image, unique, mergefield, related_data and any unknown type.
 numeric           ``Int64``                   integer string -> int; ``""``/null -> NA; ``"0"`` stays 0. If the
                                               wire holds a non-integer (``"12.5"``) the whole column is read
                                               as ``Float64`` instead (exact: written back as the shortest
@@ -62,6 +64,8 @@ hundreds of thousands of small objects (see ``benchmarks/bench_convert.py``).
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as _dt
 import difflib
 import gc
 import json
@@ -78,10 +82,13 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionDtype
 
-from .errors import Problem, SchemaError, UnknownFieldError
+from .errors import ConfigurationError, Problem, SchemaError, UnknownFieldError
 
 __all__ = [
+    "KNOWN_FIELDS",
+    "TRANSACTION_STATUS",
     "TYPE_TABLE",
+    "TYPING_VERSION",
     "BadCell",
     "FieldSpec",
     "FrozenMap",
@@ -95,6 +102,8 @@ __all__ = [
     "frame_to_records",
     "parse_list_wire",
     "parse_meta",
+    "local_dates",
+    "resolve_tz",
     "rule_for",
     "type_table",
     "value_to_wire",
@@ -175,8 +184,8 @@ class TypeRule:
 
 
 def _rules() -> dict[str, TypeRule]:
-    text_read = 'string; null -> NA; "" stays ""'
-    text_write = "NA -> None (null, not sent); str -> str"
+    text_read = 'string; null and "" -> NA'
+    text_write = 'NA and "" -> None (null, not sent; updates clear with ""); str -> str'
     rows = [
         ("text", "text", "string", text_read, text_write),
         ("longtext", "text", "string", text_read, text_write),
@@ -186,8 +195,8 @@ def _rules() -> dict[str, TypeRule]:
         ("url", "text", "string", text_read, text_write),
         ("address", "text", "string", text_read, text_write),
         ("image", "text", "string", text_read, text_write),
-        ("state", "text", "string", "state code as given; null -> NA", text_write),
-        ("country", "text", "string", "country code as given; null -> NA", text_write),
+        ("state", "text", "string", 'state code as given; null and "" -> NA', text_write),
+        ("country", "text", "string", 'country code as given; null and "" -> NA', text_write),
         ("unique", "text", "string", text_read + " (read-only)", text_write),
         ("mergefield", "text", "string", text_read + " (read-only, computed)", text_write),
         ("related_data", "text", "string", text_read + " (read-only, computed)", text_write),
@@ -246,12 +255,69 @@ def _rules() -> dict[str, TypeRule]:
     return {r[0]: TypeRule(*r) for r in rows}
 
 
+#: Bumped whenever the same wire records would be typed differently (2: blank text reads as NA),
+#: so that typed frames kept on disk by an earlier version are typed again.
+TYPING_VERSION = 2
+
 TYPE_TABLE: Mapping[str, TypeRule] = FrozenMap(_rules())
 """The one table: Ontraport field type -> :class:`TypeRule`. Unknown types use the ``text`` rule."""
 
 _FALLBACK_RULE = TypeRule(
-    "(other)", "text", "string", 'string; null -> NA; "" stays ""', "NA -> None (null, not sent); str -> str"
+    "(other)",
+    "text",
+    "string",
+    'string; null and "" -> NA',
+    'NA and "" -> None (null, not sent; updates clear with ""); str -> str',
 )
+
+
+def resolve_tz(tz: Any) -> Any:
+    """The time zone dates load in: ``None`` means UTC; a name (``"Europe/Paris"``) or a ``tzinfo``.
+
+    The Ontraport API documents no account-wide time zone (dates travel as unix seconds, without
+    conversion; ``timezone`` is a field of each contact), so the default is UTC.
+
+    Raises
+    ------
+    ConfigurationError
+        For a name that is not an IANA time zone, or a value that is not a time zone.
+    """
+    if tz is None:
+        return "UTC"
+    if isinstance(tz, str):
+        name = tz.strip()
+        if name.upper() in ("UTC", "Z"):
+            return "UTC"
+        try:
+            pd.Timestamp(0, tz=name)
+        except Exception:
+            raise ConfigurationError(
+                f"tz={tz!r} is not a time zone name; use an IANA name such as 'Europe/Paris' or "
+                "'America/New_York' (or 'UTC')"
+            ) from None
+        return name
+    if isinstance(tz, _dt.tzinfo):
+        return tz
+    raise ConfigurationError(f"tz= takes a time zone name or a tzinfo, not {type(tz).__name__}")
+
+
+def local_dates(frame: pd.DataFrame, tz: Any) -> pd.DataFrame:
+    """``frame`` with its time-zone-aware date columns shown in ``tz`` (same instants).
+
+    A metadata change per column (no values are rewritten); the input is not modified.
+    """
+    tz = resolve_tz(tz)
+    cols = [
+        c
+        for c, dtype in frame.dtypes.items()
+        if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) != str(tz)
+    ]
+    if not cols:
+        return frame
+    out = frame.copy(deep=False)
+    for c in cols:
+        out[c] = out[c].dt.tz_convert(tz)
+    return out
 
 
 def rule_for(ontraport_type: str) -> TypeRule:
@@ -287,7 +353,8 @@ class FieldSpec:
     ``type`` keeps the type string exactly as ``meta`` gave it (an unknown type is converted with the
     text rule; see :attr:`rule`). ``options`` maps option id -> label in meta order (drop and list
     fields; empty otherwise). ``sub_model`` is the object type a subscription field refers to (14 tags,
-    5 sequences, 140 campaigns).
+    5 sequences, 140 campaigns). ``tag_object_type`` is the object type whose tags a tag field holds
+    when it is not the record's own type (a form's ``tags`` are contact tags); ``None`` = its own.
     """
 
     key: str
@@ -300,6 +367,7 @@ class FieldSpec:
     options: Mapping[str, str] = field(default_factory=FrozenMap)
     parent_object: int | None = None
     sub_model: int | None = None
+    tag_object_type: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.options, FrozenMap):
@@ -483,6 +551,49 @@ def _parse_field(key: str, raw: Any) -> FieldSpec:
     )
 
 
+TRANSACTION_STATUS: Mapping[str, str] = FrozenMap(
+    {
+        "0": "Unpaid",
+        "1": "Paid",
+        "2": "Refunded",
+        "3": "Partially refunded",
+        "4": "Void",
+        "5": "Declined",
+        "6": "Written off",
+        "7": "Pending",
+    }
+)
+"""Status of transactions (46) and purchases (17), as community clients map it (``ontraport-api.md`` §9)."""
+
+_KNOWN: dict[int, dict[str, dict[str, Any]]] = {
+    # a form's tags are the contact tags it adds, stored like contact_cat ("*/*7*/*")
+    122: {"tags": {"type": "subscription", "sub_model": 14, "tag_object_type": 0}},
+    # Campaign Builder items answer "deleted": "false" (SDKT fixture)
+    140: {"deleted": {"type": "check"}},
+    17: {"status": {"type": "drop", "options": TRANSACTION_STATUS}},
+    46: {"status": {"type": "drop", "options": TRANSACTION_STATUS}},
+}
+KNOWN_FIELDS: Mapping[int, Mapping[str, Mapping[str, Any]]] = FrozenMap(
+    (type_id, FrozenMap((key, FrozenMap(changes)) for key, changes in fields.items()))
+    for type_id, fields in _KNOWN.items()
+)
+"""Fields whose meta type is known to undersell them: ``{type id: {field: FieldSpec changes}}``.
+
+Applied by :func:`parse_meta` only where meta calls the field plain text or a number (or gives no
+type): a meta that already says ``drop``, ``check``, ``subscription`` … is kept as it is.
+"""
+
+_PLAIN_TYPES = frozenset({"text", "longtext", "numeric", ""})
+
+
+def _known(type_id: int, fields: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+    for key, changes in KNOWN_FIELDS.get(type_id, FrozenMap()).items():
+        spec = fields.get(key)
+        if spec is not None and spec.type in _PLAIN_TYPES:
+            fields[key] = dataclasses.replace(spec, **dict(changes))
+    return fields
+
+
 def parse_meta(data: Mapping[str, Any]) -> dict[int, ObjectSchema]:
     """Build the schemas of a ``meta`` reply.
 
@@ -493,7 +604,9 @@ def parse_meta(data: Mapping[str, Any]) -> dict[int, ObjectSchema]:
         {...}}}``). A whole envelope (``{"code": 0, "data": {...}}``) is accepted too. Flags may be ints
         0/1, strings ``"0"``/``"1"`` or null (``editable`` null means editable); ``parent_object`` an int
         or a string; ``options`` a dict, a list, ``""`` or absent. Unknown field types are kept in
-        :attr:`FieldSpec.type` and converted as text.
+        :attr:`FieldSpec.type` and converted as text. Fields listed in :data:`KNOWN_FIELDS` (a form's
+        ``tags``, a campaign's ``deleted``, a purchase's or transaction's ``status``) get their real
+        type when meta calls them plain text or numbers.
 
     Returns
     -------
@@ -528,7 +641,7 @@ def parse_meta(data: Mapping[str, Any]) -> dict[int, ObjectSchema]:
             raise SchemaError(f"meta: fields of object type {tid!r} are not an object")
         name = obj.get("name")
         out[type_id] = ObjectSchema(
-            type_id, str(name) if name not in (None, "") else str(tid), FrozenMap(fields)
+            type_id, str(name) if name not in (None, "") else str(tid), FrozenMap(_known(type_id, fields))
         )
     return out
 
@@ -801,8 +914,23 @@ def _schema_error(problems: Sequence[Problem], what: str) -> SchemaError:
 Bad = list[tuple[int, str]]
 
 
+def _blank_to_none(arr: np.ndarray) -> np.ndarray:
+    """``""`` cells as ``None`` (a copy only when there is one)."""
+    try:
+        empty = arr == ""
+    except (ValueError, TypeError):  # pragma: no cover - numpy compares object arrays cell by cell
+        empty = None
+    if not isinstance(empty, np.ndarray) or empty.dtype != bool or empty.shape != arr.shape:
+        empty = np.fromiter((type(v) is str and v == "" for v in arr), dtype=bool, count=len(arr))
+    if not empty.any():
+        return arr
+    out = arr.copy()
+    out[empty] = None
+    return out
+
+
 def _read_text(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    return pd.array(arr, dtype=_STRING), []
+    return pd.array(_blank_to_none(arr), dtype=_STRING), []
 
 
 def _read_numeric(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
@@ -870,7 +998,15 @@ def _read_date(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tupl
     return _datetime_array(ns, na), problems
 
 
-_CHECK_READ: dict[Any, bool | None] = {"1": True, "0": False, 1: True, 0: False, "": None}
+_CHECK_READ: dict[Any, bool | None] = {
+    "1": True,
+    "0": False,
+    1: True,
+    0: False,
+    "": None,
+    "true": True,  # campaigns' "deleted" is spelled out
+    "false": False,
+}
 
 
 def _read_check(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
@@ -1175,14 +1311,18 @@ _TEXT_OK = (str, np.str_, int, np.int64, np.int32)  # ints are written as their 
 
 
 def _coerce_text(values: pd.Series, spec: FieldSpec, labels: _Labels | None, allow: bool) -> tuple[Any, Bad]:
+    # "" is NA here as on reading: a cell cleared to "" and a cell set to NA are the same edit
     dtype = values.dtype
     if dtype == _STRING:
-        return values.array, []
+        if not bool((values == "").any()):
+            return values.array, []
+        return pd.array(_blank_to_none(_object_values(values)), dtype=_STRING), []
     if isinstance(dtype, pd.StringDtype) or pd.api.types.is_integer_dtype(dtype):
-        return pd.array(cast(Any, values).to_numpy(dtype=object, na_value=None), dtype=_STRING), []
+        arr = cast(Any, values).to_numpy(dtype=object, na_value=None)
+        return pd.array(_blank_to_none(arr), dtype=_STRING), []
     arr = _object_values(values)
     if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
-        return pd.array(arr, dtype=_STRING), []
+        return pd.array(_blank_to_none(arr), dtype=_STRING), []
     na = _na_mask(arr)
     bad = ~_type_mask(arr, _TEXT_OK) & ~na
     problems = [
@@ -1190,7 +1330,7 @@ def _coerce_text(values: pd.Series, spec: FieldSpec, labels: _Labels | None, all
     ]
     work = arr.copy()
     work[na | bad] = None
-    return pd.array(work, dtype=_STRING), problems
+    return pd.array(_blank_to_none(work), dtype=_STRING), problems
 
 
 def _coerce_number_like(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, Bad]:

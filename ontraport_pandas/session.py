@@ -259,8 +259,9 @@ class Session:
             type_id, id_field, label_field = SUB_MODEL_LABELS[spec.sub_model]
             condition = None
             if type_id == 14:
+                tags_of = otype.id if spec.tag_object_type is None else spec.tag_object_type
                 condition = [
-                    {"field": {"field": "object_type_id"}, "op": "=", "value": {"value": str(otype.id)}}
+                    {"field": {"field": "object_type_id"}, "op": "=", "value": {"value": str(tags_of)}}
                 ]
             result[key] = self._labels(type_id, id_field, label_field, condition)
         with self._lock:

@@ -1,12 +1,21 @@
 """Notebook widgets (ipywidgets): a connection picker and a plan preview with an Apply button.
 
-* :class:`ConnectionPicker` lists the ways to reach Ontraport (the Membrane
-  connections with their state, the embedded sandbox, and the API key from the
-  environment when it is set), connects to the one picked and says what it reached
-  (account, LIVE or SANDBOX, contact count) or exactly how to fix it.
+* :class:`ConnectionPicker` lists the ways to reach Ontraport (the embedded sandbox,
+  the API key from the environment when it is set, and Membrane: its connections with
+  their state, or one "Membrane" entry when none is listed), connects to the one picked
+  and says what it reached (account, LIVE or SANDBOX, contact count) or exactly how to
+  fix it. What the Membrane CLI needs (installing it, logging in, connecting) is said
+  only to users who pick a Membrane entry.
 * :class:`PlanPreview` shows a plan as a diff with a LIVE / SANDBOX badge, applies it
   with a button (behind a confirmation tick-box when the plan is big or destructive),
   then shows the per-row result, failures first, and offers Undo.
+
+Both are ipywidgets (``VBox`` subclasses): ``display(picker)``, ``picker.children``,
+``picker.observe(callback, names="value")`` / ``names="client"`` and
+``preview.observe(callback, names="result")`` work as for any widget, and they nest in
+other boxes. ``value``, ``client``, ``result`` and ``undo_result`` are traits that are
+*not* synchronised (nothing of them reaches the browser or the notebook file). The
+``.widget`` attribute of earlier versions still answers the widget itself.
 
 No secret ever goes into a widget trait: traits are synchronised to the browser and
 saved in the notebook file. The picker's value is a *choice key* (``"sandbox"``,
@@ -29,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 try:
     import ipywidgets as w
+    import traitlets
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         'ontraport_pandas.widgets needs ipywidgets: pip install "ontraport-pandas[notebook]"'
@@ -46,6 +56,7 @@ from .notebook import (
     secret_values,
 )
 from .plan import _fmt, visible_whitespace
+from .schema import resolve_tz
 
 if TYPE_CHECKING:
     from .client import Ontraport
@@ -57,6 +68,7 @@ __all__ = ["ConnectionPicker", "PlanPreview", "config_dir"]
 logger = logging.getLogger(__name__)
 
 SANDBOX_LABEL = "Sandbox (demo data)"
+MEMBRANE_LABEL = "Membrane (connect through the Membrane CLI)"
 ENV_LABEL = "API key from environment (ONTRAPORT_API_KEY)"
 _LIVE_COLOR = "#c62828"
 _SANDBOX_COLOR = "#2e7d32"
@@ -111,14 +123,14 @@ def _code(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------ the picker
-class ConnectionPicker:
+class ConnectionPicker(w.VBox):
     """Pick how to reach Ontraport: a Membrane connection, the sandbox, or the API key in the environment.
 
-    Display it in a notebook cell; pick an entry; then use :attr:`client`. The status
-    line says which account was reached (LIVE or SANDBOX, and its contact count), or
-    what to run to fix the choice (``membrane connect --connectionId …`` for an
-    unfinished Membrane connection, the install command when the Membrane CLI is
-    missing).
+    An ipywidgets ``VBox``: display it in a notebook cell, pick an entry, then use
+    :attr:`client`. The status line says which account was reached (LIVE or SANDBOX,
+    and its contact count), or what to run to fix the choice (``membrane connect
+    --connectionId …`` for an unfinished Membrane connection, the install command when
+    the Membrane CLI is missing: said only once a Membrane entry is picked).
 
     Parameters
     ----------
@@ -138,23 +150,33 @@ class ConnectionPicker:
         The membrane executable (default ``$ONTRAPORT_PANDAS_MEMBRANE`` or ``membrane``).
     sandbox_options : dict, optional
         Options of the embedded sandbox (``contacts``, ``seed``, ``rate_limit``…).
+    tz : str or tzinfo, optional
+        The time zone the picked client loads dates in (as ``opd.connect(tz=…)``; default UTC).
+    **kwargs
+        Passed to ``ipywidgets.VBox`` (``layout=``, …).
 
     Attributes
     ----------
-    widget : ipywidgets.VBox
-        The widget tree (dropdown and refresh button, status line, note).
+    value : str or None
+        Trait (not synchronised): the current choice key, never a secret. Setting it connects.
     client : Ontraport or None
-        The client of the current choice, None until one connects.
+        Trait (not synchronised): the client of the current choice, None until one connects.
     error : str or None
         The last problem, as shown in the status line.
+    dropdown, refresh_button, status, note
+        The parts (also in :attr:`children`).
 
     Examples
     --------
     >>> picker = opd.widgets.ConnectionPicker(set_default=True)
     >>> picker                                  # pick in the dropdown
     >>> picker.value = "sandbox"                # or in code
+    >>> picker.observe(lambda change: print(change["new"]), names="client")
     >>> op = picker.client
     """
+
+    value = traitlets.Unicode(None, allow_none=True, help="The choice key (never a secret).")
+    client = traitlets.Any(None, allow_none=True, help="The client of the current choice.")
 
     def __init__(
         self,
@@ -165,19 +187,22 @@ class ConnectionPicker:
         membrane: bool = True,
         membrane_command: str | list[str] | None = None,
         sandbox_options: dict[str, Any] | None = None,
+        tz: Any = None,
+        **kwargs: Any,
     ) -> None:
+        self.tz = resolve_tz(tz)  # a bad zone fails here, before anything is listed or connected
         self.set_default = set_default
         self.remember = remember
         self.membrane = membrane
         self.membrane_command = membrane_command
         self.sandbox_options = dict(sandbox_options or {})
-        self.client: Ontraport | None = None
         self.error: str | None = None
         self.contact_count: int | None = None
         self._clients: dict[str, Ontraport] = {}
         self._callbacks: list[Callable[[Ontraport | None], None]] = []
         self._membrane_states: dict[str, str] = {}
         self._membrane_note = ""
+        self._syncing = False
 
         self.dropdown = w.Dropdown(
             options=[], value=None, description="Connection", layout=w.Layout(width="min(36em, 100%)")
@@ -190,11 +215,11 @@ class ConnectionPicker:
         )
         self.status = w.HTML(value="")
         self.note = w.HTML(value="")
-        self.widget = w.VBox(
-            [w.HBox([self.dropdown, self.refresh_button]), self.status, self.note],
-            layout=w.Layout(border="1px solid #e0e0e0", padding="6px"),
+        kwargs.setdefault("layout", w.Layout(border="1px solid #e0e0e0", padding="6px"))
+        super().__init__(
+            children=[w.HBox([self.dropdown, self.refresh_button]), self.status, self.note], **kwargs
         )
-        self.widget.add_class("ontraport-connection-picker")
+        self.add_class("ontraport-connection-picker")
         self._load_options()
         self.dropdown.observe(self._on_dropdown, names="value")
         self.refresh_button.on_click(lambda _b: self.refresh())
@@ -208,6 +233,11 @@ class ConnectionPicker:
         else:
             self._show_status()
 
+    @property
+    def widget(self) -> ConnectionPicker:
+        """The picker itself (it is the widget; kept for code written for earlier versions)."""
+        return self
+
     # -- choices ------------------------------------------------------------------------
     @property
     def choices(self) -> dict[str, str]:
@@ -218,15 +248,25 @@ class ConnectionPicker:
         options: list[tuple[str, str]] = []
         self._membrane_states = {}
         self._membrane_note = ""
-        if self.membrane:
-            options += self._membrane_options()
+        membrane = self._membrane_options() if self.membrane else []
+        listed = [o for o in membrane if o[1] != MEMBRANE_PREFIX]
+        options += listed
         options.append((SANDBOX_LABEL, SANDBOX_CHOICE))
         if env_credentials():
             options.append((ENV_LABEL, ENV_CHOICE))
+        options += [o for o in membrane if o[1] == MEMBRANE_PREFIX]  # "set up Membrane" goes last
         current = self.dropdown.value
-        with self.dropdown.hold_trait_notifications():
-            self.dropdown.options = options
-            self.dropdown.value = current if current in {k for _, k in options} else None
+        keys = {k for _, k in options}
+        if current is not None and current not in keys and current.startswith(MEMBRANE_PREFIX):
+            options.append((f"Membrane: {current[len(MEMBRANE_PREFIX) :]}", current))  # keep a chosen one
+            keys.add(current)
+        self._syncing = True
+        try:
+            with self.dropdown.hold_trait_notifications():
+                self.dropdown.options = options
+                self.dropdown.value = current if current in keys else None
+        finally:
+            self._syncing = False
         self._show_note()
 
     def _membrane_options(self) -> list[tuple[str, str]]:
@@ -236,10 +276,10 @@ class ConnectionPicker:
             frame = connections_frame(self.membrane_command)
         except MembraneSetupError as exc:
             self._membrane_note = f"Membrane: {exc}"
-            return []
+            return [(MEMBRANE_LABEL, MEMBRANE_PREFIX)]
         except OntraportError as exc:
             self._membrane_note = f"Membrane connections could not be listed ({type(exc).__name__}): {exc}"
-            return []
+            return [(MEMBRANE_LABEL, MEMBRANE_PREFIX)]
         text = (
             frame["integration"].fillna("").astype(str) + " " + frame["name"].fillna("").astype(str)
         ).str.lower()
@@ -257,6 +297,7 @@ class ConnectionPicker:
                 "`membrane search ontraport --elementType=connector --json`, then "
                 "`membrane connect --connectorId <id> --json`."
             )
+            options.append((MEMBRANE_LABEL, MEMBRANE_PREFIX))
         elif others:
             self._membrane_note = f"Membrane: {others} connection(s) to other apps not shown."
         return options
@@ -271,17 +312,12 @@ class ConnectionPicker:
             self._show_status()
 
     # -- value ----------------------------------------------------------------------------
-    @property
-    def value(self) -> str | None:
-        """The current choice key (never a secret), or None."""
-        value = self.dropdown.value
-        return None if value is None else str(value)
-
-    @value.setter
-    def value(self, key: str | None) -> None:
+    @traitlets.validate("value")
+    def _check_value(self, proposal: dict[str, Any]) -> str | None:
+        key = proposal["value"]
         if key is None:
-            self.dropdown.value = None
-            return
+            return None
+        key = str(key)
         if key not in self.choices:
             if key == ENV_CHOICE:
                 raise ValueError(
@@ -289,29 +325,49 @@ class ConnectionPicker:
                 )
             if key.startswith(MEMBRANE_PREFIX) and key[len(MEMBRANE_PREFIX) :]:
                 # Not listed (the listing failed or is stale): offer it, connecting says what is wrong.
-                self.dropdown.options = [
-                    *self.dropdown.options,
-                    (f"Membrane: {key[len(MEMBRANE_PREFIX) :]}", key),
-                ]
+                self._syncing = True
+                try:
+                    self.dropdown.options = [
+                        *self.dropdown.options,
+                        (f"Membrane: {key[len(MEMBRANE_PREFIX) :]}", key),
+                    ]
+                finally:
+                    self._syncing = False
             else:
                 raise ValueError(f"Unknown connection choice {key!r}; offered: {', '.join(self.choices)}")
-        if self.dropdown.value == key:
-            self._pick(key)  # the dropdown sends no change: connect (again) here
-        else:
+        if key == self.value and not self._syncing:
+            self._pick(key)  # the same value sends no change: connect (again) here
+        return key
+
+    @traitlets.observe("value")
+    def _value_changed(self, change: dict[str, Any]) -> None:
+        key = change["new"]
+        self._syncing = True
+        try:
             self.dropdown.value = key
-
-    def on_change(self, callback: Callable[[Ontraport | None], None]) -> None:
-        """Call ``callback(client)`` after each pick (``client`` is None when connecting failed)."""
-        self._callbacks.append(callback)
-
-    def _on_dropdown(self, change: dict[str, Any]) -> None:
-        key = change.get("new")
+        finally:
+            self._syncing = False
         if key is None:
             self._drop_current()
+            self.error = None
             self._show_status()
+            self._show_note()
             self._notify()
             return
         self._pick(str(key))
+
+    def on_change(self, callback: Callable[[Ontraport | None], None]) -> None:
+        """Call ``callback(client)`` after each pick (``client`` is None when connecting failed).
+
+        The ipywidgets way works too: ``picker.observe(callback, names="client")``.
+        """
+        self._callbacks.append(callback)
+
+    def _on_dropdown(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        key = change.get("new")
+        self.value = None if key is None else str(key)
 
     def _drop_current(self) -> None:
         if self.set_default and self.client is not None and default_client(required=False) is self.client:
@@ -323,6 +379,14 @@ class ConnectionPicker:
     def _pick(self, key: str) -> None:
         self._drop_current()
         self.error = None
+        self._show_note()
+        if key == MEMBRANE_PREFIX:  # "Membrane" with no connection listed: say what to do
+            self.error = _scrub(
+                self._membrane_note or "Membrane: no connection to Ontraport is listed; press Refresh."
+            )
+            self._show_status()
+            self._notify()
+            return
         self.status.value = (
             f"<span style='color:#757575'>Connecting to {html.escape(self.choices.get(key, key))}…</span>"
         )
@@ -332,6 +396,7 @@ class ConnectionPicker:
                 client = connect_choice(
                     key, sandbox_options=self.sandbox_options, membrane_command=self.membrane_command
                 )
+                client.tz = self.tz
                 self._clients[key] = client
             count = client.count("contacts")
         except OntraportError as exc:
@@ -392,8 +457,12 @@ class ConnectionPicker:
             count = "" if self.contact_count is None else f" · <b>{self.contact_count:,}</b> contacts"
             self.status.value = f"{_badge(self.client.live)} {html.escape(self.client.name)}{count}"
 
+    def _membrane_picked(self) -> bool:
+        return bool(self.value and self.value.startswith(MEMBRANE_PREFIX))
+
     def _show_note(self) -> None:
-        note = _scrub(self._membrane_note)
+        # Membrane's needs are news only to those who chose Membrane
+        note = _scrub(self._membrane_note) if self._membrane_picked() else ""
         self.note.value = f"<small style='color:#757575'>{_code(note)}</small>" if note else ""
 
     def __repr__(self) -> str:
@@ -401,21 +470,24 @@ class ConnectionPicker:
         lines += [
             f"  {'*' if key == self.value else ' '} {key:<28} {label}" for key, label in self.choices.items()
         ]
-        if self._membrane_note:
+        if self._membrane_note and self._membrane_picked():
             lines.append(f"  note: {_scrub(self._membrane_note)}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         return f"<div class='ontraport-connection-picker'>{self.status.value}<br>{self.note.value}</div>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_() or {}
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = repr(self)
         bundle["text/html"] = self._repr_html_()
         return bundle
 
     def close(self) -> None:
         """Close the widgets and the clients this picker opened (``picker.client`` stops working)."""
+        if not hasattr(self, "_clients"):  # __init__ failed early: nothing of ours to close
+            super().close()
+            return
         self._drop_current()
         for client in self._clients.values():
             try:
@@ -423,8 +495,17 @@ class ConnectionPicker:
             except Exception:
                 logger.debug("closing a picked client failed", exc_info=True)
         self._clients.clear()
-        for widget in _tree(self.widget):
+        for widget in _tree(self)[:-1]:
             widget.close()
+        super().close()
+
+    def __del__(self) -> None:
+        # ipywidgets closes a widget when it is garbage-collected; a client taken from the
+        # picker (``op = picker.client``) must keep working, so only the widget is closed here.
+        try:
+            w.VBox.close(self)
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
     # -- memory ------------------------------------------------------------------------------
     def _memory_path(self) -> Path:
@@ -453,8 +534,11 @@ class ConnectionPicker:
 _ROW_STYLE = {"delete": "background:#ffebee", "create": "background:#e8f5e9"}
 
 
-class PlanPreview:
+class PlanPreview(w.VBox):
     """A plan's diff with an Apply button, then its per-row result and an Undo button.
+
+    An ipywidgets ``VBox``: ``display(preview)``, ``preview.children`` and
+    ``preview.observe(callback, names="result")`` (or ``"undo_result"``) work as for any widget.
 
     Parameters
     ----------
@@ -464,19 +548,22 @@ class PlanPreview:
         Changes shown in the diff table (``plan.to_frame()`` has them all).
     progress : bool, optional
         Progress bar while applying (default: in notebooks).
+    **kwargs
+        Passed to ``ipywidgets.VBox`` (``layout=``, …).
 
     Attributes
     ----------
-    widget : ipywidgets.VBox
-        The widget tree.
+    header, diff, status, output : ipywidgets.HTML
+        The parts (also in :attr:`children`); ``progress_area`` is the Output that shows
+        progress bars while applying.
     apply_button, undo_button : ipywidgets.Button
     confirm : ipywidgets.Checkbox or None
         Present when the plan is big or destructive (``plan.confirm_required``): Apply
         stays disabled until it is ticked.
     result : PushResult or None
-        The outcome once applied.
+        Trait (not synchronised): the outcome once applied.
     undo_result : PushResult or None
-        The outcome of Undo.
+        Trait (not synchronised): the outcome of Undo.
     error : str or None
         The last problem shown.
 
@@ -487,12 +574,15 @@ class PlanPreview:
     >>> preview.result.summary()
     """
 
-    def __init__(self, plan: Plan, *, max_rows: int = 200, progress: bool | None = None) -> None:
+    result = traitlets.Any(None, allow_none=True, help="The PushResult once applied.")
+    undo_result = traitlets.Any(None, allow_none=True, help="The PushResult of Undo.")
+
+    def __init__(
+        self, plan: Plan, *, max_rows: int = 200, progress: bool | None = None, **kwargs: Any
+    ) -> None:
         self.plan = plan
         self.max_rows = max_rows
         self.progress = progress
-        self.result: PushResult | None = None
-        self.undo_result: PushResult | None = None
         self.error: str | None = None
         self.live = bool(plan.client.live)
         self.needs_confirm = plan.confirm_required
@@ -524,19 +614,26 @@ class PlanPreview:
         )
         self.status = w.HTML(value="")
         self.output = w.HTML(value="")
-        self.log = w.Output()  # progress bars while applying
+        self.progress_area = w.Output()  # progress bars while applying
         self.apply_button.on_click(lambda _b: self.apply())
         self.undo_button.on_click(lambda _b: self.undo())
         controls: list[w.Widget] = [*([self.confirm] if self.confirm is not None else [])]
         controls.append(w.HBox([self.apply_button, self.undo_button]))
-        self.widget = w.VBox(
-            [self.header, self.diff, *controls, self.status, self.log, self.output],
-            layout=w.Layout(
-                border=f"2px solid {_LIVE_COLOR if self.live else _SANDBOX_COLOR}", padding="6px"
-            ),
+        kwargs.setdefault(
+            "layout",
+            w.Layout(border=f"2px solid {_LIVE_COLOR if self.live else _SANDBOX_COLOR}", padding="6px"),
         )
-        self.widget.add_class("ontraport-plan-preview")
+        super().__init__(
+            children=[self.header, self.diff, *controls, self.status, self.progress_area, self.output],
+            **kwargs,
+        )
+        self.add_class("ontraport-plan-preview")
         self._sync_buttons()
+
+    @property
+    def widget(self) -> PlanPreview:
+        """The preview itself (it is the widget; kept for code written for earlier versions)."""
+        return self
 
     @property
     def badge(self) -> str:
@@ -645,7 +742,7 @@ class PlanPreview:
         self.apply_button.disabled = True
         self.status.value = "<span style='color:#757575'>Applying…</span>"
         try:
-            with self.log:
+            with self.progress_area:
                 result = self.plan.apply(confirm=self.needs_confirm, progress=self.progress)
         except Exception as exc:  # shown, not raised: a button callback has nowhere to raise to
             self.error = _scrub(f"{type(exc).__name__}: {exc}")
@@ -667,7 +764,7 @@ class PlanPreview:
             return self.undo_result
         self.undo_button.disabled = True
         try:
-            with self.log:
+            with self.progress_area:
                 undone = self.result.undo(progress=self.progress)
         except Exception as exc:
             self.error = _scrub(f"{type(exc).__name__}: {exc}")
@@ -709,13 +806,14 @@ class PlanPreview:
             state = "applied" if self.result.ok else "applied with problems"
         return f"PlanPreview [{self.badge}] ({state})\n{self.plan!r}"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_() or {}
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = repr(self)
         bundle["text/html"] = self.header.value + self.diff.value + self.status.value + self.output.value
         return bundle
 
     def close(self) -> None:
         """Close the widgets."""
-        for widget in _tree(self.widget):
+        for widget in _tree(self)[:-1]:
             widget.close()
+        super().close()

@@ -253,7 +253,7 @@ def test_frame_dtypes_index_and_order(schema):
     assert df.date.isna().tolist() == [False, True]
     assert df.zz_extra.dtype == pd.StringDtype() and df.yy_extra.tolist()[1] == "5"
     assert df.firstname.isna().tolist() == [False, True]
-    assert df.email.tolist() == ["a@b.com", ""]  # "" stays "", null is NA
+    assert df.email.isna().tolist() == [False, True]  # "" is NA, like null
 
 
 def test_frame_with_columns_keeps_their_order_and_fills_missing(schema):
@@ -395,7 +395,7 @@ def _price_wire(cents: int) -> str:
 
 UNKNOWN_IDS = st.integers(100, 10**6).map(str)
 CANONICAL: dict[str, st.SearchStrategy[Any]] = {
-    "text": st.one_of(st.none(), st.text(max_size=12)),
+    "text": st.one_of(st.none(), st.text(min_size=1, max_size=12)),  # "" reads as NA: see below
     "numeric": st.one_of(st.just(""), INT64.map(str)),
     "price": st.one_of(st.just(""), st.integers(-(10**15) + 1, 10**15 - 1).map(_price_wire)),
     "date": st.one_of(st.just("0"), SECONDS.map(str)),
@@ -425,6 +425,26 @@ def test_round_trip_every_field_type(key, data):
     assert frame_to_records(df, SCHEMA, lookups=LOOKUPS) == recs
     wire = column_to_wire(df[key], spec, lookups=LOOKUPS.get(key)) if recs else pd.Series([], dtype=object)
     assert wire.tolist() == values
+
+
+def test_blank_text_reads_as_na_and_writes_as_missing(schema):
+    recs = [
+        {"id": "1", "firstname": "", "email": "", "state": ""},
+        {"id": "2", "firstname": None, "email": None, "state": None},
+        {"id": "3", "firstname": " ", "email": "a@b.test", "state": "CA"},
+    ]
+    df = frame_from_records(recs, schema)
+    assert df.email.isna().tolist() == [True, True, False]
+    assert df.state.isna().tolist() == [True, True, False]
+    assert df.firstname.isna().tolist() == [True, True, False]  # whitespace is data, not blank
+    assert df.firstname.loc[3] == " "
+    # the frame cannot tell "" from null, so both write as missing (null); an edited "" is the same
+    out = frame_to_records(df, schema)
+    assert [r["email"] for r in out] == [None, None, "a@b.test"]
+    edited = df.assign(email=pd.Series(["", pd.NA, "x@y.test"], index=df.index, dtype=object))
+    assert column_to_wire(edited.email, schema.field("email")).tolist() == [None, None, "x@y.test"]
+    typed = coerce_column(pd.Series(["", "a", None], dtype="string"), schema.field("email"))
+    assert typed.isna().tolist() == [True, False, True]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -523,7 +543,7 @@ def test_check_and_text_na(schema):
     assert value_to_wire(True, schema.field("f1301")) == "1"
     assert value_to_wire(pd.NA, schema.field("f1301")) == "0"
     assert value_to_wire(pd.NA, schema.field("firstname")) is None
-    assert value_to_wire("", schema.field("firstname")) == ""
+    assert value_to_wire("", schema.field("firstname")) is None  # blank is missing
     assert value_to_wire(12345, schema.field("firstname")) == "12345"
     assert value_to_wire([], schema.field("f1002")) == ""
     assert value_to_wire(["Blue", "Red"], schema.field("f1002")) == "*/*11*/*10*/*"

@@ -14,6 +14,7 @@ import pytest
 
 from ontraport_pandas.client import Ontraport
 from ontraport_pandas.context import default_client
+from ontraport_pandas.errors import ConfigurationError
 from ontraport_pandas.widgets import ConnectionPicker, PlanPreview, config_dir
 
 SIM = [sys.executable, "-m", "ontraport_pandas.sandbox.membrane"]
@@ -69,16 +70,54 @@ def _assert_no_secret(root: w.Widget) -> int:
 # ------------------------------------------------------------------------------ picker
 def test_picker_without_membrane_offers_the_sandbox_and_says_how_to_install():
     picker = ConnectionPicker()
-    assert picker.choices == {"sandbox": "Sandbox (demo data)"}
+    assert picker.choices == {
+        "sandbox": "Sandbox (demo data)",
+        "membrane:": "Membrane (connect through the Membrane CLI)",
+    }
     assert picker.value is None and picker.client is None
-    assert "npm install -g @membranehq/cli" in picker.note.value
     assert picker.status_text() == "Pick a connection."
+    # nothing about the Membrane CLI for those who did not choose it
+    assert "membrane" not in (picker.note.value + picker.status.value + repr(picker).split("\n")[0]).lower()
+    picker.value = "sandbox"
+    assert "npm install" not in picker.note.value + picker.status.value + repr(picker)
+    # choosing Membrane says how to install it
+    picker.value = "membrane:"
+    assert picker.client is None
+    assert "npm install -g @membranehq/cli" in picker.status_text()
+    assert "npm install -g @membranehq/cli" in picker.note.value
+    assert "Not connected" in picker.status.value
+    picker.value = "sandbox"
+    assert picker.note.value == "" and picker.client is not None
     picker.close()
+
+
+def test_picker_is_an_ipywidget():
+    picker = ConnectionPicker(sandbox_options=SANDBOX, remember=False)
+    assert isinstance(picker, w.VBox) and picker.widget is picker
+    assert picker.children[1] is picker.status and picker.children[2] is picker.note
+    assert picker.dropdown in picker.children[0].children
+    values: list[object] = []
+    clients: list[object] = []
+    picker.observe(lambda change: values.append(change["new"]), names="value")
+    picker.observe(lambda change: clients.append(change["new"]), names="client")
+    picker.value = "sandbox"
+    assert values == ["sandbox"] and clients[-1] is picker.client is not None
+    picker.dropdown.value = None  # the front end clears the choice
+    assert values == ["sandbox", None] and picker.client is None and clients[-1] is None
+    # nests in another box, and displays as a widget view
+    box = w.VBox([picker])
+    assert box.children == (picker,)
+    bundle = picker._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == picker.model_id
+    # value and client are not synchronised to the browser
+    assert "value" not in picker.keys and "client" not in picker.keys
+    picker.close()
+    assert picker.comm is None
 
 
 def test_picker_offers_the_environment_key_only_when_set(secret_env):
     picker = ConnectionPicker()
-    assert list(picker.choices) == ["sandbox", "env"]
+    assert list(picker.choices) == ["sandbox", "env", "membrane:"]
     assert SECRET not in repr(picker)
     picker.close()
 
@@ -162,8 +201,16 @@ def test_no_secret_in_any_widget_trait(secret_env, tmp_path):
     preview.apply_button.click()
     assert preview.result is not None and preview.result.ok
     preview.undo_button.click()
-    assert _assert_no_secret(picker.widget) > 5
-    assert _assert_no_secret(preview.widget) > 5
+    assert _assert_no_secret(picker) > 5
+    assert _assert_no_secret(preview) > 5
+    # the env choice too: its client never reaches a synchronised trait
+    picker.value = "env"
+    assert picker.value == "env"
+    assert _assert_no_secret(picker) > 5
+    from ipywidgets.embed import dependency_state
+
+    saved = json.dumps(dependency_state([picker, preview]), default=str)  # what a saved notebook holds
+    assert SECRET not in saved and "sandbox" in saved
     for text in (repr(picker), repr(preview), json.dumps(picker._repr_mimebundle_())):
         assert SECRET not in text
     assert SECRET not in (config_dir() / "connection-picker.json").read_text()
@@ -196,8 +243,9 @@ def test_picker_lists_the_simulator_connections_with_their_state(membrane_sim):
         "membrane:conn_ontraport_pending": "Membrane: Ontraport (unfinished) [CLIENT_ACTION_REQUIRED]",
         "sandbox": "Sandbox (demo data)",
     }
-    assert "1 connection(s) to other apps not shown" in picker.note.value  # HubSpot
+    assert picker.note.value == ""  # Membrane notes wait for a Membrane choice
     picker.value = "membrane:conn_ontraport_demo"
+    assert "1 connection(s) to other apps not shown" in picker.note.value  # HubSpot
     assert picker.client is not None and not picker.client.live  # the simulator is no live account
     assert picker.contact_count == 120
     assert "Membrane connection conn_ontraport_demo" in picker.status_text()
@@ -224,8 +272,10 @@ def test_refresh_lists_new_connections_and_login_problems(membrane_sim):
     assert picker.choices[f"membrane:{new_id}"] == "Membrane: Second account [READY]"
     _sim(membrane_sim, "logout")
     picker.refresh()
-    assert "membrane login" in picker.note.value
-    assert [k for k in picker.choices] == ["sandbox"]
+    assert [k for k in picker.choices] == ["sandbox", "membrane:"]
+    assert "membrane login" not in picker.note.value  # not until Membrane is chosen
+    picker.value = "membrane:"
+    assert "membrane login" in picker.note.value and "membrane login" in picker.status_text()
     picker.close()
 
 
@@ -342,3 +392,43 @@ def test_widgets_without_ipywidgets_names_the_extra():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert 'pip install "ontraport-pandas[notebook]"' in out.stdout
+
+
+def test_plan_preview_is_an_ipywidget(op):
+    contacts = op.contacts(progress=False)
+    edited = contacts.copy()
+    edited.loc[contacts.index[:2], "lastname"] = ["Observed", "Twice"]
+    preview = PlanPreview(op.plan(edited), progress=False)
+    assert isinstance(preview, w.VBox) and preview.widget is preview
+    assert preview.header in preview.children and preview.progress_area in preview.children
+    results: list[object] = []
+    preview.observe(lambda change: results.append(change["new"]), names="result")
+    undone: list[object] = []
+    preview.observe(lambda change: undone.append(change["new"]), names="undo_result")
+    preview.apply_button.click()
+    assert results == [preview.result] and preview.result.ok
+    preview.undo_button.click()
+    assert undone == [preview.undo_result]
+    assert "result" not in preview.keys  # the outcome is never synchronised to the browser
+    bundle = preview._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == preview.model_id
+    assert bundle["text/plain"].startswith("PlanPreview [SANDBOX] (applied, then undone)")
+    preview.close()
+    assert preview.comm is None
+
+
+def test_picker_passes_the_time_zone_to_its_clients():
+    with pytest.raises(ConfigurationError, match="tz="):
+        ConnectionPicker(tz="Nowhere/Special")
+    picker = ConnectionPicker(value="sandbox", sandbox_options=SANDBOX, remember=False, tz="Asia/Tokyo")
+    assert picker.client is not None and picker.client.tz == "Asia/Tokyo"
+    assert str(picker.client.contacts(progress=False)["date"].dtype.tz) == "Asia/Tokyo"
+    picker.close()
+
+
+def test_a_client_outlives_its_garbage_collected_picker():
+    picker = ConnectionPicker(value="sandbox", sandbox_options=SANDBOX, remember=False)
+    op = picker.client
+    picker.__del__()  # what garbage collection runs: the widget closes, the client it gave out does not
+    assert picker.comm is None
+    assert op is not None and len(op.contacts(progress=False)) == 120

@@ -144,8 +144,17 @@ def edits(draw):
                 )
             )
         else:
-            out.append((row, draw(st.sampled_from(["f1003", "f1004", "f1001", "f1007"])), None))
+            # a clear: NA, or (text) the "" a user types; blank and missing are one thing
+            col = draw(
+                st.sampled_from(["f1003", "f1004", "f1001", "f1006", "f1007", "contact_cat", *CLEARABLE])
+            )
+            blank = draw(st.sampled_from([None, ""])) if col in CLEARABLE else None
+            out.append((row, col, CLEAR if blank is None else ""))
     return out
+
+
+CLEAR = object()
+CLEARABLE = [*EDITABLE_TEXT, "email", "office_phone"]
 
 
 @pytest.fixture(scope="module")
@@ -161,22 +170,30 @@ def test_plan_apply_reload_equals_the_edited_frame(hyp_op, changes, tmp_path_fac
     op = hyp_op
     c = op.contacts(progress=False)
     edited = c.copy()
+    want = c.copy()  # what reads back: the edit, with blank text as NA
     for row, col, value in changes:
         rid = c.index[row]
         if col == "contact_cat":
-            edited.at[rid, col] = value
-        elif value is None:
-            # Ontraport has no empty number: a cleared numeric or price field reads back as 0
-            edited.loc[rid, col] = 0 if col in ("f1003", "f1004") else pd.NA
+            cleared = [] if value is CLEAR else value
+            edited.at[rid, col] = cleared
+            want.at[rid, col] = list(cleared)
+        elif value is CLEAR:
+            edited.loc[rid, col] = pd.NA
+            # Ontraport has no empty number or check box: a cleared one reads back as 0 / False
+            want.loc[rid, col] = {"f1003": 0, "f1004": 0.0, "f1006": False}.get(col, pd.NA)
+        elif value == "":
+            edited.loc[rid, col] = ""
+            want.loc[rid, col] = pd.NA
         else:
             edited.loc[rid, col] = value
+            want.loc[rid, col] = value
     plan = op.plan(edited)
     plan.apply(
         confirm=plan.confirm_required, journal_dir=str(tmp_path_factory.mktemp("j"))
     ).raise_for_errors()
     after = op.contacts(progress=False)
     cols = [col for col in edited.columns if col not in ("dlm",)]
-    got, want = after[cols], edited[cols]
+    got, want = after[cols], want[cols]
     for col in ("contact_cat",):
         got = got.assign(**{col: got[col].map(sorted)})
         want = want.assign(**{col: want[col].map(sorted)})

@@ -2,6 +2,9 @@
 
 Order of work for one request:
 
+0. a request the front end refuses (a bad or too large ``Content-Length``, a body shorter
+   than its length, too many parameters; see :mod:`~ontraport_pandas.sandbox.wire`) is
+   answered at once with its plain-text 4xx and the rate headers, counted nowhere;
 1. sleep ``latency`` (no lock held, so concurrent requests overlap);
 2. draw a fault (an injected one first, else with probability ``fault_rate`` from
    ``random.Random(fault_seed)``): ``drop`` raises :class:`DroppedConnection` before
@@ -23,7 +26,9 @@ Order of work for one request:
    it is empty). With ``rate_limit=None`` the limit reads 1000000 and nothing is counted;
 5. routing (case-sensitive paths under ``/1/``; an unknown path or verb is 404
    ``Not Found``) and the handler. Success is ``{"code":0,"data":…,"account_id":N}``;
-   errors are plain text; an unexpected failure is 500 ``Internal Server Error``.
+   errors are plain text; an unexpected failure is 500 ``Internal Server Error``. A value
+   the API cannot hold (an array or object in a scalar field, an integer parameter beyond
+   64 bits) is 400, never 500.
 
 ``request_log`` records ``(method, path?query, status)`` for every request, with status
 0 for a dropped connection. So that a long-running demo server does not grow without
@@ -50,7 +55,8 @@ from .endpoints import SandboxApi
 from .handlers import NO_DATA, Reply
 from .model import TYPES, TYPES_BY_ID, ObjectType, access_matrix
 from .store import RateState, Store
-from .wire import HTML, ApiError, Request, Response, json_response, parse_request, text_response
+from .values import InvalidValue
+from .wire import HTML, ApiError, Limits, Request, Response, json_response, parse_request, text_response
 
 __all__ = ["DroppedConnection", "SandboxApp", "create_app"]
 
@@ -139,6 +145,9 @@ class SandboxApp:
             lambda conn: demo.generate(conn, seed=cfg.seed, contacts=cfg.contacts, demo_now=cfg.demo_now),
         )
         self.api = SandboxApi(self.store, self.config, self.access)
+        self.limits = Limits(
+            max_body=self.config.max_body, max_params=self.config.max_params, max_depth=self.config.max_depth
+        )
         self.request_log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
         self._fault_lock = threading.Lock()
@@ -198,7 +207,7 @@ class SandboxApp:
     # ------------------------------------------------------------------ WSGI
 
     def __call__(self, environ: Mapping[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        request = parse_request(environ)
+        request = parse_request(environ, self.limits)
         try:
             response = self._respond(request)
         except DroppedConnection:
@@ -252,6 +261,11 @@ class SandboxApp:
         return bool(request.app_id and request.api_key and app_ok and key_ok)
 
     def _respond(self, request: Request) -> Response:
+        if request.refused is not None:
+            refused = request.refused
+            response = text_response(refused.status, refused.text, refused.content_type)
+            response.headers = self._headers(self._rate(request.app_id, consume=False))
+            return response
         if self.config.latency > 0:
             time.sleep(self.config.latency)
         fault = self._draw_fault(request)
@@ -319,6 +333,12 @@ class SandboxApp:
             return text_response(400, "Invalid query")
         except ApiError as exc:
             return text_response(exc.status, exc.text, exc.content_type)
+        except InvalidValue as exc:
+            return text_response(400, str(exc))
+        except (OverflowError, RecursionError):
+            # a number beyond SQLite's 64 bits, or a structure too deep to handle: bad input
+            log.debug("refused %s %s", request.method, request.target, exc_info=True)
+            return text_response(400, "Invalid query")
         except Exception:
             log.exception("sandbox failure on %s %s", request.method, request.target)
             return text_response(500, "Internal Server Error")

@@ -31,19 +31,28 @@ Choices where the doc is unsure:
 - The legacy SQL-like string (``email='a@b.com' AND id > 5``) is accepted: identifiers,
   the operators above, quoted strings, numbers, ``IN (…)``, ``IS [NOT] NULL`` and
   parentheses. Being SQL, it always groups with AND before OR.
+- Size: groups nested deeper than ``MAX_GROUP_DEPTH`` (100, in either form), more than
+  ``MAX_VALUES`` values in all (30,000, below SQLite's 32,766 parameters) or a condition
+  whose compiled SQL nests deeper than ``MAX_SQL_DEPTH`` (500, below SQLite's 1000) are
+  400 ``Invalid query``; nothing a client sends can exhaust the stack. Runs of the same
+  connector compile flat (``(a OR b OR c)``), so long flat lists stay shallow.
 - ``search``: case-insensitive substring match (``LIKE``, ASCII case folding) over the
   type's text, e-mail and phone fields.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from .model import ObjectType
+from .wire import decode_json
 
 __all__ = ["InvalidQuery", "compile_condition", "compile_search", "like_to_glob"]
+
+MAX_GROUP_DEPTH = 100
+MAX_VALUES = 30_000
+MAX_SQL_DEPTH = 500
 
 
 class InvalidQuery(ValueError):
@@ -95,16 +104,20 @@ def compile_condition(
     node: Node | None
     if text[0] in "[{":
         try:
-            data = json.loads(text)
+            data = decode_json(text, MAX_GROUP_DEPTH + 5)
         except ValueError as exc:
-            raise InvalidQuery("malformed condition JSON") from exc
+            raise InvalidQuery("malformed or too deeply nested condition JSON") from exc
         node = _parse_json(data)
     else:
         node = _LegacyParser(text).parse()
     if node is None:
         return "", []
     params: list[str] = []
-    sql = _compile(node, otype, collation, order, params)
+    sql, depth = _compile(node, otype, collation, order, params)
+    if len(params) > MAX_VALUES:
+        raise InvalidQuery(f"condition has more than {MAX_VALUES} values")
+    if depth > MAX_SQL_DEPTH:
+        raise InvalidQuery("condition too complex")
     return sql, params
 
 
@@ -121,7 +134,9 @@ def _parse_json(data: object) -> Node | None:
     return _parse_list(data)
 
 
-def _parse_list(data: list[object]) -> Node:
+def _parse_list(data: list[object], depth: int = 1) -> Node:
+    if depth > MAX_GROUP_DEPTH:
+        raise InvalidQuery(f"condition groups nested deeper than {MAX_GROUP_DEPTH}")
     if not data:
         raise InvalidQuery("empty condition group")
     items: list[Node] = []
@@ -134,7 +149,7 @@ def _parse_list(data: list[object]) -> Node:
         elif isinstance(item, dict):
             items.append(_parse_cond(item))
         elif isinstance(item, list):
-            items.append(_parse_list(item))
+            items.append(_parse_list(item, depth + 1))
         else:
             raise InvalidQuery("expected a condition")
     if len(connectors) != len(items) - 1:
@@ -217,6 +232,12 @@ class _LegacyParser:
             self.tokens.append((kind, match.group(kind)))
             pos = match.end()
         self.pos = 0
+        depth = 0
+        for kind, token in self.tokens:
+            if kind == "punct" and token in "()":
+                depth += 1 if token == "(" else -1
+                if depth > MAX_GROUP_DEPTH:
+                    raise InvalidQuery(f"condition groups nested deeper than {MAX_GROUP_DEPTH}")
 
     def _peek(self) -> tuple[str, str]:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else ("end", "")
@@ -322,19 +343,49 @@ def like_to_glob(pattern: str) -> str:
     return "".join(out)
 
 
-def _compile(node: Node, otype: ObjectType, collation: str, order: str, params: list[str]) -> str:
+def _join(parts: list[str], connector: str) -> tuple[str, int]:
+    """``(a OR b OR …)`` kept shallow for SQLite (which nests ``a OR b OR c`` one level per
+    term): long runs are split into balanced groups of at most eight. Answers the SQL and
+    the nesting depth it adds."""
+    depth = 0
+    while True:
+        depth += len(parts)
+        if len(parts) <= 8:
+            return f"({f' {connector} '.join(parts)})", depth
+        parts = [f"({f' {connector} '.join(parts[i : i + 8])})" for i in range(0, len(parts), 8)]
+        depth = 8
+
+
+def _compile(node: Node, otype: ObjectType, collation: str, order: str, params: list[str]) -> tuple[str, int]:
+    """SQL for ``node`` and (an upper bound of) how deep SQLite will nest it."""
     if isinstance(node, Cond):
-        return _compile_cond(node, otype, collation, params)
-    parts = [_compile(item, otype, collation, order, params) for item in node.items]
+        return _compile_cond(node, otype, collation, params), 2
+    compiled = [_compile(item, otype, collation, order, params) for item in node.items]
+    parts = [sql for sql, _ in compiled]
+    depth = max(d for _, d in compiled)
     if order == "sql" or node.sql_order:
-        body = parts[0]
+        # AND binds tighter: OR over runs of AND
+        runs: list[list[str]] = [[parts[0]]]
         for connector, part in zip(node.connectors, parts[1:], strict=True):
-            body = f"{body} {connector} {part}"
-        return f"({body})"
-    body = parts[0]
+            if connector == "OR":
+                runs.append([part])
+            else:
+                runs[-1].append(part)
+        joined = [_join(run, "AND") for run in runs]
+        sql, added = _join([part for part, _ in joined], "OR")
+        return sql, depth + max(d for _, d in joined) + added
+    # left to right: ((a AND b) OR c); a run of one connector needs no extra nesting
+    run = [parts[0]]
+    current: str | None = None
     for connector, part in zip(node.connectors, parts[1:], strict=True):
-        body = f"({body} {connector} {part})"
-    return body
+        if current is not None and connector != current:
+            sql, added = _join(run, current)
+            run = [sql]
+            depth += added
+        current = connector
+        run.append(part)
+    sql, added = _join(run, current or "AND")
+    return sql, depth + added
 
 
 def _compile_cond(cond: Cond, otype: ObjectType, collation: str, params: list[str]) -> str:

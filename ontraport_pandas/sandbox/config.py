@@ -32,6 +32,12 @@ can switch it without touching code:
     ``POST …/fieldeditor`` naming a section that exists: ``"append"`` adds the fields
     to it, ``"error"`` answers 400 ``Section already exists`` (``PUT`` is the
     documented way to change a section).
+``max_body``, ``max_params``, ``max_depth``, ``read_timeout``
+    Request limits, set like a stock PHP front end: 8 MiB bodies (``post_max_size``),
+    1000 parameters (``max_input_vars``; PHP drops the rest silently, the sandbox answers
+    400 instead), JSON nested at most 512 deep (``json_decode``). ``read_timeout`` is how
+    long the served sandbox waits for the rest of a request before 408 (the real front
+    end's figure is unknown). See :mod:`~ontraport_pandas.sandbox.wire`.
 ``access``
     Overrides of the access matrix, keyed by type (``"sequences"``, ``"Sequence"``,
     ``"5"`` …), valued by verbs (``"GET PUT"``, ``"GET,POST"``, ``""`` = nothing).
@@ -118,6 +124,10 @@ class SandboxConfig:
     dlm_on_unchanged: bool = False
     rerun_outcome: str = "paid"
     fieldeditor_post_existing: str = "append"
+    max_body: int = 8 * 1024 * 1024
+    max_params: int = 1000
+    max_depth: int = 512
+    read_timeout: float = 10.0
     clock: Callable[[], float] = field(default=time.time, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -140,6 +150,10 @@ class SandboxConfig:
             raise ValueError("rate_window must be > 0")
         if self.latency < 0 or self.fault_sleep < 0:
             raise ValueError("latency and fault_sleep must be >= 0")
+        if self.max_body < 0 or self.max_params < 1 or self.max_depth < 1:
+            raise ValueError("max_body must be >= 0, max_params and max_depth >= 1")
+        if self.read_timeout <= 0:
+            raise ValueError("read_timeout must be > 0")
         if self.range_max < 1:
             raise ValueError("range_max must be >= 1")
         object.__setattr__(self, "fault_kinds", tuple(self.fault_kinds))

@@ -8,7 +8,7 @@ Each handler takes the object type and the request parameters and returns a
 - Access: a verb the type does not allow is 403 ``This object type does not allow this
   action.`` (the real text is unknown). ``meta`` is always readable. saveorupdate needs
   PUT when it matches and POST when it creates; tag and subscription actions need PUT.
-- Bad parameters (``start``/``range``/``ids``/``id`` not integers, negative ``start``,
+- Bad parameters (``start``/``range``/``ids``/``id`` not 64-bit integers, negative ``start``,
   unknown ``sort`` field, unknown ``group_id``, a tag action with no ``ids``/criteria, an
   action on a type without the field) are 400 ``Invalid query``. ``range`` below 1 means
   the default (50); above ``range_max`` it is clamped.
@@ -98,9 +98,12 @@ def _int(value: object) -> int:
             raise ValueError
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except ValueError:
         raise InvalidQuery(f"not an integer: {value!r}") from None
+    if not -(2**63) <= number < 2**63:
+        raise InvalidQuery(f"integer out of range: {value!r}")
+    return number
 
 
 def _id_list(value: object) -> list[int] | None:

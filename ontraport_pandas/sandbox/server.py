@@ -9,6 +9,13 @@
 - ``port=0`` picks a free port; ``url`` then names the real one. The server name is the
   host as given (no reverse DNS look-up at start).
 - The served app is closed on shutdown only if :func:`serve` created it.
+- Every socket read (request line, headers, body) times out after the app's
+  ``read_timeout``: a client that announces more body than it sends gets 408 and its
+  thread is freed. A request line over 64 KiB is 414, more than 100 header lines 431
+  (the standard library's limits), both as plain text. A blank ``Content-Length``, or
+  several that disagree, is invalid (400), never read as "no body". After a refusal that left body bytes unread, the
+  server reads (and drops) at most 1 MiB of them for at most one second before closing,
+  so the client sees the answer rather than a reset connection.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import logging
 import socketserver
 import sys
 import threading
+import time
 from typing import IO, Any, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
@@ -52,6 +60,37 @@ class _ServerHandler(ServerHandler):
 
 
 class _RequestHandler(WSGIRequestHandler):
+    error_message_format = "%(message)s"
+    error_content_type = "text/plain;charset=UTF-8"
+
+    def get_environ(self) -> dict[str, Any]:
+        environ = super().get_environ()
+        lengths = self.headers.get_all("Content-Length") or []
+        if lengths:
+            # wsgiref drops a blank Content-Length and keeps the first of several: both are invalid
+            values = {value.strip() for value in lengths}
+            environ["CONTENT_LENGTH"] = values.pop() if len(values) == 1 and "" not in values else "invalid"
+        return environ
+
+    def setup(self) -> None:
+        app = self.server.get_app()  # type: ignore[attr-defined]
+        super().setup()
+        self.connection.settimeout(getattr(getattr(app, "config", None), "read_timeout", 10.0))
+
+    def _drain(self) -> None:
+        """Drop what is left of a refused body, briefly, so the client can read the answer."""
+        try:
+            self.connection.settimeout(0.2)
+            deadline = time.monotonic() + 1.0
+            left = 1024 * 1024
+            while left > 0 and time.monotonic() < deadline:
+                chunk = self.connection.recv(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
         log.debug("%s - %s", self.address_string(), format % args)
 
@@ -72,6 +111,10 @@ class _RequestHandler(WSGIRequestHandler):
         handler = _ServerHandler(stdin, stdout, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
+        if str(getattr(handler, "status", None) or "").startswith(("400", "408", "411", "413")):
+            self.close_connection = True
+            self.wfile.flush()
+            self._drain()
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):

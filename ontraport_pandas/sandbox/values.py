@@ -17,7 +17,9 @@ on what MySQL columns of those types would do:
   two-letter values are upper-cased, anything else is stored as sent.
 - e-mail fields: a non-empty value that is not ``local@domain.tld`` (after trimming) is
   refused with 422 ``Invalid email address``; the value is stored as sent (untrimmed).
-- other arrays are comma-joined; objects are stored as JSON text.
+- an array or object sent for any other field (text, number, date, check, drop …) is
+  refused with 400 ``Invalid value for field <name>``: PHP would store the word
+  ``Array``, which no client means, so the sandbox refuses rather than store garbage.
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ import re
 
 from .model import Field
 
-__all__ = ["COUNTRY_CODES", "InvalidEmail", "as_text", "is_truthy", "join_ids", "split_ids", "to_stored"]
+__all__ = [
+    "COUNTRY_CODES",
+    "InvalidEmail",
+    "InvalidValue",
+    "as_text",
+    "is_truthy",
+    "join_ids",
+    "split_ids",
+    "to_stored",
+]
 
 COUNTRY_CODES = {
     "australia": "AU",
@@ -45,6 +56,10 @@ COUNTRY_CODES = {
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _INTEGER_TYPES = frozenset({"numeric", "timestamp", "fulldate", "drop", "parent"})
+
+
+class InvalidValue(ValueError):
+    """A value the field cannot hold (an array in a text field): 400 with this text."""
 
 
 class InvalidEmail(ValueError):
@@ -125,6 +140,8 @@ def to_stored(field: Field, value: object) -> str | None:
     kind = field.type
     if kind in ("list", "subscription"):
         return join_ids(split_ids(value))
+    if isinstance(value, (list, tuple, dict)):
+        raise InvalidValue(f"Invalid value for field {field.name}")
     if kind == "check":
         if isinstance(value, str):
             text = value.strip().lower()
@@ -139,10 +156,7 @@ def to_stored(field: Field, value: object) -> str | None:
         return "1" if is_truthy(value) else "0"
     if field.numeric:
         return _numeric(field, value)
-    if isinstance(value, list):
-        text = ",".join(as_text(v) for v in value)
-    else:
-        text = as_text(value)
+    text = as_text(value)
     if kind == "country":
         stripped = text.strip()
         code = COUNTRY_CODES.get(stripped.lower())
