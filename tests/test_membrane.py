@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import ontraport_pandas as opd
+from ontraport_pandas.session import RetryPolicy
 from ontraport_pandas.transports.base import Response
 from ontraport_pandas.transports.membrane import (
     MembraneCLI,
@@ -225,7 +226,7 @@ def test_crash_is_a_failed_connection(home):
 def test_a_crashed_read_is_retried_by_the_session(home):
     fail(home, "crash", "--on", "request")
     op = membrane_client(home, DEMO)
-    op.session.retry.backoff = 0.01
+    op.session.retry = RetryPolicy(backoff=0.01)
     assert op.request("GET", "Contacts/getInfo")["data"]["count"] == "120"
 
 

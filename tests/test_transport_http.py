@@ -129,7 +129,7 @@ def test_gives_up_after_the_retry_budget():
 
     with pytest.raises(opd.ConnectionFailed):
         make(handler).data("GET", "Contacts")
-    assert len(calls) == 5
+    assert len(calls) == RetryPolicy().attempts == 12
 
 
 def test_timeout_maps_to_request_timeout():
