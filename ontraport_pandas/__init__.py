@@ -18,6 +18,7 @@ from .errors import (
     ConfigurationError,
     ConfirmationRequired,
     ConnectionFailed,
+    IncompleteLoadError,
     IncompleteLoadWarning,
     InvalidQueryError,
     InvalidValueError,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .client import Ontraport
     from .context import default_client, set_default_client
     from .notebook import report_notebook
+    from .session import RetryPolicy
 
 # pandas-heavy parts load on first use, so that the command-line tools (the sandbox
 # server, the membrane simulator) start fast.
@@ -58,6 +60,7 @@ _LAZY = {
     "default_client": ".context",
     "set_default_client": ".context",
     "report_notebook": ".notebook",
+    "RetryPolicy": ".session",
 }
 # Optional-extra submodules (ipywidgets, matplotlib) load when first touched: opd.widgets, opd.reports.
 _SUBMODULES = ("widgets", "reports")
@@ -99,6 +102,7 @@ __all__ = [
     "ConfigurationError",
     "ConfirmationRequired",
     "ConnectionFailed",
+    "IncompleteLoadError",
     "IncompleteLoadWarning",
     "InvalidQueryError",
     "InvalidValueError",
@@ -116,6 +120,7 @@ __all__ = [
     "QueryError",
     "RateLimitError",
     "RequestTimeout",
+    "RetryPolicy",
     "SchemaError",
     "ServerError",
     "TransportError",

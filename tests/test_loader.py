@@ -152,3 +152,129 @@ def test_cache_follows_renamed_tags_and_many_changes_without_a_count():
     pd.testing.assert_frame_equal(refreshed, full, check_flags=False)
     assert any("Very Important" in t for t in refreshed["contact_cat"])
     assert (refreshed.loc[ids, "title"] == [f"T{r}" for r in ids]).all()
+
+
+# -- retry budgets per page, partial loads ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_reference():
+    clean = opd.connect("sandbox", contacts=5000, rate_limit=None)
+    try:
+        yield clean.contacts(progress=False)
+    finally:
+        clean.close()
+
+
+def test_5000_contacts_load_completely_at_a_40_percent_fault_rate(big_reference):
+    # One request at a time makes the fault sequence deterministic; this seed has runs of
+    # five and more faults in a row, which a budget of five tries per request did not survive.
+    faulty = opd.connect(
+        "sandbox",
+        contacts=5000,
+        rate_limit=None,
+        fault_rate=0.4,
+        fault_seed=2,
+        max_workers=1,
+        retries=RetryPolicy(backoff=0.0),  # the default budget, without the pauses
+    )
+    try:
+        frame = faulty.contacts(progress=False)
+        statuses = [s for _, _, s in faulty.sandbox.request_log]
+    finally:
+        faulty.close()
+    assert len(frame) == 5000
+    pd.testing.assert_frame_equal(frame, big_reference)
+    assert len([s for s in statuses if s != 200]) > 0.3 * len(statuses)  # the faults did happen
+
+
+def test_retries_sets_the_policy():
+    op = opd.connect("sandbox", contacts=120, rate_limit=None, retries=0)
+    try:
+        assert op.session.retry == RetryPolicy(attempts=1)
+        op.contacts(progress=False)
+        op.sandbox.reset_log()
+        op.sandbox.inject_faults("503", 1)
+        with pytest.raises(opd.ServerError):
+            op.contacts(progress=False)
+        assert [s for _, _, s in op.sandbox.request_log] == [503]  # no retry
+    finally:
+        op.close()
+    op = opd.connect("sandbox", contacts=120, rate_limit=None, retries=RetryPolicy(attempts=3, backoff=0.0))
+    try:
+        op.sandbox.inject_faults("502", 2)
+        assert len(op.contacts(progress=False)) == 120
+    finally:
+        op.close()
+    for bad in (-1, 1.5, "3", True):
+        with pytest.raises(opd.ConfigurationError, match="retries="):
+            opd.connect("sandbox", contacts=10, retries=bad)
+
+
+def test_a_load_that_still_fails_keeps_the_rows_it_got(reference):
+    app = create_app(contacts=300, rate_limit=None)
+    tries = []
+
+    def page_100_is_down(request):
+        if request.url.path == "/1/Contacts" and request.url.params.get("start") == "100":
+            tries.append(1)
+            return httpx.Response(503, text="Service Unavailable")
+        return None
+
+    op = client_over(app, page_100_is_down, workers=1)
+    op.session.retry = RetryPolicy(backoff=0.0)
+    with pytest.raises(opd.IncompleteLoadError) as info:
+        op.contacts(progress=False)
+    err = info.value
+    assert len(tries) == 12  # the page's own budget, spent
+    assert isinstance(err, opd.TransportError) and isinstance(err.__cause__, opd.ServerError)
+    failed = dict(err.failures)
+    assert isinstance(failed[100], opd.ServerError)
+    assert err.expected == 300 and err.missing == 300 - len(err.partial) >= 50
+    assert f"loaded {len(err.partial)} of 300 records; {err.missing} are missing" in str(err)
+    # The rows that did arrive are kept, typed exactly as a full load types them.
+    assert set(reference.index[:100]) <= set(err.partial.index)
+    pd.testing.assert_frame_equal(err.partial, reference.loc[err.partial.index], check_flags=False)
+    # Pages not started when page 100 was given up on are not fetched at all.
+    assert len(err.partial) + 50 * (len(failed) - 1) == 250
+    assert op.session.limiter.in_flight == 0
+
+
+def test_a_partial_load_with_where_and_fields_types_the_partial_rows(reference):
+    app = create_app(contacts=300, rate_limit=None)
+
+    def second_page_is_down(request):
+        if request.url.path == "/1/Contacts" and request.url.params.get("start") == "50":
+            raise httpx.ConnectError("refused")
+        return None
+
+    op = client_over(app, second_page_is_down, workers=2)
+    op.session.retry = RetryPolicy(attempts=2, backoff=0.0)
+    with pytest.raises(opd.IncompleteLoadError) as info:
+        op.contacts(where="f1003 > 4", fields=["email"], progress=False)
+    partial = info.value.partial
+    expected = reference.loc[reference["f1003"] > 4, ["email"]]
+    pd.testing.assert_frame_equal(
+        partial, expected.loc[expected.index.isin(partial.index)], check_flags=False
+    )
+    assert isinstance(info.value.__cause__, opd.ConnectionFailed)
+    assert 0 < len(partial) < len(expected) and info.value.missing >= 1
+
+
+def test_an_interrupted_load_stops_at_once_and_the_next_load_works(reference):
+    app = create_app(contacts=300, rate_limit=None)
+    state = {"pages": 0, "interrupt": True}
+
+    def interrupt_third_page(request):
+        if request.url.path == "/1/Contacts" and "start" in request.url.params:
+            state["pages"] += 1
+            if state["pages"] == 3 and state["interrupt"]:
+                raise KeyboardInterrupt
+        return None
+
+    op = client_over(app, interrupt_third_page, workers=1)
+    with pytest.raises(KeyboardInterrupt):
+        op.contacts(progress=False)
+    assert state["pages"] <= 4  # at most the page already handed to the worker; the rest were not fetched
+    state["interrupt"] = False
+    pd.testing.assert_frame_equal(op.contacts(progress=False), reference, check_flags=False)
