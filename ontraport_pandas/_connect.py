@@ -22,6 +22,7 @@ from typing import Any
 from .client import Ontraport
 from .errors import ConfigurationError
 from .session import RetryPolicy
+from .transports.base import display_url, is_loopback
 
 __all__ = ["connect"]
 
@@ -171,17 +172,18 @@ def _connect(
             "ONTRAPORT_API_KEY, use connect('sandbox') for demo data, or connect(membrane=…)."
         )
     url = base_url or DEFAULT_BASE_URL
-    loopback = url.startswith(("http://127.", "http://localhost", "http://[::1]"))
+    shown = display_url(url)  # never the user info of a URL like http://user:secret@host/1/
+    loopback = is_loopback(url)
     transport = HTTPTransport(
         app_id,
         api_key,
         base_url=url,
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         live=not loopback,
-        name=f"Sandbox served at {url}" if loopback else None,
+        name=f"Sandbox served at {shown}" if loopback else None,
         max_connections=max(16, max_workers),
     )
-    return Ontraport(transport, max_workers=max_workers, cache_dir=cache_dir, cache_key=f"{url}|{app_id}")
+    return Ontraport(transport, max_workers=max_workers, cache_dir=cache_dir, cache_key=f"{shown}|{app_id}")
 
 
 def _require_credentials(sandbox_options: dict[str, Any]) -> None:
