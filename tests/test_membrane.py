@@ -94,7 +94,7 @@ def test_a_python_without_the_module_is_named_and_not_blamed_on_another_product(
 def test_the_readme_sets_the_simulator_with_the_venv_interpreter():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert 'ONTRAPORT_PANDAS_MEMBRANE="python -m' not in readme
-    assert "{sys.executable} -m ontraport_pandas.sandbox.membrane" in readme
+    assert 'shlex.join([sys.executable, "-m", "ontraport_pandas.sandbox.membrane"])' in readme
 
 
 @pytest.mark.parametrize("command", ["membrane-not-installed-anywhere", "/nonexistent/dir/membrane"])
