@@ -185,7 +185,11 @@ def load_records(
         stats.rate_limit_wait = session.limiter.waited - waited0
         raise _incomplete(otype, path, records, wanted, failures, session)
     if reconcile and limit is None and len(records) != count:
-        records = _reconcile(session, otype, records, page_params, fields, filters, stats)
+        try:
+            records = _reconcile(session, otype, records, page_params, fields, filters, stats)
+        except TransportError as exc:
+            stats.rows = len(records)
+            raise _incomplete(otype, path, records, wanted, [(-1, exc)], session, reconciling=True) from exc
     elif limit is not None:
         records = records[:limit]
 
@@ -253,16 +257,25 @@ def _incomplete(
     wanted: int,
     failures: list[tuple[int, BaseException]],
     session: Session,
+    *,
+    reconciling: bool = False,
 ) -> IncompleteLoadError:
     first = next((e for _, e in failures if not isinstance(e, CancelledError)), failures[0][1])
     missing = max(0, wanted - len(records))
     given_up = sum(1 for _, e in failures if not isinstance(e, CancelledError))
     cancelled = len(failures) - given_up
+    if reconciling:
+        why = (
+            "the rows differed from the count (records added or deleted meanwhile) and reconciling "
+            f"by id failed after {session.retry.attempts} tries"
+        )
+    else:
+        why = f"{given_up} page(s) still failed after {session.retry.attempts} tries each" + (
+            f" and {cancelled} were not tried after that" if cancelled else ""
+        )
     message = (
-        f"{otype.name}: loaded {len(records):,} of {wanted:,} records; {missing:,} are missing. "
-        f"{given_up} page(s) still failed after {session.retry.attempts} tries each"
-        + (f" and {cancelled} were not tried after that" if cancelled else "")
-        + f" (first: {first}). The rows loaded are in err.partial; try again later, or raise the "
+        f"{otype.name}: loaded {len(records):,} of {wanted:,} records; {missing:,} are missing: {why} "
+        f"(first: {first}). The rows loaded are in err.partial; try again later, or raise the "
         "budget with opd.connect(..., retries=…)."
     )
     error = IncompleteLoadError(
@@ -353,10 +366,10 @@ def list_ids(
 
     # One page more than the count, in case records were added since.
     starts = range(0, total + PAGE_SIZE, PAGE_SIZE)
-    ids: list[str] = []
-    with ThreadPoolExecutor(max_workers=max(1, session.max_workers)) as pool:
-        for page in pool.map(fetch, starts):
-            ids.extend(page)
+    pages, failures = fetch_pages(session, list(starts), fetch)
+    if failures:
+        raise next((e for _, e in failures if not isinstance(e, CancelledError)), failures[0][1])
+    ids = [rid for page in pages for rid in page]
     return sorted(set(ids), key=lambda s: (len(s), s))
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import ontraport_pandas as opd
+from ontraport_pandas.ratelimit import RateLimiter
 from ontraport_pandas.sandbox import create_app
 from ontraport_pandas.session import RetryPolicy
 
@@ -278,3 +279,54 @@ def test_an_interrupted_load_stops_at_once_and_the_next_load_works(reference):
     assert state["pages"] <= 4  # at most the page already handed to the worker; the rest were not fetched
     state["interrupt"] = False
     pd.testing.assert_frame_equal(op.contacts(progress=False), reference, check_flags=False)
+
+
+def test_a_reconcile_that_fails_keeps_the_rows_it_got(reference):
+    app = create_app(contacts=300, rate_limit=None)
+    helper = client_over(app)
+    ids = reference.index[:5].tolist()
+    state = {"done": False}
+
+    def delete_then_refuse_id_lists(request):
+        params = request.url.params
+        if request.url.path != "/1/Contacts":
+            return None
+        if params.get("listFields") == "id":  # the id listing of the reconcile
+            return httpx.Response(502, text="Bad Gateway")
+        if params.get("start") == "50" and not state["done"]:
+            state["done"] = True
+            helper.request("DELETE", "Contacts", params={"ids": ",".join(map(str, ids))})
+        return None
+
+    op = client_over(app, delete_then_refuse_id_lists, workers=1)
+    op.session.retry = RetryPolicy(attempts=3, backoff=0.0)
+    with pytest.raises(opd.IncompleteLoadError, match="reconciling by id failed") as info:
+        op.contacts(progress=False)
+    err = info.value
+    assert isinstance(err.__cause__, opd.ServerError) and err.expected == 300
+    assert 0 < len(err.partial) < 300 and err.missing == 300 - len(err.partial)
+    survivors = reference.drop(index=ids)
+    kept = err.partial.index.intersection(survivors.index)
+    pd.testing.assert_frame_equal(err.partial.loc[kept], survivors.loc[kept], check_flags=False)
+
+
+def test_a_429_that_reports_the_whole_window_costs_one_early_probe_not_a_minute(reference):
+    # Fake time for both sides: the sandbox's rolling window and the client's limiter.
+    now = {"t": 1_800_000_000.0}
+    app = create_app(contacts=300, rate_limit=180, clock=lambda: now["t"])
+    op = client_over(app, workers=1)
+    waits = []
+
+    def wait(cond, seconds):
+        waits.append(seconds)
+        now["t"] += seconds
+
+    op.session.limiter = RateLimiter(clock=lambda: now["t"], wait=wait)
+    op.contacts(limit=1, progress=False)  # metadata and a first page: the window holds a few requests
+    app.reset_log()
+    app.inject_faults("429", 1)  # a 429 saying "60 s to reset" while the window has 170 slots free
+    frame = op.contacts(progress=False)
+    pd.testing.assert_frame_equal(frame, reference, check_flags=False)
+    statuses = [s for _, _, s in app.request_log]
+    assert statuses.count(429) == 1
+    assert sum(waits) == pytest.approx(1.0)  # one early probe after a second, then full speed
