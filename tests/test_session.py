@@ -176,3 +176,16 @@ def test_a_429_on_a_fake_clock_waits_for_the_probe_not_the_full_reset():
     assert not session.limiter.held
     assert session.data("GET", "Contacts") == "fine"
     assert calls[3] == calls[2]  # the probe said slots came back: no more waiting
+
+
+@pytest.mark.parametrize("mode", ["not-logged-in", "malformed-output", "exit-nonzero-text"])
+def test_a_membrane_failure_on_the_first_request_does_not_wedge_the_client(home, mode):
+    from .membrane_fixtures import membrane_client, sim
+
+    op = membrane_client(home)
+    op.session.limiter = RateLimiter(wait=never_wait)  # a fresh limiter: the next request is the first
+    sim(home, "sim", "fail", mode, "--times", "1", "--on", "request")
+    with pytest.raises(opd.OntraportError):
+        op.request("GET", "Contacts/getInfo", retry=False)
+    assert op.session.limiter.in_flight == 0
+    assert op.request("GET", "Contacts/getInfo")["data"]["count"] == "120"
