@@ -131,7 +131,9 @@ class IncompleteLoadError(TransportError):
     Attributes
     ----------
     partial : pandas.DataFrame or None
-        The typed frame of the rows that were loaded (None below the client).
+        The typed frame of the rows that were loaded (None below the client). For a
+        ``cache=True`` refresh the cache is left as it was and this holds the records
+        the refresh fetched.
     records : list of dict
         The same rows as the API sent them.
     expected : int

@@ -119,3 +119,33 @@ def test_a_live_url_with_user_info_is_shown_without_it():
 def test_loopback_is_recognised_by_the_host(url, loopback):
     assert is_loopback(url) is loopback
     assert PASSWORD not in display_url(url)
+
+
+def test_user_info_is_sent_as_basic_auth_and_never_logged(caplog):
+    import base64
+    import logging
+
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(
+            200, json={"code": 0, "data": [], "account_id": 1}, headers={"X-Rate-Limit-Remaining": "100"}
+        )
+
+    transport = HTTPTransport(
+        "2_app",
+        KEY,
+        base_url=f"https://me%40corp:{PASSWORD}@api.test/1/",
+        transport=httpx.MockTransport(handler),
+    )
+    with caplog.at_level(logging.DEBUG):
+        Session(transport).call("GET", "Contacts")
+    request = seen[0]
+    assert (
+        request.headers["authorization"]
+        == "Basic " + base64.b64encode(f"me@corp:{PASSWORD}".encode()).decode()
+    )
+    assert "@" not in request.url.netloc.decode() and PASSWORD not in str(request.url)
+    assert caplog.records  # httpx and the session did log the request...
+    assert PASSWORD not in caplog.text and KEY not in caplog.text  # ...without a credential

@@ -15,8 +15,8 @@ The API key lives only in the client's default headers: it never appears in a
 repr, a log line or an error message, and an error we raise never leads back to it:
 httpx's exception (whose ``.request`` carries the headers) is replaced by a copy
 without the request, chained as ``__cause__``, with no ``__context__``. User info in
-the base URL (``http://user:secret@host/1/``) is used by httpx for Basic auth but
-stripped from everything shown (``base_url``, ``name``, reprs).
+the base URL (``http://user:secret@host/1/``) is taken out of the URL and sent as
+Basic auth, so it is in no URL that httpx logs or the toolkit shows.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -81,15 +81,19 @@ class HTTPTransport:
             )
         if not base_url.endswith("/"):
             base_url += "/"
-        #: The API root as shown anywhere (user info stripped); httpx gets the URL as given.
+        # User info in the URL becomes Basic auth, and the URL keeps no credential: it is what
+        # httpx logs, puts in its errors, and what the toolkit shows.
+        user, password = _userinfo(base_url)
+        #: The API root, without user info.
         self.base_url = display_url(base_url)
         self.app_id = app_id
         self.live = live
         self.name = display_url(name) if name else f"Ontraport API at {self.base_url} (app {app_id})"
-        self._secrets = tuple(v for v in (api_key, _password(base_url)) if v and len(v) >= 4)
+        self._secrets = tuple(v for v in (api_key, password) if v and len(v) >= 4)
         self._client = httpx.Client(
-            base_url=base_url,
+            base_url=self.base_url,
             headers={"Api-Appid": app_id, "Api-Key": api_key, "Accept": "application/json"},
+            auth=None if user is None else httpx.BasicAuth(user, password or ""),
             timeout=timeout,
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
@@ -165,11 +169,16 @@ class HTTPTransport:
         self._client.close()
 
 
-def _password(url: str) -> str | None:
+def _userinfo(url: str) -> tuple[str | None, str | None]:
+    """The (percent-decoded) user and password of a URL, or ``(None, None)``."""
     try:
-        return urlsplit(url).password
+        parts = urlsplit(url)
+        if "@" not in parts.netloc:
+            return None, None
+        user, password = parts.username, parts.password
     except ValueError:
-        return None
+        return None, None
+    return unquote(user or ""), None if password is None else unquote(password)
 
 
 class _SandboxWSGITransport(httpx.WSGITransport):
