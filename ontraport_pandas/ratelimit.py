@@ -174,9 +174,13 @@ class RateLimiter:
                     self._reset_at = self._clock() + info.reset
             elif self.remaining is None:
                 self.remaining = 1 << 30  # a backend that reports nothing has no limit we can see
-            if self._held_from is not None and (info is None or (self.remaining or 0) > 0):
-                self._held_from = None  # slots came back: everyone may go again
-                self._probe_at = float("inf")
+            if self._held_from is not None:
+                if info is None or (self.remaining or 0) > 0:
+                    self._held_from = None  # slots came back: everyone may go again
+                    self._probe_at = float("inf")
+                elif self._step is not None and ticket is not None and ticket >= self._held_from:
+                    # A probe that was answered but found no slot: the next one waits its turn.
+                    self._probe_at = self._clock() + self._step
             if self._held_from is None and (self.remaining or 0) > 0:
                 self._step = self.probe_after
             self._cond.notify_all()

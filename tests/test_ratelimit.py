@@ -167,3 +167,16 @@ def test_without_early_probes_the_hold_lasts_until_the_reset():
     lim.penalize(42, t)
     lim.acquire()
     assert clock.now == 42.0
+
+
+def test_a_probe_answered_without_a_free_slot_does_not_let_the_next_one_go_at_once():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep)
+    t = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 60), t)
+    lim.penalize(60, t)
+    probe = lim.acquire()
+    assert clock.now == 1.0
+    lim.update(RateLimitInfo(180, 0, 59), probe)  # served, but it took the last slot
+    lim.acquire()
+    assert clock.now == 3.0  # the next probe waits its turn (2 s), not zero
