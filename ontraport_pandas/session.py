@@ -49,9 +49,11 @@ class RetryPolicy:
 
     Every request has its own budget, so a load of many pages survives a high fault
     rate: with the defaults, a page fails only after 12 tries in a row went wrong
-    (at a 40 % fault rate, about one page in 200,000), and the pauses stay short
-    (0.5, 1, 2, then 4 s), so a server that is really down is given up on after
-    about half a minute per request.
+    (at a 40 % fault rate, about one page in 60,000: a 5,000-contact load of 100
+    pages completes 998 times in 1,000, and otherwise keeps what it got in
+    :class:`~ontraport_pandas.IncompleteLoadError`). The pauses stay short (0.5, 1, 2,
+    then 4 s), so a server that is really down is given up on after about half a
+    minute per request.
 
     Parameters
     ----------
@@ -77,14 +79,9 @@ class RetryPolicy:
     max_rate_limit_waits: int = 30
 
     def __post_init__(self) -> None:
-        for name in ("attempts", "max_rate_limit_waits"):
+        for name, least in (("attempts", 1), ("max_rate_limit_waits", 0)):
             value = getattr(self, name)
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or value < (1 if name == "attempts" else 0)
-            ):
-                least = 1 if name == "attempts" else 0
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigurationError(
                     f"RetryPolicy.{name} must be a whole number >= {least}, not {value!r}"
                 )

@@ -189,3 +189,24 @@ def test_a_membrane_failure_on_the_first_request_does_not_wedge_the_client(home,
         op.request("GET", "Contacts/getInfo", retry=False)
     assert op.session.limiter.in_flight == 0
     assert op.request("GET", "Contacts/getInfo")["data"]["count"] == "120"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"attempts": 0},
+        {"attempts": True},
+        {"max_rate_limit_waits": -1},
+        {"backoff": -1},
+        {"max_backoff": "2"},
+    ],
+)
+def test_a_retry_policy_checks_its_values(bad):
+    with pytest.raises(opd.ConfigurationError, match=f"RetryPolicy.{next(iter(bad))}"):
+        RetryPolicy(**bad)
+
+
+def test_the_default_pauses_stay_short():
+    policy = RetryPolicy()
+    assert [policy.pause(n) for n in range(1, policy.attempts)] == [0.5, 1.0, 2.0] + [4.0] * 8
+    assert RetryPolicy.of(None) == policy and RetryPolicy.of(0).attempts == 1
