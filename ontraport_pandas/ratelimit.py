@@ -28,8 +28,8 @@ The limiter follows the server's own numbers instead of guessing:
   The probe's own answer decides: ``Remaining`` > 0 lifts the hold for everyone, a
   new 429 extends it. Headers from requests that were already in flight when the
   429 arrived are older than it, so they can trigger a probe but never lift the
-  hold themselves. ``probe_after=None`` waits for the reset without early probes
-  (the official SDK's behaviour). Whether Ontraport counts refused requests against
+  hold themselves. ``probe_after=None`` schedules no early probe and waits for the
+  reset (the official SDK's behaviour) unless an answer says slots came back. Whether Ontraport counts refused requests against
   the window is not documented; the backoff keeps early probes to a handful per
   minute either way.
 
@@ -45,6 +45,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from .errors import ConfigurationError
 from .transports.base import RateLimitInfo
 
 __all__ = ["RateLimiter"]
@@ -72,8 +73,9 @@ class RateLimiter:
         Requests kept in reserve below the reported remaining count, for other
         clients of the same account.
     probe_after : float or None
-        Seconds after a 429 until the first early probe (doubling after each further
-        429, never past the reported reset); None waits for the reset.
+        Seconds after a 429 until the first scheduled early probe (doubling after each
+        further 429, never past the reported reset); None schedules none (an answer
+        saying slots came back still lets one probe go).
     """
 
     def __init__(
@@ -84,8 +86,10 @@ class RateLimiter:
         safety: int = 0,
         probe_after: float | None = 1.0,
     ) -> None:
-        if probe_after is not None and probe_after <= 0:
-            raise ValueError(f"probe_after must be positive or None, not {probe_after!r}")
+        if probe_after is not None and not probe_after > 0:
+            raise ConfigurationError(
+                f"probe_after must be a positive number of seconds or None, not {probe_after!r}"
+            )
         self._clock = clock
         self._wait = wait or _condition_wait
         self._cond = threading.Condition()

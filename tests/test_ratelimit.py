@@ -180,3 +180,11 @@ def test_a_probe_answered_without_a_free_slot_does_not_let_the_next_one_go_at_on
     lim.update(RateLimitInfo(180, 0, 59), probe)  # served, but it took the last slot
     lim.acquire()
     assert clock.now == 3.0  # the next probe waits its turn (2 s), not zero
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan")])
+def test_probe_after_must_be_positive(bad):
+    from ontraport_pandas.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="probe_after"):
+        RateLimiter(probe_after=bad)
