@@ -210,3 +210,17 @@ def test_the_default_pauses_stay_short():
     policy = RetryPolicy()
     assert [policy.pause(n) for n in range(1, policy.attempts)] == [0.5, 1.0, 2.0] + [4.0] * 8
     assert RetryPolicy.of(None) == policy and RetryPolicy.of(0).attempts == 1
+
+
+def test_an_answer_nested_too_deeply_is_a_protocol_error_and_frees_the_slot():
+    deep = "[" * 200_000 + "]" * 200_000
+    answers = iter([httpx.Response(200, text=deep, headers=HEADERS)])
+
+    def handler(request):
+        return next(answers, None) or ok("fine")
+
+    session = http_session(handler)
+    with pytest.raises(opd.ProtocolError, match="nested too deeply"):
+        session.call("GET", "Contacts")
+    assert session.limiter.in_flight == 0
+    assert session.data("GET", "Contacts") == "fine"

@@ -73,8 +73,9 @@ class Response:
         try:
             return _json.loads(self.content)
         except ValueError as exc:
-            snippet = self.text[:200]
-            raise ProtocolError(f"Expected a JSON body, got: {snippet!r}") from exc
+            raise ProtocolError(f"Expected a JSON body, got: {self.text[:200]!r}") from exc
+        except RecursionError:
+            raise ProtocolError(f"The JSON body is nested too deeply to parse: {self.text[:100]!r}") from None
 
 
 @runtime_checkable
