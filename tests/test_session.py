@@ -224,3 +224,10 @@ def test_an_answer_nested_too_deeply_is_a_protocol_error_and_frees_the_slot():
         session.call("GET", "Contacts")
     assert session.limiter.in_flight == 0
     assert session.data("GET", "Contacts") == "fine"
+
+
+def test_a_closed_client_says_so_instead_of_a_raw_runtime_error():
+    op = opd.connect("sandbox", contacts=10, rate_limit=None)
+    op.close()
+    with pytest.raises(opd.TransportError, match="closed"):
+        op.request("GET", "Contacts")

@@ -112,6 +112,12 @@ class HTTPTransport:
         json: Any = None,
         timeout: float | None = None,
     ) -> Response:
+        if self._client.is_closed:
+            raise TransportError(
+                f"{method} {path}: this connection was closed (op.close()); connect again.",
+                method=method,
+                path=path,
+            )
         kwargs: dict[str, Any] = {"params": dict(params or {})}
         if json is not None:
             kwargs["json"] = json
