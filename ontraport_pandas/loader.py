@@ -34,7 +34,15 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import IncompleteLoadError, IncompleteLoadWarning, ProtocolError, TransportError
+from .errors import (
+    ConnectionFailed,
+    IncompleteLoadError,
+    IncompleteLoadWarning,
+    ProtocolError,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+)
 from .objects import ObjectType
 from .progress import Progress, make_progress
 from .session import Session
@@ -264,19 +272,26 @@ def _incomplete(
     missing = max(0, wanted - len(records))
     given_up = sum(1 for _, e in failures if not isinstance(e, CancelledError))
     cancelled = len(failures) - given_up
+    # Only these are retried; a refusal (401, 403, 400 …) fails on its first answer.
+    retried = isinstance(first, (ConnectionFailed, RequestTimeout, ServerError))
+    tries = f" after {session.retry.attempts} tries" if retried else ""
     if reconciling:
         why = (
             "the rows differed from the count (records added or deleted meanwhile) and reconciling "
-            f"by id failed after {session.retry.attempts} tries"
+            f"by id failed{tries}"
         )
     else:
-        why = f"{given_up} page(s) still failed after {session.retry.attempts} tries each" + (
+        why = f"{given_up} page(s) failed{tries + ' each' if retried else ''}" + (
             f" and {cancelled} were not tried after that" if cancelled else ""
         )
     message = (
         f"{otype.name}: loaded {len(records):,} of {wanted:,} records; {missing:,} are missing: {why} "
-        f"(first: {first}). The rows loaded are in err.partial; try again later, or raise the "
-        "budget with opd.connect(..., retries=…)."
+        f"(first: {first}). The rows loaded are in err.partial; "
+        + (
+            "try again later, or raise the budget with opd.connect(..., retries=…)."
+            if retried
+            else "the API refused the request, so trying again will not help until that is fixed."
+        )
     )
     error = IncompleteLoadError(
         message,

@@ -330,3 +330,22 @@ def test_a_429_that_reports_the_whole_window_costs_one_early_probe_not_a_minute(
     statuses = [s for _, _, s in app.request_log]
     assert statuses.count(429) == 1
     assert sum(waits) == pytest.approx(1.0)  # one early probe after a second, then full speed
+
+
+def test_a_page_refused_outright_is_not_reported_as_retried(reference):
+    app = create_app(contacts=300, rate_limit=None)
+    calls = []
+
+    def key_revoked_mid_load(request):
+        if request.url.path == "/1/Contacts" and request.url.params.get("start") == "150":
+            calls.append(1)
+            return httpx.Response(401, text="Your App ID and API Key do not authenticate.")
+        return None
+
+    op = client_over(app, key_revoked_mid_load, workers=1)
+    with pytest.raises(opd.IncompleteLoadError) as info:
+        op.contacts(progress=False)
+    assert calls == [1]  # a refusal is not retried...
+    assert "1 page(s) failed" in str(info.value) and "tries" not in str(info.value)  # ...nor said to be
+    assert isinstance(info.value.__cause__, opd.AuthenticationError)
+    assert set(reference.index[:150]) <= set(info.value.partial.index)
