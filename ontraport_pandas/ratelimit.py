@@ -117,7 +117,7 @@ class RateLimiter:
                     break
                 wait = self._nap(now)
                 if self.on_wait is not None and self.remaining is not None:
-                    self.on_wait(max(0.0, self._reset_at - now))
+                    self.on_wait(max(0.0, self._next_try() - now))
                 started = self._clock()
                 self._wait(self._cond, wait)
                 self.waited += max(0.0, self._clock() - started)
@@ -146,13 +146,16 @@ class RateLimiter:
             return True
         return False
 
+    def _next_try(self) -> float:
+        """When a request may go next: the reset, or the next early probe during a hold."""
+        if self._held_from is not None:
+            return min(self._reset_at, self._probe_at)
+        return self._reset_at
+
     def _nap(self, now: float) -> float:
         if self.remaining is None:
             return 0.05
-        target = self._reset_at
-        if self._held_from is not None:
-            target = min(target, self._probe_at)
-        return min(_MAX_NAP, max(0.05, target - now))
+        return min(_MAX_NAP, max(0.05, self._next_try() - now))
 
     # -- after a request -----------------------------------------------------------------
     def update(self, info: RateLimitInfo | None, ticket: int | None = None) -> None:

@@ -188,3 +188,15 @@ def test_probe_after_must_be_positive(bad):
 
     with pytest.raises(ConfigurationError, match="probe_after"):
         RateLimiter(probe_after=bad)
+
+
+def test_the_progress_note_counts_down_to_the_next_probe_not_the_full_reset():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep)
+    notes: list[float] = []
+    lim.on_wait = notes.append
+    t = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 60), t)
+    lim.penalize(60, t)
+    lim.acquire()
+    assert notes and notes[0] == 1.0
