@@ -2,9 +2,17 @@
 
 :class:`Session` is what the orchestration layers (loader, writer, actions) talk to.
 It sends a request through the transport inside the shared :class:`RateLimiter`,
-waits out a 429 using ``X-Rate-Limit-Reset``, retries reads after 5xx answers,
-dropped connections and timeouts with exponential backoff, maps error answers to
-exceptions (through :func:`raise_for_status`) and unwraps the JSON envelope.
+waits out a 429 (the limiter holds everyone until ``X-Rate-Limit-Reset`` or an early
+probe finds slots), retries reads after 5xx answers, dropped connections and timeouts
+with exponential backoff within the :class:`RetryPolicy`'s budget (per request, so
+each page of a load has its own), maps error answers to exceptions (through
+:func:`raise_for_status`) and unwraps the JSON envelope.
+
+Every request frees its rate-limit slot whatever happens: with the answer's headers
+when there is an answer, and in the ``except BaseException`` path otherwise
+(``KeyboardInterrupt``, a Membrane login error, malformed output, a bug), so a failed
+first request never leaves the first-request probe open and a warm client never
+leaks a slot.
 It also caches the account's field metadata and the label lookups (tag names,
 sequence names, automation names) that typed frames need.
 """
