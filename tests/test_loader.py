@@ -349,3 +349,24 @@ def test_a_page_refused_outright_is_not_reported_as_retried(reference):
     assert "1 page(s) failed" in str(info.value) and "tries" not in str(info.value)  # ...nor said to be
     assert isinstance(info.value.__cause__, opd.AuthenticationError)
     assert set(reference.index[:150]) <= set(info.value.partial.index)
+
+
+def test_faults_429s_and_a_tight_limit_together_leak_no_slot(reference):
+    op = opd.connect(
+        "sandbox",
+        contacts=300,
+        rate_limit=30,
+        rate_window=1.0,
+        fault_rate=0.3,
+        fault_kinds=("500", "drop", "429"),
+        fault_seed=11,
+        retries=RetryPolicy(backoff=0.0),
+    )
+    try:
+        frame = op.contacts(progress=False)
+        statuses = [s for _, _, s in op.sandbox.request_log]
+        assert op.session.limiter.in_flight == 0 and not op.session.limiter.held
+    finally:
+        op.close()
+    pd.testing.assert_frame_equal(frame, reference)
+    assert len([s for s in statuses if s != 200]) >= 2  # faults did land on this load
