@@ -19,6 +19,7 @@ from .errors import (
     ConfirmationRequired,
     ConnectionFailed,
     EmptySelectionError,
+    IncompleteLoadError,
     IncompleteLoadWarning,
     InvalidQueryError,
     InvalidValueError,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from .client import Ontraport
     from .context import default_client, set_default_client
     from .notebook import report_notebook
+    from .session import RetryPolicy
 
 # pandas-heavy parts load on first use, so that the command-line tools (the sandbox
 # server, the membrane simulator) start fast.
@@ -63,6 +65,7 @@ _LAZY = {
     "default_client": ".context",
     "set_default_client": ".context",
     "report_notebook": ".notebook",
+    "RetryPolicy": ".session",
 }
 # Optional-extra submodules (ipywidgets, matplotlib) load when first touched: opd.widgets, opd.reports.
 _SUBMODULES = ("widgets", "reports")
@@ -105,6 +108,7 @@ __all__ = [
     "ConfirmationRequired",
     "ConnectionFailed",
     "EmptySelectionError",
+    "IncompleteLoadError",
     "IncompleteLoadWarning",
     "InvalidQueryError",
     "InvalidValueError",
@@ -126,6 +130,7 @@ __all__ = [
     "QueryError",
     "RateLimitError",
     "RequestTimeout",
+    "RetryPolicy",
     "SchemaError",
     "ServerError",
     "TransportError",

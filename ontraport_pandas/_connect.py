@@ -1,7 +1,9 @@
 """``opd.connect``: build a client for one of the three backends.
 
-* ``opd.connect("sandbox")`` (or no argument and no credentials in the
-  environment): the embedded Ontraport simulator with demo data, in-process;
+* ``opd.connect("sandbox")``: the embedded Ontraport simulator with demo data,
+  in-process. Never chosen by default: ``opd.connect()`` without credentials raises
+  :class:`~ontraport_pandas.ConfigurationError` naming the variables to set, so a
+  scheduled job with unset variables fails instead of reporting fake data;
 * ``opd.connect(app_id=…, api_key=…)`` or the environment variables
   ``ONTRAPORT_APP_ID`` / ``ONTRAPORT_API_KEY``: the REST API over HTTPS
   (``base_url=`` or a URL as first argument points at another server, such as a
@@ -21,6 +23,8 @@ from typing import Any
 from .client import Ontraport
 from .errors import ConfigurationError
 from .schema import resolve_tz
+from .session import RetryPolicy
+from .transports.base import display_url, is_loopback
 
 __all__ = ["connect"]
 
@@ -56,6 +60,7 @@ def connect(
     max_workers: int = 8,
     cache_dir: str | None = None,
     tz: str | datetime.tzinfo | None = None,
+    retries: int | RetryPolicy | None = None,
     **sandbox_options: Any,
 ) -> Ontraport:
     """Connect to Ontraport, the sandbox, or Ontraport through Membrane.
@@ -64,8 +69,10 @@ def connect(
     ----------
     target : str, optional
         ``"sandbox"`` for the embedded simulator, or a base URL
-        (``"http://127.0.0.1:8765/1/"``). Without it: the REST API when credentials
-        are given or set in the environment, else the sandbox.
+        (``"http://127.0.0.1:8765/1/"``). Without it: the REST API with the
+        credentials given or set in the environment; with neither, a
+        :class:`~ontraport_pandas.ConfigurationError` that names the variables to set
+        (the sandbox is never a silent fallback).
     app_id, api_key : str, optional
         REST credentials; default ``ONTRAPORT_APP_ID`` / ``ONTRAPORT_API_KEY``.
     base_url : str, optional
@@ -86,6 +93,13 @@ def connect(
         time and reports bucket days and months locally. The Ontraport API documents no
         account time zone, so the default is UTC. The instants are the same in any zone:
         writing converts back to unix seconds.
+    retries : int or RetryPolicy, optional
+        How reads that fail with a 5xx, a dropped connection or a timeout are retried:
+        a number of retries after the first try (``0`` = none), or a
+        :class:`~ontraport_pandas.RetryPolicy` (tries, pauses, 429 waits). Default
+        ``RetryPolicy()``: 12 tries per request, so each page of a load has its own
+        budget and a load survives a 40 % fault rate. A load whose pages still fail
+        raises :class:`~ontraport_pandas.IncompleteLoadError` carrying the rows it got.
     **sandbox_options
         For the sandbox: ``seed``, ``contacts`` (or ``size``), ``path`` (keep state in a
         file), ``rate_limit`` (requests a minute, None for none), ``latency`` (seconds per
@@ -106,24 +120,50 @@ def connect(
     if unknown:
         raise TypeError(f"connect() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     zone = resolve_tz(tz)  # checked before any I/O
+    policy = RetryPolicy.of(retries)
+    op = _connect(
+        target,
+        app_id=app_id,
+        api_key=api_key,
+        base_url=base_url,
+        membrane=membrane,
+        membrane_command=membrane_command,
+        timeout=timeout,
+        max_workers=max_workers,
+        cache_dir=cache_dir,
+        **sandbox_options,
+    )
+    op.session.retry = policy
+    op.tz = zone
+    return op
+
+
+def _connect(
+    target: str | None,
+    *,
+    app_id: str | None,
+    api_key: str | None,
+    base_url: str | None,
+    membrane: str | bool | None,
+    membrane_command: str | list[str] | None,
+    timeout: float | None,
+    max_workers: int,
+    cache_dir: str | None,
+    **sandbox_options: Any,
+) -> Ontraport:
     if membrane is not None and membrane is not False:
         if target is not None or app_id or api_key:
             raise ConfigurationError("Pass either membrane= or REST credentials / a target, not both.")
         from .transports.membrane import connect_membrane
 
-        return _zoned(
-            connect_membrane(membrane, command=membrane_command, timeout=timeout, max_workers=max_workers),
-            zone,
-        )
-    if target == "sandbox" or (
-        target is None
-        and not (app_id or api_key or base_url)
-        and not (os.environ.get("ONTRAPORT_APP_ID") and os.environ.get("ONTRAPORT_API_KEY"))
-    ):
+        return connect_membrane(membrane, command=membrane_command, timeout=timeout, max_workers=max_workers)
+    if target is None and not (app_id or api_key or base_url):
+        _require_credentials(sandbox_options)
+    if target == "sandbox":
         op = _connect_sandbox(max_workers=max_workers, **sandbox_options)
         if cache_dir is not None:
             op.cache_dir = cache_dir
-        return _zoned(op, zone)
+        return op
     if sandbox_options:
         raise TypeError(f"Sandbox options ({', '.join(sorted(sandbox_options))}) need connect('sandbox').")
     if target is not None:
@@ -142,24 +182,36 @@ def connect(
             "ONTRAPORT_API_KEY, use connect('sandbox') for demo data, or connect(membrane=…)."
         )
     url = base_url or DEFAULT_BASE_URL
-    loopback = url.startswith(("http://127.", "http://localhost", "http://[::1]"))
+    shown = display_url(url)  # never the user info of a URL like http://user:secret@host/1/
+    loopback = is_loopback(url)
     transport = HTTPTransport(
         app_id,
         api_key,
         base_url=url,
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         live=not loopback,
-        name=f"Sandbox served at {url}" if loopback else None,
+        name=f"Sandbox served at {shown}" if loopback else None,
         max_connections=max(16, max_workers),
     )
-    return _zoned(
-        Ontraport(transport, max_workers=max_workers, cache_dir=cache_dir, cache_key=f"{url}|{app_id}"), zone
-    )
+    return Ontraport(transport, max_workers=max_workers, cache_dir=cache_dir, cache_key=f"{shown}|{app_id}")
 
 
-def _zoned(op: Ontraport, zone: Any) -> Ontraport:
-    op.tz = zone
-    return op
+def _require_credentials(sandbox_options: dict[str, Any]) -> None:
+    """``connect()`` without a target: the REST API from the environment, never the sandbox by default."""
+    if sandbox_options:
+        raise ConfigurationError(
+            f"Sandbox options ({', '.join(sorted(sandbox_options))}) need connect('sandbox', …)."
+        )
+    missing = [name for name in ("ONTRAPORT_APP_ID", "ONTRAPORT_API_KEY") if not os.environ.get(name)]
+    if missing:
+        raise ConfigurationError(
+            "opd.connect() found no Ontraport credentials: "
+            + " and ".join(missing)
+            + (" is" if len(missing) == 1 else " are")
+            + " not set. Set ONTRAPORT_APP_ID and ONTRAPORT_API_KEY (or pass app_id= and api_key=) "
+            "for your account, use opd.connect(membrane=…) for a Membrane connection, or "
+            'opd.connect("sandbox") for the demo data.'
+        )
 
 
 def _connect_sandbox(*, max_workers: int, **options: Any) -> Ontraport:

@@ -12,6 +12,7 @@ the natural meaning, it is a second base, so generic handlers keep working::
     │   ├── ConnectionFailed               no answer at all: refused, dropped, CLI crashed
     │   ├── RequestTimeout                 no answer within the timeout
     │   ├── ProtocolError                  malformed JSON, unexpected envelope or CLI output
+    │   ├── IncompleteLoadError            pages still failing after their retries; ``.partial``, ``.missing``
     │   └── APIError                       the API answered with an error; ``.status``, ``.body``
     │       ├── BadRequestError            400 (``Invalid query``, ``Object not found``, …)
     │       │   └── InvalidQueryError      400 ``Invalid query``: a condition the API refused
@@ -56,6 +57,7 @@ __all__ = [
     "ConfirmationRequired",
     "ConnectionFailed",
     "EmptySelectionError",
+    "IncompleteLoadError",
     "IncompleteLoadWarning",
     "InvalidQueryError",
     "InvalidValueError",
@@ -128,6 +130,47 @@ class RequestTimeout(TransportError):
 
 class ProtocolError(TransportError):
     """The answer could not be understood (malformed JSON, unexpected shape)."""
+
+
+class IncompleteLoadError(TransportError):
+    """A load gave up on some pages after their retries; the rows it got are kept.
+
+    Raised from ``op.contacts()`` and the other loads instead of throwing every page
+    away. The error of the first page that failed is the ``__cause__``.
+
+    Attributes
+    ----------
+    partial : pandas.DataFrame or None
+        The typed frame of the rows that were loaded (None below the client). For a
+        ``cache=True`` refresh the cache is left as it was and this holds the records
+        the refresh fetched.
+    records : list of dict
+        The same rows as the API sent them.
+    expected : int
+        How many rows the load should have had.
+    missing : int
+        How many of them are missing.
+    failures : list of (int, Exception)
+        The ``start`` offset of each page given up on, with its error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        records: Sequence[Any],
+        expected: int,
+        missing: int,
+        failures: Sequence[tuple[int, BaseException]],
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.records = list(records)
+        self.partial: Any = None
+        self.expected = expected
+        self.missing = missing
+        self.failures = list(failures)
 
 
 class APIError(TransportError):

@@ -7,7 +7,11 @@ The recipe (ontraport-api.md §7):
    pushed down exactly fail here, before any data request);
 2. ask ``getInfo`` for the count;
 3. fetch the pages (``start`` in steps of 50, ``range=50``) concurrently, every
-   request inside the session's shared rate limiter, with reads retried;
+   request inside the session's shared rate limiter, with reads retried: each page
+   has the session's whole retry budget. A page that still fails does not throw the
+   others away: the pages not yet started are cancelled and
+   :class:`~ontraport_pandas.errors.IncompleteLoadError` carries the rows that arrived
+   (typed, in ``err.partial``) and how many are missing;
 4. check completeness: when the rows fetched differ from the count (records added
    or deleted during the load) reconcile by id — list the current ids, fetch the
    missing records, drop the deleted ones — and warn with the numbers if that still
@@ -23,14 +27,23 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from .errors import IncompleteLoadWarning, ProtocolError, QueryError
+from .errors import (
+    ConnectionFailed,
+    IncompleteLoadError,
+    IncompleteLoadWarning,
+    ProtocolError,
+    QueryError,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+)
 from .objects import ObjectType
 from .progress import Progress, make_progress
 from .related import is_extern, resolve_externs
@@ -153,15 +166,16 @@ def load_records(
             raise ProtocolError(f"GET {path}: expected a list of records, got {type(rows).__name__}")
         return rows
 
-    pages: list[list[dict[str, Any]]] = []
     rows_seen = 0
+
+    def on_page(rows: list[dict[str, Any]]) -> None:
+        nonlocal rows_seen
+        rows_seen += len(rows)
+        bar.note(otype.name)
+        bar.update(1, rows=rows_seen)
+
     try:
-        with ThreadPoolExecutor(max_workers=max(1, session.max_workers)) as pool:
-            for rows in pool.map(fetch, starts):
-                pages.append(rows)
-                rows_seen += len(rows)
-                bar.note(otype.name)
-                bar.update(1, rows=rows_seen)
+        pages, failures = fetch_pages(session, starts, fetch, on_page)
     finally:
         session.limiter.on_wait = None
         bar.close()
@@ -176,8 +190,19 @@ def load_records(
             seen.add(rid)
             records.append(row)
 
+    if failures:
+        stats.rows = len(records)
+        stats.pages = len(starts) - len(failures)
+        stats.requests = session.requests_sent - sent0
+        stats.seconds = time.perf_counter() - started
+        stats.rate_limit_wait = session.limiter.waited - waited0
+        raise _incomplete(otype, path, records, wanted, failures, session)
     if reconcile and limit is None and len(records) != count:
-        records = _reconcile(session, otype, records, page_params, fields, filters, stats)
+        try:
+            records = _reconcile(session, otype, records, page_params, fields, filters, stats)
+        except TransportError as exc:
+            stats.rows = len(records)
+            raise _incomplete(otype, path, records, wanted, [(-1, exc)], session, reconciling=True) from exc
     elif limit is not None:
         records = records[:limit]
 
@@ -187,6 +212,103 @@ def load_records(
     stats.seconds = time.perf_counter() - started
     stats.rate_limit_wait = session.limiter.waited - waited0
     return records
+
+
+def fetch_pages(
+    session: Session,
+    starts: Sequence[int],
+    fetch: Callable[[int], list[Any]],
+    on_page: Callable[[list[Any]], None] | None = None,
+) -> tuple[list[list[Any]], list[tuple[int, BaseException]]]:
+    """Fetch pages concurrently, in order; keep what arrived when some fail.
+
+    Each page has the session's whole retry budget (its requests are retried one by
+    one). A page that still fails is recorded with its error and the pages not yet
+    started are cancelled (the server is in trouble: no point queueing more), while
+    those already in flight finish. An interrupt (``KeyboardInterrupt``) cancels every
+    page not yet started and returns control at once instead of draining the queue.
+
+    Returns
+    -------
+    pages, failures
+        The pages that arrived (in ``starts`` order) and ``(start, error)`` of those that did not.
+    """
+    pages: list[list[Any]] = []
+    failures: list[tuple[int, BaseException]] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, session.max_workers))
+    try:
+        futures = [(start, pool.submit(fetch, start)) for start in starts]
+        for start, future in futures:
+            if future.cancelled():
+                failures.append((start, CancelledError()))
+                continue
+            try:
+                rows = future.result()
+            except CancelledError as exc:
+                failures.append((start, exc))
+                continue
+            except TransportError as exc:
+                if not failures:
+                    for _, pending in futures:
+                        pending.cancel()
+                failures.append((start, exc))
+                continue
+            pages.append(rows)
+            if on_page is not None:
+                on_page(rows)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return pages, failures
+
+
+def _incomplete(
+    otype: ObjectType,
+    path: str,
+    records: list[dict[str, Any]],
+    wanted: int,
+    failures: list[tuple[int, BaseException]],
+    session: Session,
+    *,
+    reconciling: bool = False,
+) -> IncompleteLoadError:
+    first = next((e for _, e in failures if not isinstance(e, CancelledError)), failures[0][1])
+    missing = max(0, wanted - len(records))
+    given_up = sum(1 for _, e in failures if not isinstance(e, CancelledError))
+    cancelled = len(failures) - given_up
+    # Only these are retried; a refusal (401, 403, 400 …) fails on its first answer.
+    retried = isinstance(first, (ConnectionFailed, RequestTimeout, ServerError))
+    tries = f" after {session.retry.attempts} tries" if retried else ""
+    if reconciling:
+        why = (
+            "the rows differed from the count (records added or deleted meanwhile) and reconciling "
+            f"by id failed{tries}"
+        )
+    else:
+        why = f"{given_up} page(s) failed{tries + ' each' if retried else ''}" + (
+            f" and {cancelled} were not tried after that" if cancelled else ""
+        )
+    message = (
+        f"{otype.name}: loaded {len(records):,} of {wanted:,} records; {missing:,} are missing: {why} "
+        f"(first: {first}). The rows loaded are in err.partial; "
+        + (
+            "try again later, or raise the budget with opd.connect(..., retries=…)."
+            if retried
+            else "the API refused the request, so trying again will not help until that is fixed."
+        )
+    )
+    error = IncompleteLoadError(
+        message,
+        records=records,
+        expected=wanted,
+        missing=missing,
+        failures=failures,
+        method="GET",
+        path=path,
+    )
+    error.__cause__ = first
+    return error
 
 
 def _reconcile(
@@ -264,10 +386,10 @@ def list_ids(
 
     # One page more than the count, in case records were added since.
     starts = range(0, total + PAGE_SIZE, PAGE_SIZE)
-    ids: list[str] = []
-    with ThreadPoolExecutor(max_workers=max(1, session.max_workers)) as pool:
-        for page in pool.map(fetch, starts):
-            ids.extend(page)
+    pages, failures = fetch_pages(session, list(starts), fetch)
+    if failures:
+        raise next((e for _, e in failures if not isinstance(e, CancelledError)), failures[0][1])
+    ids = [rid for page in pages for rid in page]
     return sorted(set(ids), key=lambda s: (len(s), s))
 
 
@@ -389,9 +511,14 @@ def load_frame(
     if cache is not None:
         from .cache import refresh_frame
 
-        frame = refresh_frame(
-            session, otype, cache, schema=schema, lookups=lookups, progress=progress, stats=stats
-        )
+        try:
+            frame = refresh_frame(
+                session, otype, cache, schema=schema, lookups=lookups, progress=progress, stats=stats
+            )
+        except IncompleteLoadError as exc:
+            # The cache is left as it was; the partial frame holds the records this refresh got.
+            exc.partial = frame_from_records(exc.records, schema, id_field=otype.id_field, lookups=lookups)
+            raise
         if compiled is not None:
             frame = frame.loc[compiled.mask(frame).to_numpy(dtype=bool)]
         if keys and keys != [(otype.id_field, True)]:
@@ -410,52 +537,60 @@ def load_frame(
         if compiled is not None:
             list_fields += sorted(c for c in compiled.columns if c != "id")
         list_fields += [k for k, _ in keys if k != otype.id_field]
-    if len(conditions) == 1:
-        records = load_records(
-            session,
-            otype,
-            condition=conditions[0] or None,
-            search=search,
-            list_fields=list_fields,
-            sort=sort_key,
-            descending=descending,
-            limit=None if compiled is not None or finish_sort else limit,
-            progress=progress,
-            stats=stats,
-            externs=paths,
+
+    def typed(records: list[dict[str, Any]]) -> pd.DataFrame:
+        frame = frame_from_records(
+            records,
+            schema,
+            id_field=otype.id_field,
+            lookups={**lookups, **extern_lookups},
+            columns=None
+            if list_fields is None
+            else [c for c in dict.fromkeys([*list_fields, *paths]) if c != otype.id_field],
         )
-    else:
-        records = _load_union(
-            session,
-            otype,
-            conditions,
-            search=search,
-            list_fields=list_fields,
-            sort=sort_key,
-            descending=descending,
-            progress=progress,
-            stats=stats,
-            externs=paths,
-        )
-    frame = frame_from_records(
-        records,
-        schema,
-        id_field=otype.id_field,
-        lookups={**lookups, **extern_lookups},
-        columns=None
-        if list_fields is None
-        else [c for c in dict.fromkeys([*list_fields, *paths]) if c != otype.id_field],
-    )
-    if compiled is not None:
-        mask = compiled.mask(frame)
-        frame = frame.loc[mask.to_numpy(dtype=bool)]
-    if finish_sort:
-        frame = _sort_frame(frame, keys, otype.id_field)
-    if fields is not None:
-        frame = frame[[c for c in dict.fromkeys([*fields, *paths]) if c not in (otype.id_field, "id")]]
-    if limit is not None:
-        frame = frame.iloc[:limit]
-    return frame
+        if compiled is not None:
+            mask = compiled.mask(frame)
+            frame = frame.loc[mask.to_numpy(dtype=bool)]
+        if finish_sort:
+            frame = _sort_frame(frame, keys, otype.id_field)
+        if fields is not None:
+            frame = frame[[c for c in dict.fromkeys([*fields, *paths]) if c not in (otype.id_field, "id")]]
+        if limit is not None:
+            frame = frame.iloc[:limit]
+        return frame
+
+    try:
+        if len(conditions) == 1:
+            records = load_records(
+                session,
+                otype,
+                condition=conditions[0] or None,
+                search=search,
+                list_fields=list_fields,
+                sort=sort_key,
+                descending=descending,
+                limit=None if compiled is not None or finish_sort else limit,
+                progress=progress,
+                stats=stats,
+                externs=paths,
+            )
+        else:
+            records = _load_union(
+                session,
+                otype,
+                conditions,
+                search=search,
+                list_fields=list_fields,
+                sort=sort_key,
+                descending=descending,
+                progress=progress,
+                stats=stats,
+                externs=paths,
+            )
+    except IncompleteLoadError as exc:
+        exc.partial = typed(exc.records)
+        raise
+    return typed(records)
 
 
 def _load_union(
@@ -481,18 +616,23 @@ def _load_union(
     try:
         for condition in conditions:
             part = LoadStats()
-            for row in load_records(
-                session,
-                otype,
-                condition=condition or None,
-                search=search,
-                list_fields=list_fields,
-                sort=sort,
-                descending=descending,
-                progress=False,
-                stats=part,
-                externs=externs,
-            ):
+            try:
+                rows = load_records(
+                    session,
+                    otype,
+                    condition=condition or None,
+                    search=search,
+                    list_fields=list_fields,
+                    sort=sort,
+                    descending=descending,
+                    progress=False,
+                    stats=part,
+                    externs=externs,
+                )
+            except IncompleteLoadError as exc:  # keep the parts already merged
+                exc.records = [*by_id.values(), *exc.records]
+                raise
+            for row in rows:
                 rid = _row_id(row, otype.id_field)
                 if rid is not None:
                     by_id.setdefault(rid, row)

@@ -164,6 +164,12 @@ def choice_of(client: Ontraport) -> str | None:
     return None
 
 
+def _in_memory_sandbox(client: Ontraport) -> bool:
+    """True for a client on an embedded sandbox without a file: no other process can reach its state."""
+    config = getattr(getattr(client, "sandbox", None), "config", None)
+    return config is not None and not config.path
+
+
 def sandbox_options_of(client: Ontraport) -> dict[str, Any]:
     """The options that rebuild ``client``'s embedded sandbox in another process."""
     config = getattr(getattr(client, "sandbox", None), "config", None)
@@ -499,8 +505,10 @@ def report_notebook(
     client : Ontraport, optional
         The connection to report on (default: the default client, else the sandbox).
         The notebook reconnects from its parameters, never from a secret: the sandbox
-        by its options, Membrane by connection id, the REST API through
-        ``ONTRAPORT_APP_ID`` / ``ONTRAPORT_API_KEY`` in the kernel's environment.
+        by its options (a file-backed sandbox by its ``path``), Membrane by connection
+        id, the REST API through ``ONTRAPORT_APP_ID`` / ``ONTRAPORT_API_KEY`` in the
+        kernel's environment. A sandbox kept in memory is refused: the notebook's
+        kernel cannot see its state (pass ``connection="sandbox"`` for fresh demo data).
     connection : str, optional
         The connection choice key instead (``"sandbox"``, ``"env"``, ``"membrane:<id>"``).
     where : str or mapping, optional
@@ -529,6 +537,8 @@ def report_notebook(
         nbformat (or nbclient, to execute) is not installed.
     ValueError
         ``client`` cannot be named by a choice key (pass ``connection=``).
+    ConfigurationError
+        ``client`` is an in-memory sandbox (connect with ``path=``, or pass ``connection=``).
     nbclient.exceptions.CellExecutionError
         A cell failed while executing; the notebook with the error is saved to ``path`` first.
 
@@ -541,6 +551,13 @@ def report_notebook(
         from .context import default_client
 
         client = default_client(required=False)
+    if connection is None and sandbox_options is None and client is not None and _in_memory_sandbox(client):
+        raise ConfigurationError(
+            f"{client.name} lives in this process's memory: the report notebook runs in its own "
+            "kernel and would report fresh demo data, not what this client sees. Keep the sandbox "
+            'in a file instead: op = opd.connect("sandbox", path="demo.sqlite") (the notebook '
+            'reopens that file), or pass connection="sandbox" to report on fresh demo data on purpose.'
+        )
     if connection is None:
         if client is None:
             connection = SANDBOX_CHOICE

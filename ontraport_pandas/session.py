@@ -2,9 +2,17 @@
 
 :class:`Session` is what the orchestration layers (loader, writer, actions) talk to.
 It sends a request through the transport inside the shared :class:`RateLimiter`,
-waits out a 429 using ``X-Rate-Limit-Reset``, retries reads after 5xx answers,
-dropped connections and timeouts with exponential backoff, maps error answers to
-exceptions (through :func:`raise_for_status`) and unwraps the JSON envelope.
+waits out a 429 (the limiter holds everyone until ``X-Rate-Limit-Reset`` or an early
+probe finds slots), retries reads after 5xx answers, dropped connections and timeouts
+with exponential backoff within the :class:`RetryPolicy`'s budget (per request, so
+each page of a load has its own), maps error answers to exceptions (through
+:func:`raise_for_status`) and unwraps the JSON envelope.
+
+Every request frees its rate-limit slot whatever happens: with the answer's headers
+when there is an answer, and in the ``except BaseException`` path otherwise
+(``KeyboardInterrupt``, a Membrane login error, malformed output, a bug), so a failed
+first request never leaves the first-request probe open and a warm client never
+leaks a slot.
 It also caches the account's field metadata and the label lookups (tag names,
 sequence names, automation names) that typed frames need.
 """
@@ -15,10 +23,12 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import (
     APIError,
+    ConfigurationError,
     ConnectionFailed,
     ProtocolError,
     RateLimitError,
@@ -42,38 +52,75 @@ SUB_MODEL_LABELS: dict[int, tuple[int, str, str]] = {
 }
 
 
+@dataclass(frozen=True)
 class RetryPolicy:
     """How failed requests are retried.
+
+    Every request has its own budget, so a load of many pages survives a high fault
+    rate: with the defaults, a page fails only after 12 tries in a row went wrong
+    (at a 40 % fault rate, about one page in 60,000: a 5,000-contact load of 100
+    pages completes 998 times in 1,000, and otherwise keeps what it got in
+    :class:`~ontraport_pandas.IncompleteLoadError`). The pauses stay short (0.5, 1, 2,
+    then 4 s), so a server that is really down is given up on after about half a
+    minute per request.
 
     Parameters
     ----------
     attempts : int
-        Tries for a read that fails with a 5xx, a dropped connection or a timeout.
+        Tries for a read that fails with a 5xx, a dropped connection or a timeout
+        (1 = no retry).
     backoff : float
         First pause in seconds; doubles on each try, capped at ``max_backoff``.
+    max_backoff : float
+        The longest pause between two tries.
     max_rate_limit_waits : int
         How many 429s in a row one request may wait out before giving up.
     verify_delay : float
         Seconds a push waits, after a create whose answer was lost, before it looks
         for the record (the server may still be committing it).
+
+    Examples
+    --------
+    >>> RetryPolicy.of(3).attempts  # three retries after the first try
+    4
     """
 
-    def __init__(
-        self,
-        attempts: int = 5,
-        backoff: float = 0.5,
-        max_backoff: float = 8.0,
-        max_rate_limit_waits: int = 20,
-        verify_delay: float = 2.0,
-    ) -> None:
-        self.verify_delay = verify_delay
-        self.attempts = attempts
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.max_rate_limit_waits = max_rate_limit_waits
+    attempts: int = 12
+    backoff: float = 0.5
+    max_backoff: float = 4.0
+    max_rate_limit_waits: int = 30
+    verify_delay: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name, least in (("attempts", 1), ("max_rate_limit_waits", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ConfigurationError(
+                    f"RetryPolicy.{name} must be a whole number >= {least}, not {value!r}"
+                )
+        for name in ("backoff", "max_backoff", "verify_delay"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
+                raise ConfigurationError(
+                    f"RetryPolicy.{name} must be a number of seconds >= 0, not {value!r}"
+                )
+
+    @classmethod
+    def of(cls, retries: int | RetryPolicy | None) -> RetryPolicy:
+        """The policy for ``connect(retries=…)``: a policy as is, a number of retries, or None for the default."""
+        if retries is None:
+            return cls()
+        if isinstance(retries, RetryPolicy):
+            return retries
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise ConfigurationError(
+                f"retries= takes a number of retries (0 or more) or a RetryPolicy, not {retries!r}"
+            )
+        return cls(attempts=retries + 1)
 
     def pause(self, attempt: int) -> float:
-        return min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
+        """Seconds to wait after failed try number ``attempt`` (1-based)."""
+        return float(min(self.max_backoff, self.backoff * (2 ** min(attempt - 1, 30))))
 
 
 class Session:
@@ -135,26 +182,36 @@ class Session:
         limited = 0
         while True:
             attempt += 1
-            self.limiter.acquire()
+            ticket = self.limiter.acquire()
             try:
                 with self._lock:
                     self.requests_sent += 1
                 response = self.transport.send(method, path, params=str_params, json=json)
-            except (ConnectionFailed, RequestTimeout) as exc:
-                self.limiter.release()
-                if retry and attempt < self.retry.attempts:
+            except BaseException as exc:
+                # No answer: free the slot (and end the probe) whatever went wrong, a
+                # KeyboardInterrupt, a Membrane login error or malformed output included.
+                self.limiter.release(ticket)
+                if (
+                    isinstance(exc, (ConnectionFailed, RequestTimeout))
+                    and retry
+                    and attempt < self.retry.attempts
+                ):
                     pause = self.retry.pause(attempt)
                     logger.info("%s %s failed (%s); retry %d in %.1fs", method, path, exc, attempt, pause)
                     self._sleep(pause)
                     continue
                 raise
-            self.limiter.update(rate_limit_info(response.headers))
+            info = None
+            try:
+                info = rate_limit_info(response.headers)
+            finally:
+                self.limiter.update(info, ticket)
             try:
                 return raise_for_status(response, method=method, path=path)
             except RateLimitError as exc:
                 limited += 1
                 attempt -= 1
-                self.limiter.penalize(exc.reset_after)
+                self.limiter.penalize(exc.reset_after, ticket)
                 if limited > self.retry.max_rate_limit_waits:
                     raise
                 logger.info("%s %s: rate limit spent; waiting %.1fs", method, path, exc.reset_after)

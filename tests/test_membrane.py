@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import stat
 import sys
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import ontraport_pandas as opd
+from ontraport_pandas.session import RetryPolicy
 from ontraport_pandas.transports.base import Response
 from ontraport_pandas.transports.membrane import (
     MembraneCLI,
@@ -74,6 +76,25 @@ def test_another_program_called_membrane_is_refused(tmp_path):
     message = str(info.value)
     assert "not Membrane's integration CLI" in message
     assert "npm install -g @membranehq/cli@latest" in message
+
+
+def test_a_python_without_the_module_is_named_and_not_blamed_on_another_product(tmp_path):
+    # What the README's setting did with the system python: the module is not importable there.
+    command = ["python3", "-m", "ontraport_pandas_is_not_installed_here"]
+    with pytest.raises(opd.MembraneSetupError) as info:
+        MembraneCLI(command).info()
+    message = str(info.value)
+    found = shutil.which("python3")
+    assert found and f"(executable: {found})" in message
+    assert "exited with code 1" in message and "No module named" in message
+    assert repr(sys.executable) in message  # the interpreter to use instead
+    assert "Another product" not in message
+
+
+def test_the_readme_sets_the_simulator_with_the_venv_interpreter():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert 'ONTRAPORT_PANDAS_MEMBRANE="python -m' not in readme
+    assert 'shlex.join([sys.executable, "-m", "ontraport_pandas.sandbox.membrane"])' in readme
 
 
 @pytest.mark.parametrize("command", ["membrane-not-installed-anywhere", "/nonexistent/dir/membrane"])
@@ -225,7 +246,7 @@ def test_crash_is_a_failed_connection(home):
 def test_a_crashed_read_is_retried_by_the_session(home):
     fail(home, "crash", "--on", "request")
     op = membrane_client(home, DEMO)
-    op.session.retry.backoff = 0.01
+    op.session.retry = RetryPolicy(backoff=0.01)
     assert op.request("GET", "Contacts/getInfo")["data"]["count"] == "120"
 
 

@@ -101,7 +101,8 @@ def test_notebook_runs_top_to_bottom_on_the_sandbox(name, tmp_path):
 
 
 def test_report_notebook_without_execution_is_deterministic(tmp_path):
-    op = opd.connect("sandbox", contacts=50, seed=3, rate_limit=None)
+    store = tmp_path / "s.sqlite"
+    op = opd.connect("sandbox", contacts=50, seed=3, rate_limit=None, path=str(store))
     first = report_notebook(tmp_path / "a.ipynb", client=op, where="bulk_mail == 'Opted-in'")
     second = report_notebook(client=op, where="bulk_mail == 'Opted-in'")
     assert nbformat.writes(first) == nbformat.writes(second)
@@ -109,6 +110,7 @@ def test_report_notebook_without_execution_is_deterministic(tmp_path):
     params = next(c for c in first.cells if "parameters" in c.metadata.get("tags", []))
     assert "CONNECTION = 'sandbox'" in params.source
     assert "'seed': 3" in params.source and "'contacts': 50" in params.source
+    assert repr(str(store.resolve())) in params.source  # the notebook reopens this very file
     assert (
         '"contacts": "bulk_mail == \'Opted-in\'"' in params.source
         or "'contacts': \"bulk_mail" in params.source
@@ -116,6 +118,23 @@ def test_report_notebook_without_execution_is_deterministic(tmp_path):
     with pytest.raises(ValueError, match="unknown object type"):
         report_notebook(client=op, where={"widgets": "x == 1"})
     op.close()
+
+
+def test_report_notebook_refuses_an_in_memory_sandbox_it_would_silently_replace(tmp_path):
+    op = opd.connect("sandbox", contacts=50, rate_limit=None)
+    try:
+        with pytest.raises(ConfigurationError, match=r'path="demo.sqlite"') as info:
+            report_notebook(tmp_path / "r.ipynb", client=op)
+        assert "fresh demo data" in str(info.value)
+        assert not (tmp_path / "r.ipynb").exists()
+        opd.set_default_client(op)  # the default client is the same case
+        with pytest.raises(ConfigurationError, match="memory"):
+            report_notebook()
+        nb = report_notebook(client=op, connection="sandbox")  # fresh demo data, asked for by name
+        assert "CONNECTION = 'sandbox'" in nb.cells[1].source
+    finally:
+        opd.set_default_client(None)
+        op.close()
 
 
 def test_report_notebook_needs_a_choice_for_a_client_it_cannot_reopen(served_op):
@@ -131,10 +150,15 @@ def test_executed_report_has_provenance_charts_and_no_secret(monkeypatch, tmp_pa
     monkeypatch.setenv("ONTRAPORT_APP_ID", "2_opd_nb_app")
     monkeypatch.setenv("ONTRAPORT_API_KEY", SECRET)
     monkeypatch.setenv("MEMBRANE_TOKEN", TOKEN)
-    op = opd.connect("sandbox", contacts=150, rate_limit=None)
+    op = opd.connect("sandbox", contacts=150, rate_limit=None, path=str(tmp_path / "state.sqlite"))
     path = tmp_path / "out" / "report.ipynb"
     where = "bulk_mail == 'Opted-in'"
+    contacts = op.contacts(progress=False)
+    # A change made in this process is what the report sees: it reopens the same file.
+    opted_out = contacts.index[contacts["bulk_mail"] == "Opted-in"][:3]
+    op.request("PUT", "Contacts", json={"id": int(opted_out[0]), "bulk_mail": 0})
     opted_in = int((op.contacts(progress=False)["bulk_mail"] == "Opted-in").sum())
+    assert opted_in == int((contacts["bulk_mail"] == "Opted-in").sum()) - 1
     nb = report_notebook(path, client=op, execute=True, title="Test report", now="2026-11-01", where=where)
     text = path.read_text(encoding="utf-8")
     assert SECRET not in text and TOKEN not in text

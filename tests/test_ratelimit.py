@@ -1,6 +1,8 @@
 import threading
 import time
 
+import pytest
+
 from ontraport_pandas.ratelimit import RateLimiter
 from ontraport_pandas.transports.base import RateLimitInfo, rate_limit_info
 
@@ -77,3 +79,124 @@ def test_penalize_blocks_everyone():
     clock.now = 21.0
     t.join(5)
     assert done.is_set()
+
+
+class SteppingClock(FakeClock):
+    """A fake clock that the limiter's wait advances: single-threaded tests of the waits."""
+
+    def sleep(self, cond: object, seconds: float) -> None:
+        assert seconds > 0
+        self.now += seconds
+
+
+def test_after_a_429_probes_come_early_and_back_off_until_the_reset():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep)
+    t = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 60), t)
+    lim.penalize(60, t)  # the window reports a full minute
+    probes = []
+    for _ in range(6):
+        t = lim.acquire()
+        probes.append(clock.now)
+        lim.update(RateLimitInfo(180, 0, 60 - clock.now), t)  # still spent: another 429
+        lim.penalize(60 - clock.now, t)
+    # 1, 2, 4, 8, 16 s apart, and the last one exactly at the reported reset
+    assert probes == [1.0, 3.0, 7.0, 15.0, 31.0, 60.0]
+
+
+def test_a_probe_that_finds_slots_lifts_the_hold_for_everyone():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep)
+    t = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 55), t)
+    lim.penalize(55, t)
+    probe = lim.acquire()
+    assert clock.now == 1.0 and lim.held
+    lim.update(RateLimitInfo(180, 40, 55), probe)
+    assert not lim.held
+    for _ in range(10):
+        lim.acquire()
+    assert clock.now == 1.0  # nobody waited after the probe
+
+
+def test_stale_429s_from_requests_in_flight_do_not_extend_the_hold():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep)
+    first = lim.acquire()
+    lim.update(RateLimitInfo(180, 100, 10), first)
+    flight = [lim.acquire() for _ in range(8)]  # eight requests out at once
+    for t in flight:  # all eight come back 429
+        lim.update(RateLimitInfo(180, 0, 50), t)
+        lim.penalize(50, t)
+    lim.acquire()
+    assert clock.now == 1.0  # one hold, not eight doublings of the probe delay
+
+
+def test_headers_from_before_the_429_trigger_a_probe_but_do_not_lift_the_hold():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep)
+    first = lim.acquire()
+    lim.update(RateLimitInfo(180, 100, 10), first)
+    old, refused = lim.acquire(), lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 60), refused)
+    lim.penalize(60, refused)
+    lim.update(RateLimitInfo(180, 30, 60), old)  # sent before the 429 arrived, answered after it
+    assert lim.held
+    probe = lim.acquire()
+    assert clock.now == 0.0  # slots came back, says an answer: probe at once
+    with pytest.raises(AssertionError):  # but only one request goes until the probe answers
+        _no_wait(lim).acquire()
+    lim.update(RateLimitInfo(180, 29, 60), probe)
+    assert not lim.held
+
+
+def _no_wait(lim: RateLimiter) -> RateLimiter:
+    def refuse(cond: object, seconds: float) -> None:
+        raise AssertionError("would wait")
+
+    lim._wait = refuse
+    return lim
+
+
+def test_without_early_probes_the_hold_lasts_until_the_reset():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep, probe_after=None)
+    t = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 42), t)
+    lim.penalize(42, t)
+    lim.acquire()
+    assert clock.now == 42.0
+
+
+def test_a_probe_answered_without_a_free_slot_does_not_let_the_next_one_go_at_once():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep)
+    t = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 60), t)
+    lim.penalize(60, t)
+    probe = lim.acquire()
+    assert clock.now == 1.0
+    lim.update(RateLimitInfo(180, 0, 59), probe)  # served, but it took the last slot
+    lim.acquire()
+    assert clock.now == 3.0  # the next probe waits its turn (2 s), not zero
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan")])
+def test_probe_after_must_be_positive(bad):
+    from ontraport_pandas.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="probe_after"):
+        RateLimiter(probe_after=bad)
+
+
+def test_the_progress_note_counts_down_to_the_next_probe_not_the_full_reset():
+    clock = SteppingClock()
+    lim = RateLimiter(clock=clock, wait=clock.sleep)
+    notes: list[float] = []
+    lim.on_wait = notes.append
+    t = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 60), t)
+    lim.penalize(60, t)
+    lim.acquire()
+    assert notes and notes[0] == 1.0

@@ -129,7 +129,7 @@ def test_gives_up_after_the_retry_budget():
 
     with pytest.raises(opd.ConnectionFailed):
         make(handler).data("GET", "Contacts")
-    assert len(calls) == 5
+    assert len(calls) == RetryPolicy().attempts == 12
 
 
 def test_timeout_maps_to_request_timeout():
@@ -165,6 +165,22 @@ def test_missing_credentials_are_a_configuration_error(monkeypatch):
         opd.connect(app_id="2_x")
     with pytest.raises(opd.ConfigurationError):
         opd.connect("ftp://nowhere")
+
+
+def test_connect_without_arguments_or_credentials_refuses_instead_of_returning_the_sandbox(monkeypatch):
+    with pytest.raises(opd.ConfigurationError) as info:
+        opd.connect()
+    message = str(info.value)
+    assert "ONTRAPORT_APP_ID and ONTRAPORT_API_KEY are not set" in message
+    assert 'opd.connect("sandbox")' in message
+    monkeypatch.setenv("ONTRAPORT_APP_ID", "2_env")  # half the pair is no better
+    with pytest.raises(opd.ConfigurationError, match="ONTRAPORT_API_KEY is not set"):
+        opd.connect()
+    with pytest.raises(opd.ConfigurationError, match=r"need connect\('sandbox'"):
+        opd.connect(contacts=10)
+    op = opd.connect("sandbox", contacts=10, rate_limit=None)  # the demo, asked for by name
+    assert not op.live and op.sandbox is not None
+    op.close()
 
 
 def test_credentials_from_environment(monkeypatch):

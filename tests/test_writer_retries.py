@@ -5,6 +5,7 @@ Every test reads the records back from the sandbox after the retries.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -65,7 +66,9 @@ def test_identical_new_rows_whose_second_answer_is_lost_make_two_records(app):
 
 def test_a_create_the_server_commits_late_is_found_after_the_delay(app):
     op = client_over(app, workers=1)
-    op.session.retry.verify_delay = 1.5  # longer than the server's 0.5 s
+    op.session.retry = dataclasses.replace(
+        op.session.retry, verify_delay=1.5
+    )  # longer than the server's 0.5 s
     c = op.contacts(progress=False)
     before = op.count("contacts")
     edited = _with_new_rows(c, {"firstname": ["Slow"], "lastname": ["Commit"]})
@@ -79,7 +82,9 @@ def test_a_create_the_server_commits_late_is_found_after_the_delay(app):
 
 def test_an_unknown_create_is_looked_up_again_and_never_resent_silently(app):
     op = client_over(app, workers=1)
-    op.session.retry.verify_delay = 0.1  # shorter than the server's 0.5 s: the first look finds nothing
+    op.session.retry = dataclasses.replace(
+        op.session.retry, verify_delay=0.1
+    )  # shorter than the server's 0.5 s: the first look finds nothing
     c = op.contacts(progress=False)
     before = op.count("contacts")
     edited = _with_new_rows(c, {"firstname": ["Maybe"], "lastname": ["Unknown"]})

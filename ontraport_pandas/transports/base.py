@@ -13,10 +13,12 @@ query``, only picks a narrower subclass of the 400 error).
 
 from __future__ import annotations
 
+import ipaddress
 import json as _json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import (
     APIError,
@@ -31,7 +33,15 @@ from ..errors import (
     ServerError,
 )
 
-__all__ = ["RateLimitInfo", "Response", "Transport", "raise_for_status", "rate_limit_info"]
+__all__ = [
+    "RateLimitInfo",
+    "Response",
+    "Transport",
+    "display_url",
+    "is_loopback",
+    "raise_for_status",
+    "rate_limit_info",
+]
 
 Params = Mapping[str, str]
 
@@ -63,8 +73,9 @@ class Response:
         try:
             return _json.loads(self.content)
         except ValueError as exc:
-            snippet = self.text[:200]
-            raise ProtocolError(f"Expected a JSON body, got: {snippet!r}") from exc
+            raise ProtocolError(f"Expected a JSON body, got: {self.text[:200]!r}") from exc
+        except RecursionError:
+            raise ProtocolError(f"The JSON body is nested too deeply to parse: {self.text[:100]!r}") from None
 
 
 @runtime_checkable
@@ -97,6 +108,44 @@ class Transport(Protocol):
     def close(self) -> None:
         """Release what the transport holds."""
         ...
+
+
+def display_url(url: str) -> str:
+    """``url`` without its user info (``http://user:secret@host/1/`` -> ``http://host/1/``).
+
+    Every URL the toolkit shows (reprs, ``df.attrs``, journal headers, log lines) goes
+    through this: a credential written into a base URL must not travel any further.
+    A URL that cannot be parsed is shown as ``<unparsable URL>``.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<unparsable URL>"
+    if "@" not in parts.netloc:
+        return url
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url`` points at this machine (``localhost``, ``127.0.0.0/8``, ``::1``), user info or not."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,11 @@ Failures of the connection itself (refused, dropped, timed out) are mapped here,
 in :meth:`HTTPTransport.send`; answers with an error status are mapped by
 :func:`~ontraport_pandas.transports.base.raise_for_status` one layer up.
 The API key lives only in the client's default headers: it never appears in a
-repr, a log line or an error message.
+repr, a log line or an error message, and an error we raise never leads back to it:
+httpx's exception (whose ``.request`` carries the headers) is replaced by a copy
+without the request, chained as ``__cause__``, with no ``__context__``. User info in
+the base URL (``http://user:secret@host/1/``) is taken out of the URL and sent as
+Basic auth, so it is in no URL that httpx logs or the toolkit shows.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from ..errors import ConnectionFailed, RequestTimeout
-from .base import Params, Response
+from ..errors import ConnectionFailed, RequestTimeout, TransportError
+from .base import Params, Response, display_url
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "HTTPTransport", "sandbox_transport"]
 
@@ -76,13 +81,19 @@ class HTTPTransport:
             )
         if not base_url.endswith("/"):
             base_url += "/"
-        self.base_url = base_url
+        # User info in the URL becomes Basic auth, and the URL keeps no credential: it is what
+        # httpx logs, puts in its errors, and what the toolkit shows.
+        user, password = _userinfo(base_url)
+        #: The API root, without user info.
+        self.base_url = display_url(base_url)
         self.app_id = app_id
         self.live = live
-        self.name = name or f"Ontraport API at {base_url} (app {app_id})"
+        self.name = display_url(name) if name else f"Ontraport API at {self.base_url} (app {app_id})"
+        self._secrets = tuple(v for v in (api_key, password) if v and len(v) >= 4)
         self._client = httpx.Client(
-            base_url=base_url,
+            base_url=self.base_url,
             headers={"Api-Appid": app_id, "Api-Key": api_key, "Accept": "application/json"},
+            auth=None if user is None else httpx.BasicAuth(user, password or ""),
             timeout=timeout,
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
@@ -101,31 +112,79 @@ class HTTPTransport:
         json: Any = None,
         timeout: float | None = None,
     ) -> Response:
+        if self._client.is_closed:
+            raise TransportError(
+                f"{method} {path}: this connection was closed (op.close()); connect again.",
+                method=method,
+                path=path,
+            )
         kwargs: dict[str, Any] = {"params": dict(params or {})}
         if json is not None:
             kwargs["json"] = json
         if timeout is not None:
             kwargs["timeout"] = timeout
         started = time.perf_counter()
+        failure: TransportError | None = None
+        cause: Exception | None = None
         try:
             r = self._client.request(method, path.lstrip("/"), **kwargs)
         except httpx.TimeoutException as exc:
-            raise RequestTimeout(
+            failure = RequestTimeout(
                 f"{method} {path}: no answer within the timeout ({exc.__class__.__name__})",
                 method=method,
                 path=path,
-            ) from exc
+            )
+            cause = self._detached(exc)
         except httpx.TransportError as exc:
-            raise ConnectionFailed(
-                f"{method} {path}: the connection failed ({exc.__class__.__name__}: {exc})",
+            failure = ConnectionFailed(
+                f"{method} {path}: the connection failed ({exc.__class__.__name__}: {self._scrub(str(exc))})",
                 method=method,
                 path=path,
-            ) from exc
+            )
+            cause = self._detached(exc)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            failure = TransportError(
+                f"{method} {path}: the request could not be sent ({exc.__class__.__name__}: "
+                f"{self._scrub(str(exc))[:300]})",
+                method=method,
+                path=path,
+            )
+            cause = self._detached(exc)
+        if failure is not None:
+            # Raised outside the ``except`` blocks, so that neither ``__cause__`` nor
+            # ``__context__`` leads back to httpx's request object and its Api-Key header.
+            raise failure from cause
         logger.debug("%s %s -> %s in %.3fs", method, path, r.status_code, time.perf_counter() - started)
         return Response(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
 
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _detached(self, exc: Exception) -> Exception:
+        """A copy of an httpx error without its request (whose headers hold the API key)."""
+        message = self._scrub(str(exc))
+        try:
+            clean = type(exc)(message)
+        except Exception:  # an httpx error class with another signature
+            clean = httpx.TransportError(message)
+        return clean
+
     def close(self) -> None:
         self._client.close()
+
+
+def _userinfo(url: str) -> tuple[str | None, str | None]:
+    """The (percent-decoded) user and password of a URL, or ``(None, None)``."""
+    try:
+        parts = urlsplit(url)
+        if "@" not in parts.netloc:
+            return None, None
+        user, password = parts.username, parts.password
+    except ValueError:
+        return None, None
+    return unquote(user or ""), None if password is None else unquote(password)
 
 
 class _SandboxWSGITransport(httpx.WSGITransport):

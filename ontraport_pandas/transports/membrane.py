@@ -44,6 +44,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -248,16 +249,30 @@ class MembraneCLI:
         if rc < 0:
             raise ConnectionFailed(f"`{shlex.join([*self.command, '--help'])}` was killed by signal {-rc}.")
         if not (re.search(r"\baction\b", text) and re.search(r"\brequest\b", text)):
-            first = " ".join(text.split())[:200]
-            raise MembraneSetupError(
-                f"`{shlex.join(self.command)}` is not Membrane's integration CLI: its --help lists no "
-                f"`action` and `request` commands (it said: {first!r}). Another product (membrane.agency) "
-                f"also installs a command called `membrane`. {INSTALL_HINT}"
-            )
+            raise MembraneSetupError(self._not_the_cli(rc, text))
         info = CLIInfo(key, text, simulator="simulator" in text.lower())
         with _HELP_LOCK:
             _HELP_CACHE[key] = info
         return info
+
+    def _not_the_cli(self, rc: int, text: str) -> str:
+        """Why ``--help`` did not look like the integration CLI, naming the executable that ran."""
+        found = self._argv0()
+        ran = f"`{shlex.join(self.command)}` (executable: {found})"
+        said = " ".join(text.split())[:200]
+        if rc != 0:
+            message = f"{ran} failed: `--help` exited with code {rc} and said {said!r}."
+            if "No module named" in text and "python" in os.path.basename(found).lower():
+                message += (
+                    f" That Python cannot import the module; run it with the interpreter of the "
+                    f"environment where ontraport-pandas is installed, e.g. {sys.executable!r}."
+                )
+            return f"{message} {INSTALL_HINT}"
+        return (
+            f"{ran} is not Membrane's integration CLI: its --help lists no `action` and `request` "
+            f"commands (it said: {said!r}). Another product (membrane.agency) also installs a "
+            f"command called `membrane`. {INSTALL_HINT}"
+        )
 
     # -- running ----------------------------------------------------------------------
     def _exec(self, args: Sequence[str], timeout: float, ctx: _Context) -> tuple[int, bytes, bytes]:
