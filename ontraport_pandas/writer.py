@@ -1206,7 +1206,9 @@ def resume(
     push stopped are checked against the API first (an update whose values are
     already stored, a create whose record exists) and sent only when needed; a create
     that may have been applied and is still not found stays ``unknown`` unless
-    ``retry_unknown=True``.
+    ``retry_unknown=True``. Updates and deletes still to send are checked for conflicts
+    as the push would have (records modified since the load, not by this push, are
+    ``conflict`` unless the push was applied with ``on_conflict="overwrite"``).
 
     Raises
     ------
@@ -1239,6 +1241,13 @@ def resume(
             if o["kind"] == "delete":
                 if not sender.read([int(o["record_id"])], ["id"]):
                     run.event(o["i"], "ok", record_id=int(o["record_id"]), verified=True)
+        # The rest is checked for conflicts like a push: against the load, and against what
+        # this push itself already wrote (its journal).
+        run.carried = state.carried.then(state)
+        todo = [Operation.from_json(o) for o in state.unfinished() if o["kind"] in ("update", "delete")]
+        if todo:
+            pending = Plan(op, otype, todo, loaded_at=state.header.get("loaded_at"))
+            run.check_conflicts(pending, str(state.header.get("on_conflict") or "skip"))
         run.execute()
     finally:
         j.close()
