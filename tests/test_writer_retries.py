@@ -412,3 +412,43 @@ def test_a_whitespace_only_change_is_sent_not_taken_as_already_stored(app):
     result.raise_for_errors()
     assert op.contact(rid)["firstname"] == "Padded"
     assert op.contacts(progress=False).loc[rid, "firstname"] == "Padded"
+
+
+def test_a_delete_whose_answer_was_lost_is_verified_gone(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    gone, kept = [int(x) for x in c.index[:2]], len(c) - 2
+    plan = op.plan(c.drop(index=gone), delete_missing=True)
+    app.inject_faults("lost", 5, method="DELETE", path="Contacts")  # deleted, never answered
+    result = plan.apply(confirm=plan.confirm_required)
+    result.raise_for_errors()
+    assert op.count("contacts") == kept
+    assert not set(gone) & set(op.contacts(progress=False).index)
+
+
+def test_a_delete_that_never_arrived_is_failed_and_retried(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    gone = [int(c.index[3])]
+    plan = op.plan(c.drop(index=gone), delete_missing=True)
+    app.inject_faults("drop", 5, method="DELETE", path="Contacts")
+    result = plan.apply(confirm=plan.confirm_required)
+    assert result.frame["status"].tolist() == ["failed"]
+    assert op.count("contacts") == len(c)
+    retry = result.failed()
+    retry.apply(confirm=retry.confirm_required).raise_for_errors()
+    assert op.count("contacts") == len(c) - 1
+
+
+def test_a_create_matching_an_existing_email_whose_answer_was_lost(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    existing = int(c["email"].dropna().index[0])
+    email = str(c.loc[existing, "email"])
+    edited = _with_new_rows(c, {"firstname": ["Matched"], "email": [email]})
+    app.inject_faults("lost", 5, method="POST", path="Contacts/saveorupdate")  # applied, never answered
+    result = op.plan(edited).apply()
+    result.raise_for_errors()
+    assert result.frame["record_id"].tolist() == [existing]
+    assert op.count("contacts") == len(c)
+    assert op.contact(existing)["firstname"] == "Matched"
