@@ -465,13 +465,13 @@ class _Sender:
             **base,
             "listFields": ",".join(dict.fromkeys([self.otype.id_field, *fields])),
             "sort": self.otype.id_field,
-            "sortDir": "asc",
+            "sortDir": "desc",  # newest first: a record the create made is among the last ones
             "range": BATCH,
         }
         if condition:
             params["condition"] = json.dumps(condition)
         found: list[int] = []
-        for page in range(20):  # at most 1,000 candidates: more means the values tell nothing apart
+        for page in range(20):  # the newest 1,000 candidates at most
             rows = self.session.data("GET", path, params={**params, "start": page * BATCH}) or []
             for row in rows:
                 rid = int(row.get(self.otype.id_field, row.get("id")))
