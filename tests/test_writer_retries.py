@@ -452,3 +452,21 @@ def test_a_create_matching_an_existing_email_whose_answer_was_lost(app):
     assert result.frame["record_id"].tolist() == [existing]
     assert op.count("contacts") == len(c)
     assert op.contact(existing)["firstname"] == "Matched"
+
+
+def test_a_tag_call_applied_without_answer_is_not_a_conflict_for_the_retry(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[10])
+    edited = c.copy()
+    edited.loc[rid, "lastname"] = "Both"
+    edited.at[rid, "contact_cat"] = [*c.at[rid, "contact_cat"], "Lost Answer Tag"]
+    app.inject_faults("500", 5, method="PUT", path="Contacts")  # the update fails
+    app.inject_faults("lost", 5, method="PUT", path="objects/tagByName")  # the tag call applies, unanswered
+    result = op.plan(edited).apply()
+    statuses = dict(zip(result.frame["kind"], result.frame["status"], strict=True))
+    assert statuses == {"update": "failed", "add_tags": "failed"}
+    again = result.failed().apply()
+    again.raise_for_errors()
+    assert op.contact(rid)["lastname"] == "Both"
+    assert op.contacts(progress=False).at[rid, "contact_cat"].count("Lost Answer Tag") == 1
