@@ -57,8 +57,9 @@ from .private import private_dir, private_open
 __all__ = ["Carried", "Journal", "JournalState", "default_journal_dir", "read_journal"]
 
 VERSION = 2
-FINAL = frozenset({"ok", "failed", "conflict", "skipped"})
 #: Outcomes after which an operation is not run again by ``resume`` (``unknown`` is looked up again).
+FINAL = frozenset({"ok", "failed", "conflict", "skipped"})
+#: Every outcome an event may record (besides ``sending``).
 STATUSES = ("ok", "failed", "unknown", "conflict", "skipped")
 
 
