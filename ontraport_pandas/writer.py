@@ -646,7 +646,13 @@ def apply_plan(
     }
     if plan.carried is not None:
         header["carried"] = carried.to_json()
-    journal = Journal.create(journal_dir, header)
+    try:
+        journal = Journal.create(journal_dir, header)
+    except OSError as exc:
+        raise JournalError(
+            f"Cannot write the push journal ({exc}). Nothing was sent: pass journal_dir= (or set "
+            "ONTRAPORT_PANDAS_JOURNAL_DIR) to a folder you can write to."
+        ) from exc
     try:
         for o in plan.ops:
             journal.write({"type": "op", **o.to_json()})

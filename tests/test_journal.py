@@ -368,3 +368,16 @@ def test_an_interrupted_push_resumes_with_a_conflict_check():
     finally:
         op.close()
         app.close()
+
+
+def test_a_journal_folder_that_cannot_be_written_stops_the_push_before_sending(op, tmp_path):
+    c = op.contacts(progress=False)
+    edited = c.copy()
+    edited.loc[c.index[0], "lastname"] = "Unjournaled"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    op.sandbox.reset_log()
+    with pytest.raises(opd.JournalError, match="Nothing was sent"):
+        op.plan(edited).apply(journal_dir=str(blocker / "journal"))
+    assert _writes(op) == []
+    assert op.contact(int(c.index[0]))["lastname"] != "Unjournaled"
