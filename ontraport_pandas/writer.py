@@ -67,6 +67,7 @@ from .errors import (
     OntraportError,
     OntraportWarning,
     Problem,
+    ProtocolError,
     RequestTimeout,
     ServerError,
     ValidationError,
@@ -89,6 +90,8 @@ BATCH = 50
 #: Ids per tag-by-name call (no cap is documented; Ontraport processes tag calls in the background).
 TAG_BATCH = 2500
 AMBIGUOUS = (ServerError, ConnectionFailed, RequestTimeout)
+#: Failures after which a write may have been applied: no answer, a 5xx, or an answer not understood.
+MAY_BE_APPLIED = (*AMBIGUOUS, ProtocolError)
 
 
 # -- planning ------------------------------------------------------------------------------
@@ -392,21 +395,23 @@ class _Sender:
         return dict(attrs) if isinstance(attrs, dict) else {}
 
     def create(self, fields: dict[str, Any], *, upsert: bool) -> int:
+        data: Any
         if self.hosted is not None and upsert:
-            out = self._action("create-or-update-contact", dict(fields))
-            return int((out or {})["id"])
-        if upsert:
+            data = self._action("create-or-update-contact", dict(fields))
+        elif upsert:
             path, base = self.otype.sub_route("saveorupdate")
             data = self.session.data("POST", path, json=self._body(fields), retry=True)
         else:
             path, _ = self.otype.route()
             data = self.session.data("POST", path, json=self._body(fields), retry=False)
-        rid = None
+        rid: Any = None
         if isinstance(data, dict):
-            rid = data.get("id") or (data.get("attrs") or {}).get("id")
-        if rid is None:
-            raise OntraportError(f"create answered without an id: {str(data)[:200]}")
-        return int(rid)
+            attrs = data.get("attrs")
+            rid = data.get("id") or (attrs.get("id") if isinstance(attrs, dict) else None)
+        try:
+            return int(rid)
+        except (TypeError, ValueError):
+            raise ProtocolError(f"create answered without an id: {str(data)[:200]}") from None
 
     def tags(self, ids: list[int], tag: str, *, add: bool) -> None:
         if self.hosted is not None and add:
@@ -931,7 +936,7 @@ class _Run:
         self.event(i, "sending", since=since)
         try:
             rid = self.sender.create(o["fields"], upsert=upsert)
-        except AMBIGUOUS as exc:
+        except MAY_BE_APPLIED as exc:
             # It may have been applied: never "failed". Looked for again once every create is sent.
             self.event(i, "unknown", since=since, error=f"no answer ({_error_text(exc)}); looking it up")
             with self.lock:
@@ -988,7 +993,7 @@ class _Run:
         self.event(i, "sending")
         try:
             attrs = self.sender.update(rid, o["fields"])
-        except AMBIGUOUS as exc:
+        except MAY_BE_APPLIED as exc:
             # The answer was lost: read the record back before saying anything.
             try:
                 row = self.sender.read([rid], o["fields"]).get(rid)

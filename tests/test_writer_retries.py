@@ -470,3 +470,26 @@ def test_a_tag_call_applied_without_answer_is_not_a_conflict_for_the_retry(app):
     again.raise_for_errors()
     assert op.contact(rid)["lastname"] == "Both"
     assert op.contacts(progress=False).at[rid, "contact_cat"].count("Lost Answer Tag") == 1
+
+
+def test_a_create_answered_with_garbage_is_unknown_and_found():
+    app = create_app(contacts=40, rate_limit=None)
+    wsgi = _SandboxWSGITransport(app=app)
+
+    def garble(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "POST" and request.url.path.endswith("/Contacts"):
+            wsgi.handle_request(request).read()  # the create is applied...
+            return httpx.Response(200, text='{"code":0,"data":')  # ...and answered with broken JSON
+        return None
+
+    op = client_over(app, garble)
+    try:
+        c = op.contacts(progress=False)
+        edited = _with_new_rows(c, {"firstname": ["Garbled"], "lastname": ["Answer"]})
+        result = op.plan(edited).apply()
+        result.raise_for_errors()
+        assert op.count("contacts") == len(c) + 1
+        assert _named(op, "Answer").index.tolist() == result.frame["record_id"].tolist()
+    finally:
+        op.close()
+        app.close()
