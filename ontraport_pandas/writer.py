@@ -637,6 +637,11 @@ def apply_plan(
         return _result(plan, None)
     op = plan.client
     carried = plan.carried or Carried()
+    # Applying the same plan again (a re-run notebook cell) continues its earlier pushes:
+    # what they created is not created twice.
+    earlier: tuple[Path, ...] = getattr(plan, "_pushed_journals", ())
+    for path in earlier:
+        carried = carried.then(read_journal(path))
     header = {
         "object_type": plan.object_type.name,
         "object_type_id": plan.object_type.id,
@@ -649,7 +654,7 @@ def apply_plan(
         "on_conflict": on_conflict,
         "loaded_at": plan.loaded_at,
     }
-    if plan.carried is not None:
+    if plan.carried is not None or earlier:
         header["carried"] = carried.to_json()
     try:
         journal = Journal.create(journal_dir, header)
@@ -658,6 +663,7 @@ def apply_plan(
             f"Cannot write the push journal ({exc}). Nothing was sent: pass journal_dir= (or set "
             "ONTRAPORT_PANDAS_JOURNAL_DIR) to a folder you can write to."
         ) from exc
+    setattr(plan, "_pushed_journals", (*earlier, journal.path))  # noqa: B010 - not a declared field
     try:
         for o in plan.ops:
             journal.write({"type": "op", **o.to_json()})
@@ -880,13 +886,14 @@ class _Run:
         for o in ops:
             i = o["i"]
             row = str(o["row"])
-            if row in self.created:  # created by the push this one retries
+            if row in self.created:  # created by the push this one retries (undo of this one keeps it)
                 self.event(
                     i,
                     "ok",
                     record_id=self.created[row],
                     fields=sorted(o["fields"]),
                     matched=False,
+                    earlier=True,
                     verified=True,
                 )
                 self.bar.update(1)
@@ -1330,6 +1337,8 @@ def _undo(op: Ontraport, state: JournalState, *, progress: bool | None, journal_
         if kind == "update":
             updates.setdefault(int(o["record_id"]), {}).update(dict(o.get("before") or {}))
         elif kind == "create":
+            if ev.get("earlier"):
+                continue  # created by an earlier push: undo that one to remove it
             if o.get("match_id") is not None or ev.get("matched"):
                 updates.setdefault(int(ev["record_id"]), {}).update(dict(o.get("before") or {}))
             else:

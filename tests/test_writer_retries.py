@@ -493,3 +493,23 @@ def test_a_create_answered_with_garbage_is_unknown_and_found():
     finally:
         op.close()
         app.close()
+
+
+def test_applying_the_same_plan_twice_creates_nothing_twice(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[11])
+    edited = _with_new_rows(c, {"firstname": ["Rerun"], "lastname": ["Cell"]})
+    edited.loc[rid, "lastname"] = "Rerun"
+    plan = op.plan(edited)
+    first = plan.apply()
+    first.raise_for_errors()
+    second = plan.apply()  # a notebook cell run again
+    second.raise_for_errors()
+    assert op.count("contacts") == len(c) + 1
+    assert second.created_ids() == first.created_ids()
+    second.undo().raise_for_errors()  # the record was created by the first push: it stays
+    assert op.count("contacts") == len(c) + 1
+    first.undo().raise_for_errors()
+    assert op.count("contacts") == len(c)
+    assert op.contact(rid)["lastname"] == c.loc[rid, "lastname"]
