@@ -57,8 +57,9 @@ from .private import private_dir, private_open
 __all__ = ["Carried", "Journal", "JournalState", "default_journal_dir", "read_journal"]
 
 VERSION = 2
-FINAL = frozenset({"ok", "failed", "conflict", "skipped"})
 #: Outcomes after which an operation is not run again by ``resume`` (``unknown`` is looked up again).
+FINAL = frozenset({"ok", "failed", "conflict", "skipped"})
+#: Every outcome an event may record (besides ``sending``).
 STATUSES = ("ok", "failed", "unknown", "conflict", "skipped")
 
 
@@ -250,10 +251,11 @@ class Carried:
             if o["kind"] == "create" and status == "unknown":
                 if str(o["row"]) not in created:
                     unknown[str(o["row"])] = {"since": float(ev.get("since") or t), "at": t}
-            if status != "ok" and not (status == "sending" and o["kind"] in ("add_tags", "remove_tags")):
+            tags = o["kind"] in ("add_tags", "remove_tags")
+            if status != "ok" and not (tags and status in ("sending", "failed")):
                 continue
-            if o["kind"] in ("add_tags", "remove_tags"):
-                # a tag call may have been applied even when its outcome was not recorded
+            if tags:
+                # a tag call may have been applied even when it failed or its outcome was not recorded
                 for rid in ev.get("ids") or []:
                     own[int(rid)] = max(own.get(int(rid), 0.0), t)
             elif ev.get("record_id") is not None:

@@ -787,14 +787,15 @@ class PlanPreview(w.VBox):
 
     def _result_html(self, result: PushResult) -> str:
         frame = result.frame
-        order = {"failed": 0, "conflict": 1, "skipped": 2, "ok": 3}
+        order = {"failed": 0, "unknown": 1, "conflict": 2, "skipped": 3, "ok": 4}
         if len(frame):
             frame = frame.iloc[frame["status"].map(order).fillna(4).argsort(kind="stable")]
         shown = frame.head(self.max_rows)
         table = shown.to_html(index=False, na_rep="", max_cols=12, escape=True)
-        return (
-            f"{result.summary().to_html()}<div style='max-height:22em;overflow:auto'>{table}</div>"
+        return f"{result.summary().to_html()}<div style='max-height:22em;overflow:auto'>{table}</div>" + (
             f"<p><small>journal: <code>{html.escape(str(result.journal))}</code></small></p>"
+            if result.journal is not None
+            else "<p><small>nothing was sent, so no journal was written</small></p>"
         )
 
     # -- display ---------------------------------------------------------------------------

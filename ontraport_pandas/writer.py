@@ -68,6 +68,7 @@ from .errors import (
     OntraportError,
     OntraportWarning,
     Problem,
+    ProtocolError,
     RequestTimeout,
     ServerError,
     ValidationError,
@@ -91,6 +92,8 @@ BATCH = 50
 #: Ids per tag-by-name call (no cap is documented; Ontraport processes tag calls in the background).
 TAG_BATCH = 2500
 AMBIGUOUS = (ServerError, ConnectionFailed, RequestTimeout)
+#: Failures after which a write may have been applied: no answer, a 5xx, or an answer not understood.
+MAY_BE_APPLIED = (*AMBIGUOUS, ProtocolError)
 
 
 # -- planning ------------------------------------------------------------------------------
@@ -449,21 +452,23 @@ class _Sender:
         return dict(attrs) if isinstance(attrs, dict) else {}
 
     def create(self, fields: dict[str, Any], *, upsert: bool) -> int:
+        data: Any
         if self.hosted is not None and upsert:
-            out = self._action("create-or-update-contact", dict(fields))
-            return int((out or {})["id"])
-        if upsert:
+            data = self._action("create-or-update-contact", dict(fields))
+        elif upsert:
             path, base = self.otype.sub_route("saveorupdate")
             data = self.session.data("POST", path, json=self._body(fields), retry=True)
         else:
             path, _ = self.otype.route()
             data = self.session.data("POST", path, json=self._body(fields), retry=False)
-        rid = None
+        rid: Any = None
         if isinstance(data, dict):
-            rid = data.get("id") or (data.get("attrs") or {}).get("id")
-        if rid is None:
-            raise OntraportError(f"create answered without an id: {str(data)[:200]}")
-        return int(rid)
+            attrs = data.get("attrs")
+            rid = data.get("id") or (attrs.get("id") if isinstance(attrs, dict) else None)
+        try:
+            return int(rid)
+        except (TypeError, ValueError):
+            raise ProtocolError(f"create answered without an id: {str(data)[:200]}") from None
 
     def tags(self, ids: list[int], tag: str, *, add: bool) -> None:
         if self.hosted is not None and add:
@@ -522,13 +527,13 @@ class _Sender:
             **base,
             "listFields": ",".join(dict.fromkeys([self.otype.id_field, *fields])),
             "sort": self.otype.id_field,
-            "sortDir": "asc",
+            "sortDir": "desc",  # newest first: a record the create made is among the last ones
             "range": BATCH,
         }
         if condition:
             params["condition"] = json.dumps(condition)
         found: list[int] = []
-        for page in range(20):  # at most 1,000 candidates: more means the values tell nothing apart
+        for page in range(20):  # the newest 1,000 candidates at most
             rows = self.session.data("GET", path, params={**params, "start": page * BATCH}) or []
             for row in rows:
                 rid = int(row.get(self.otype.id_field, row.get("id")))
@@ -689,6 +694,11 @@ def apply_plan(
         return _result(plan, None)
     op = plan.client
     carried = plan.carried or Carried()
+    # Applying the same plan again (a re-run notebook cell) continues its earlier pushes:
+    # what they created is not created twice.
+    earlier: tuple[Path, ...] = getattr(plan, "_pushed_journals", ())
+    for path in earlier:
+        carried = carried.then(read_journal(path))
     header = {
         "object_type": plan.object_type.name,
         "object_type_id": plan.object_type.id,
@@ -701,9 +711,16 @@ def apply_plan(
         "on_conflict": on_conflict,
         "loaded_at": plan.loaded_at,
     }
-    if plan.carried is not None:
+    if plan.carried is not None or earlier:
         header["carried"] = carried.to_json()
-    journal = Journal.create(journal_dir, header)
+    try:
+        journal = Journal.create(journal_dir, header)
+    except OSError as exc:
+        raise JournalError(
+            f"Cannot write the push journal ({exc}). Nothing was sent: pass journal_dir= (or set "
+            "ONTRAPORT_PANDAS_JOURNAL_DIR) to a folder you can write to."
+        ) from exc
+    setattr(plan, "_pushed_journals", (*earlier, journal.path))  # noqa: B010 - not a declared field
     try:
         for o in plan.ops:
             journal.write({"type": "op", **o.to_json()})
@@ -926,13 +943,14 @@ class _Run:
         for o in ops:
             i = o["i"]
             row = str(o["row"])
-            if row in self.created:  # created by the push this one retries
+            if row in self.created:  # created by the push this one retries (undo of this one keeps it)
                 self.event(
                     i,
                     "ok",
                     record_id=self.created[row],
                     fields=sorted(o["fields"]),
                     matched=False,
+                    earlier=True,
                     verified=True,
                 )
                 self.bar.update(1)
@@ -982,7 +1000,7 @@ class _Run:
         self.event(i, "sending", since=since)
         try:
             rid = self.sender.create(o["fields"], upsert=upsert)
-        except AMBIGUOUS as exc:
+        except MAY_BE_APPLIED as exc:
             # It may have been applied: never "failed". Looked for again once every create is sent.
             self.event(i, "unknown", since=since, error=f"no answer ({_error_text(exc)}); looking it up")
             with self.lock:
@@ -1039,7 +1057,7 @@ class _Run:
         self.event(i, "sending")
         try:
             attrs = self.sender.update(rid, o["fields"])
-        except AMBIGUOUS as exc:
+        except MAY_BE_APPLIED as exc:
             # The answer was lost: read the record back before saying anything.
             try:
                 row = self.sender.read([rid], o["fields"]).get(rid)
@@ -1263,7 +1281,9 @@ def resume(
     push stopped are checked against the API first (an update whose values are
     already stored, a create whose record exists) and sent only when needed; a create
     that may have been applied and is still not found stays ``unknown`` unless
-    ``retry_unknown=True``.
+    ``retry_unknown=True``. Updates and deletes still to send are checked for conflicts
+    as the push would have (records modified since the load, not by this push, are
+    ``conflict`` unless the push was applied with ``on_conflict="overwrite"``).
 
     Raises
     ------
@@ -1296,6 +1316,13 @@ def resume(
             if o["kind"] == "delete":
                 if not sender.read([int(o["record_id"])], ["id"]):
                     run.event(o["i"], "ok", record_id=int(o["record_id"]), verified=True)
+        # The rest is checked for conflicts like a push: against the load, and against what
+        # this push itself already wrote (its journal).
+        run.carried = state.carried.then(state)
+        todo = [Operation.from_json(o) for o in state.unfinished() if o["kind"] in ("update", "delete")]
+        if todo:
+            pending = Plan(op, otype, todo, loaded_at=state.header.get("loaded_at"))
+            run.check_conflicts(pending, str(state.header.get("on_conflict") or "skip"))
         run.execute()
     finally:
         j.close()
@@ -1367,6 +1394,8 @@ def _undo(op: Ontraport, state: JournalState, *, progress: bool | None, journal_
         if kind == "update":
             updates.setdefault(int(o["record_id"]), {}).update(dict(o.get("before") or {}))
         elif kind == "create":
+            if ev.get("earlier"):
+                continue  # created by an earlier push: undo that one to remove it
             if o.get("match_id") is not None or ev.get("matched"):
                 updates.setdefault(int(ev["record_id"]), {}).update(dict(o.get("before") or {}))
             else:

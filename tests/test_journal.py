@@ -334,3 +334,50 @@ def test_a_push_that_sends_nothing_writes_no_journal(op, tmp_path):
     assert not folder.exists()
     assert "no journal" in repr(result)
     assert result.undo() is result
+
+
+def test_an_interrupted_push_resumes_with_a_conflict_check():
+    # The push is interrupted (Ctrl-C) at its first update; meanwhile a colleague edits that record.
+    now = [time.time()]
+    app = create_app(contacts=40, rate_limit=None, clock=lambda: now[0])
+    interrupt = {"on": True}
+
+    def ctrl_c(request):
+        if interrupt["on"] and request.method == "PUT":
+            raise KeyboardInterrupt
+        return None
+
+    op = client_over(app, ctrl_c, workers=1)
+    try:
+        c = op.contacts(progress=False)
+        a, b = int(c.index[0]), int(c.index[1])
+        edited = c.copy()
+        edited.loc[[a, b], "lastname"] = "Resumed Later"
+        plan = op.plan(edited)
+        with pytest.raises(KeyboardInterrupt):
+            plan.apply()
+        (journal,) = Path(os.environ["ONTRAPORT_PANDAS_JOURNAL_DIR"]).glob("push-*.jsonl")
+        interrupt["on"] = False
+        now[0] += 3600  # the colleague's edit comes after the load
+        op.request("PUT", "Contacts", json={"id": a, "lastname": "Colleague"})
+        resumed = op.resume(journal)
+        by_id = resumed.frame.set_index("record_id")["status"]
+        assert by_id[a] == "conflict" and by_id[b] == "ok"
+        assert op.contact(a)["lastname"] == "Colleague"
+        assert op.contact(b)["lastname"] == "Resumed Later"
+    finally:
+        op.close()
+        app.close()
+
+
+def test_a_journal_folder_that_cannot_be_written_stops_the_push_before_sending(op, tmp_path):
+    c = op.contacts(progress=False)
+    edited = c.copy()
+    edited.loc[c.index[0], "lastname"] = "Unjournaled"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    op.sandbox.reset_log()
+    with pytest.raises(opd.JournalError, match="Nothing was sent"):
+        op.plan(edited).apply(journal_dir=str(blocker / "journal"))
+    assert _writes(op) == []
+    assert op.contact(int(c.index[0]))["lastname"] != "Unjournaled"

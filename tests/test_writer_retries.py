@@ -417,3 +417,104 @@ def test_a_whitespace_only_change_is_sent_not_taken_as_already_stored(app):
     result.raise_for_errors()
     assert op.contact(rid)["firstname"] == "Padded"
     assert op.contacts(progress=False).loc[rid, "firstname"] == "Padded"
+
+
+def test_a_delete_whose_answer_was_lost_is_verified_gone(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    gone, kept = [int(x) for x in c.index[:2]], len(c) - 2
+    plan = op.plan(c.drop(index=gone), delete_missing=True)
+    app.inject_faults("lost", 5, method="DELETE", path="Contacts")  # deleted, never answered
+    result = plan.apply(confirm=plan.confirm_required)
+    result.raise_for_errors()
+    assert op.count("contacts") == kept
+    assert not set(gone) & set(op.contacts(progress=False).index)
+
+
+def test_a_delete_that_never_arrived_is_failed_and_retried(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    gone = [int(c.index[3])]
+    plan = op.plan(c.drop(index=gone), delete_missing=True)
+    app.inject_faults("drop", 5, method="DELETE", path="Contacts")
+    result = plan.apply(confirm=plan.confirm_required)
+    assert result.frame["status"].tolist() == ["failed"]
+    assert op.count("contacts") == len(c)
+    retry = result.failed()
+    retry.apply(confirm=retry.confirm_required).raise_for_errors()
+    assert op.count("contacts") == len(c) - 1
+
+
+def test_a_create_matching_an_existing_email_whose_answer_was_lost(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    existing = int(c["email"].dropna().index[0])
+    email = str(c.loc[existing, "email"])
+    edited = _with_new_rows(c, {"firstname": ["Matched"], "email": [email]})
+    app.inject_faults("lost", 5, method="POST", path="Contacts/saveorupdate")  # applied, never answered
+    result = op.plan(edited).apply()
+    result.raise_for_errors()
+    assert result.frame["record_id"].tolist() == [existing]
+    assert op.count("contacts") == len(c)
+    assert op.contact(existing)["firstname"] == "Matched"
+
+
+def test_a_tag_call_applied_without_answer_is_not_a_conflict_for_the_retry(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[10])
+    edited = c.copy()
+    edited.loc[rid, "lastname"] = "Both"
+    edited.at[rid, "contact_cat"] = [*c.at[rid, "contact_cat"], "Lost Answer Tag"]
+    app.inject_faults("500", 5, method="PUT", path="Contacts")  # the update fails
+    app.inject_faults("lost", 5, method="PUT", path="objects/tagByName")  # the tag call applies, unanswered
+    result = op.plan(edited).apply()
+    statuses = dict(zip(result.frame["kind"], result.frame["status"], strict=True))
+    assert statuses == {"update": "failed", "add_tags": "failed"}
+    again = result.failed().apply()
+    again.raise_for_errors()
+    assert op.contact(rid)["lastname"] == "Both"
+    assert op.contacts(progress=False).at[rid, "contact_cat"].count("Lost Answer Tag") == 1
+
+
+def test_a_create_answered_with_garbage_is_unknown_and_found():
+    app = create_app(contacts=40, rate_limit=None)
+    wsgi = _SandboxWSGITransport(app=app)
+
+    def garble(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "POST" and request.url.path.endswith("/Contacts"):
+            wsgi.handle_request(request).read()  # the create is applied...
+            return httpx.Response(200, text='{"code":0,"data":')  # ...and answered with broken JSON
+        return None
+
+    op = client_over(app, garble)
+    try:
+        c = op.contacts(progress=False)
+        edited = _with_new_rows(c, {"firstname": ["Garbled"], "lastname": ["Answer"]})
+        result = op.plan(edited).apply()
+        result.raise_for_errors()
+        assert op.count("contacts") == len(c) + 1
+        assert _named(op, "Answer").index.tolist() == result.frame["record_id"].tolist()
+    finally:
+        op.close()
+        app.close()
+
+
+def test_applying_the_same_plan_twice_creates_nothing_twice(app):
+    op = client_over(app)
+    c = op.contacts(progress=False)
+    rid = int(c.index[11])
+    edited = _with_new_rows(c, {"firstname": ["Rerun"], "lastname": ["Cell"]})
+    edited.loc[rid, "lastname"] = "Rerun"
+    plan = op.plan(edited)
+    first = plan.apply()
+    first.raise_for_errors()
+    second = plan.apply()  # a notebook cell run again
+    second.raise_for_errors()
+    assert op.count("contacts") == len(c) + 1
+    assert second.created_ids() == first.created_ids()
+    second.undo().raise_for_errors()  # the record was created by the first push: it stays
+    assert op.count("contacts") == len(c) + 1
+    first.undo().raise_for_errors()
+    assert op.count("contacts") == len(c)
+    assert op.contact(rid)["lastname"] == c.loc[rid, "lastname"]
