@@ -4,7 +4,9 @@ A :class:`Plan` holds :class:`Operation` values: creates, updates with only the 
 that changed, tag additions and removals grouped by tag (one call covers every row
 gaining the same tag), and deletes. It renders in Jupyter as a diff (old → new per
 changed cell, counts per kind, creates, clears and deletes called out, a LIVE or
-SANDBOX badge) and converts to a long frame with :meth:`Plan.to_frame`.
+SANDBOX badge) and converts to a long frame with :meth:`Plan.to_frame`. The new values
+shown are the ones Ontraport will store (a cleared number is 0, a price is whole cents),
+and text that changes only in whitespace is shown quoted so the change can be seen.
 :meth:`Plan.apply` sends it (see :mod:`ontraport_pandas.writer`).
 """
 

@@ -182,8 +182,7 @@ def check_index(
     ``[]`` when the index is fine.
     """
     index = edited.index
-    name = index.name if index.name is not None else None
-    called = f"index {name!r}" if name is not None else "the index"
+    called = f"index {index.name!r}" if index.name is not None else "the index"
     fix_id = (
         f" It has an {id_field!r} column: restore the index with edited.set_index({id_field!r})."
         if id_field in edited.columns
