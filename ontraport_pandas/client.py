@@ -364,6 +364,10 @@ class Ontraport:
         """Every group; see :meth:`frame`."""
         return self.frame("groups", **options)
 
+    def users(self, **options: Any) -> pd.DataFrame:
+        """Every user (staff member: the owners of records); see :meth:`frame`."""
+        return self.frame("users", **options)
+
     def automations(self, **options: Any) -> pd.DataFrame:
         """Every Campaign Builder item (automation); see :meth:`frame`."""
         return self.frame("automations", **options)

@@ -45,11 +45,12 @@ DEMO_TYPES = (
     "tags",
     "groups",
     "automations",
+    "users",
 )
 
 DUPLICATE_TAG = "Duplicate e-mail"
 #: The demo's report: the frames the charts need.
-REPORT_TYPES = ("contacts", "deals", "tasks", "transactions", "purchases", "products")
+REPORT_TYPES = ("contacts", "deals", "tasks", "transactions", "purchases", "products", "users")
 
 
 def _fix_case(names: pd.Series) -> pd.Series:
@@ -175,6 +176,7 @@ def run_demo(
             tasks=frames["tasks"],
             transactions=frames["transactions"],
             purchases=frames["purchases"],
+            products=frames["products"],
             now=now,
         )
         _print_frame(summary)
@@ -210,6 +212,7 @@ def run_demo(
             tasks=after["tasks"],
             transactions=after["transactions"],
             purchases=after["purchases"],
+            products=after["products"],
             now=now,
         )
         summary_after.to_csv(out / "summary.csv")

@@ -19,6 +19,9 @@ CHARTS = {
     "task_status",
     "overdue_tasks",
     "product_sales",
+    "product_revenue_by_month",
+    "cohorts",
+    "lifetime_value",
 }
 
 

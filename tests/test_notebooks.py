@@ -97,7 +97,7 @@ def test_notebook_runs_top_to_bottom_on_the_sandbox(name, tmp_path):
         assert "False" not in _text(nb, "cleanup-19")  # everything restored
     if name == "reports.ipynb":
         pngs = [o for _, o in outputs if "image/png" in o.get("data", {})]
-        assert len(pngs) == 8
+        assert len(pngs) == 11
 
 
 def test_report_notebook_without_execution_is_deterministic(tmp_path):
@@ -142,7 +142,7 @@ def test_executed_report_has_provenance_charts_and_no_secret(monkeypatch, tmp_pa
     provenance_text = _text(nb, "report-04")
     assert "[SANDBOX]" in provenance_text and "Sandbox (demo data, in-process)" in provenance_text
     assert f"contacts      {opted_in:>4}  {where}" in provenance_text
-    assert len([o for _, o in _outputs(nb) if "image/png" in o.get("data", {})]) == 8
+    assert len([o for _, o in _outputs(nb) if "image/png" in o.get("data", {})]) == 11
     assert "$" in _text(nb, "report-06")  # the summary table
     op.close()
 
