@@ -42,12 +42,13 @@ Choices where practice differs (each is an option):
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
+
+from .places import COUNTRY_ALIASES, _country_code, _country_table, _row_regions
 
 __all__ = [
     "COUNTRY_ALIASES",
@@ -268,18 +269,6 @@ def phones(
 def _parse_error(exc: Exception) -> str:
     text = str(exc)
     return text.split(") ", 1)[-1].rstrip(".").lower() if ") " in text else text
-
-
-def _row_regions(frame: pd.DataFrame, country: str | None, default_region: str) -> list[str]:
-    if country is None or country not in frame.columns:
-        return [default_region] * len(frame)
-    table = _country_table()
-    out = []
-    for v in frame[country]:
-        text = _text(v)
-        code = _country_code(text, table) if text else None
-        out.append(code or default_region)
-    return out
 
 
 # --------------------------------------------------------------------------------- e-mails
@@ -650,88 +639,6 @@ def states(
             out.append(code)
         run.set_column(column, out)
     return run.result()
-
-
-#: Other names people write for countries -> ISO code.
-COUNTRY_ALIASES = {
-    "usa": "US",
-    "u.s.a": "US",
-    "u.s": "US",
-    "us": "US",
-    "america": "US",
-    "united states of america": "US",
-    "the united states": "US",
-    "uk": "GB",
-    "u.k": "GB",
-    "great britain": "GB",
-    "britain": "GB",
-    "england": "GB",
-    "scotland": "GB",
-    "wales": "GB",
-    "northern ireland": "GB",
-    "holland": "NL",
-    "the netherlands": "NL",
-    "deutschland": "DE",
-    "espana": "ES",
-    "españa": "ES",
-    "brasil": "BR",
-    "méxico": "MX",
-    "mexico": "MX",
-    "uae": "AE",
-    "south korea": "KR",
-    "korea": "KR",
-    "russia": "RU",
-    "czech republic": "CZ",
-    "ivory coast": "CI",
-    "vietnam": "VN",
-    "aus": "AU",
-    "nz": "NZ",
-    "can": "CA",
-}
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.lower().replace("&", "and").rstrip(".").split())
-
-
-_COUNTRY_TABLE: dict[str, str] | None = None
-
-
-def _country_table() -> dict[str, str]:
-    """Folded name or code -> ISO code: codes and English names of every region
-    ``phonenumbers`` knows (when installed), plus :data:`COUNTRY_ALIASES`."""
-    global _COUNTRY_TABLE
-    if _COUNTRY_TABLE is not None:
-        return _COUNTRY_TABLE
-    table: dict[str, str] = {}
-    codes: set[str] = {c for country in STATES for c in (country,)}
-    try:
-        import phonenumbers
-        from phonenumbers.geocoder import _region_display_name
-
-        codes |= set(phonenumbers.SUPPORTED_REGIONS)
-        for code in phonenumbers.SUPPORTED_REGIONS:
-            for lang in ("en",):
-                name = _region_display_name(code, lang, None, None)
-                if name:
-                    table.setdefault(_fold(name), code)
-    except Exception:  # the names need the clean extra; codes and aliases still work
-        pass
-    for code in codes:
-        table.setdefault(code.lower(), code)
-    for alias, code in COUNTRY_ALIASES.items():
-        table.setdefault(_fold(alias), code)
-    _COUNTRY_TABLE = table
-    return table
-
-
-def _country_code(text: str | None, table: Mapping[str, str]) -> str | None:
-    if not text:
-        return None
-    folded = _fold(text)
-    return table.get(folded) or table.get(folded.replace(".", ""))
 
 
 def countries(

@@ -13,7 +13,7 @@ import os
 import uuid
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pandas as pd
 
@@ -24,6 +24,7 @@ from .session import Session
 from .transports.base import Transport
 
 if TYPE_CHECKING:
+    from .duplicates import MergePlan
     from .plan import Plan
     from .result import PushResult
 
@@ -434,6 +435,28 @@ class Ontraport:
         from .actions import run_action
 
         return run_action(self, key, input, raw=raw)
+
+    # -- duplicates ---------------------------------------------------------------------------
+    def duplicates(
+        self,
+        contacts: pd.DataFrame | None = None,
+        on: Sequence[str] = ("email", "phone", "name"),
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Groups of duplicate contacts to review (:func:`ontraport_pandas.duplicates.find_duplicates`).
+
+        ``contacts`` defaults to every contact. Needs the ``clean`` extra for phones and names.
+        """
+        from .duplicates import find_duplicates
+
+        frame = self.contacts(progress=False) if contacts is None else contacts
+        return find_duplicates(frame, on=cast(Any, on), **options)
+
+    def plan_merge(self, groups: pd.DataFrame, **options: Any) -> MergePlan:
+        """Plan merging each group into one contact (:func:`ontraport_pandas.duplicates.plan_merge`)."""
+        from .duplicates import plan_merge
+
+        return plan_merge(self, groups, **options)
 
     # -- write-back ---------------------------------------------------------------------------
     def plan(
