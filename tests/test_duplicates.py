@@ -110,9 +110,7 @@ def test_merge_plan_through_the_sandbox(op, tmp_path):
         for column in ("company", "title", "city"):
             if _blank(contacts.at[sid, column]):  # blanks filled from the duplicates
                 others = [
-                    contacts.at[i, column]
-                    for i in members
-                    if i != sid and not _blank(contacts.at[i, column])
+                    contacts.at[i, column] for i in members if i != sid and not _blank(contacts.at[i, column])
                 ]
                 if others:
                     assert after.at[sid, column] in others
