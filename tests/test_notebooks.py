@@ -93,8 +93,13 @@ def test_notebook_runs_top_to_bottom_on_the_sandbox(name, tmp_path):
         match = re.search(r"(\d+) rows fetched; pandas found (\d+)", _text(nb, "quickstart-12"))
         assert match and int(match[1]) == int(match[2]) > 0  # where= gave the rows pandas selects
     if name == "bulk_cleanup.ipynb":
-        assert "False" not in _text(nb, "cleanup-16")  # everything written
-        assert "False" not in _text(nb, "cleanup-19")  # everything restored
+        assert "firstname" in _text(nb, "cleanup-04")  # what the kit changed, per column
+        assert "not a valid number" in _text(nb, "cleanup-05")  # invalid phones reported, not guessed
+        assert "False" not in _text(nb, "cleanup-14")  # everything written
+        assert "False" not in _text(nb, "cleanup-17")  # everything restored
+        assert "deleted" in _text(nb, "cleanup-23") and "kept" in _text(nb, "cleanup-23")
+        assert "False" not in _text(nb, "cleanup-25")  # merged: deleted, kept and tagged as planned
+        assert "True" in _text(nb, "cleanup-27")  # the merge undone
     if name == "reports.ipynb":
         pngs = [o for _, o in outputs if "image/png" in o.get("data", {})]
         assert len(pngs) == 11
