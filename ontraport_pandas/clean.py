@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from .errors import Problem, ValidationError
 from .places import COUNTRY_ALIASES, _country_code, _country_table, _row_regions
 
 __all__ = [
@@ -146,12 +147,27 @@ def _text(v: Any) -> str | None:
 
 
 def _columns(frame: pd.DataFrame, columns: str | Iterable[str] | None, defaults: Iterable[str]) -> list[str]:
+    """The columns to clean; a missing or duplicated column is a :class:`ValidationError`."""
     if columns is None:
-        return [c for c in defaults if c in frame.columns]
-    wanted = [columns] if isinstance(columns, str) else list(columns)
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise KeyError(f"No column {', '.join(map(repr, missing))} in the frame.")
+        wanted = [c for c in defaults if c in frame.columns]
+    else:
+        wanted = [columns] if isinstance(columns, str) else list(columns)
+    problems = [
+        Problem(None, c, None, "no such column in the frame") for c in wanted if c not in frame.columns
+    ]
+    counts = pd.Index(frame.columns).value_counts()
+    problems += [
+        Problem(None, c, None, f"the frame has {int(counts[c])} columns named {c!r}; keep one")
+        for c in wanted
+        if c in counts.index and counts[c] > 1
+    ]
+    for extra in ("country", "state"):
+        if extra in counts.index and counts[extra] > 1 and extra not in wanted:
+            problems.append(
+                Problem(None, extra, None, f"the frame has {int(counts[extra])} columns named {extra!r}")
+            )
+    if problems:
+        raise ValidationError(problems)
     return wanted
 
 

@@ -610,11 +610,30 @@ class MergeResult:
         return f"<MergeResult {text}: {steps or 'nothing sent'}; manifest {self.manifest}>"
 
 
+def _keep_marks(groups: pd.DataFrame) -> dict[int, bool]:
+    """Contact id -> its ``keep`` mark (True/False; text such as "True" from a CSV is read too)."""
+    if "keep" not in groups.columns:
+        return {}
+    frame = groups.set_index("id") if "id" in groups.columns else groups
+    out: dict[int, bool] = {}
+    for rid, mark in frame["keep"].items():
+        text = str(mark).strip().lower()
+        try:
+            out[int(str(rid))] = text in ("true", "1", "yes", "x")
+        except ValueError:
+            continue
+    return out
+
+
 def _invalid(problems: Iterable[tuple[Any, str | None, Any, str]]) -> ValidationError:
     return ValidationError([Problem(*p) for p in problems])
 
 
 def _groups_from(groups: pd.DataFrame) -> dict[int, list[Any]]:
+    """Group number -> contact ids, from the index or, after ``reset_index()`` or a CSV round
+    trip, from an ``id`` column."""
+    if "id" in groups.columns and not groups.columns.duplicated().any():
+        groups = groups.set_index("id")
     if "group" not in groups.columns:
         raise _invalid(
             [(None, "group", None, "the groups frame needs a 'group' column (from op.duplicates)")]
@@ -689,6 +708,7 @@ def plan_merge(
     if bad:
         raise _invalid([(None, c, r, "unknown rule") for c, r in bad])
     by_group = _groups_from(groups)
+    keep_marks = _keep_marks(groups)
     every = sorted({i for ids in by_group.values() for i in ids})
     if not every:
         raise _invalid([(None, "group", None, "no group has two or more contacts")])
@@ -700,11 +720,7 @@ def plan_merge(
     survivors: dict[int, int] = {}
     for g, ids in by_group.items():
         ids = [i for i in ids if i in contacts.index]
-        marked = (
-            [i for i in ids if bool(groups.at[i, "keep"]) is True]
-            if keep is None and "keep" in groups.columns
-            else []
-        )
+        marked = [i for i in ids if keep_marks.get(i) is True] if keep is None else []
         if len(marked) > 1:
             problems.append((marked[1], "keep", True, f"group {g} marks {len(marked)} survivors"))
             continue

@@ -166,9 +166,28 @@ def test_frame_accessor_runs_every_step_and_keeps_attrs():
         frame.ontraport.clean("spelling")
 
 
-def test_missing_column_is_named():
-    with pytest.raises(KeyError, match="mobile"):
+def test_missing_or_duplicated_columns_are_named_before_anything():
+    with pytest.raises(opd.ValidationError, match="mobile"):
         clean.phones(_frame(country=["US"]), "mobile")
+    twice = pd.concat([_frame(email=["a@b.co"]), _frame(email=["c@d.co"])], axis=1)
+    with pytest.raises(opd.ValidationError, match="2 columns named 'email'"):
+        clean.emails(twice)
+
+
+def test_csv_round_trip_reset_index_and_new_rows_clean_the_same():
+    frame = _frame(firstname=["JOHN", "ann"], email=[" A@B.CO", "x@y.co"], country=["US", "US"])
+    frame = pd.concat(
+        [frame, _frame(firstname=["mcdonald"], email=["Z@Z.CO"], country=["usa"]).set_axis([pd.NA])]
+    )
+    expected = clean.contacts(frame, steps=["names", "emails"]).frame
+    from io import StringIO
+
+    text = StringIO()
+    frame.reset_index(drop=True).to_csv(text, index=False)
+    round_trip = pd.read_csv(StringIO(text.getvalue()))
+    got = clean.contacts(round_trip, steps=["names", "emails"]).frame
+    assert got["firstname"].tolist() == expected["firstname"].tolist() == ["John", "Ann", "McDonald"]
+    assert got["email"].tolist() == expected["email"].tolist() == ["a@b.co", "x@y.co", "z@z.co"]
 
 
 def test_cleanup_through_the_sandbox_plan_apply_read_back(tmp_path):

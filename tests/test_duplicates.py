@@ -184,3 +184,29 @@ def test_merge_through_the_membrane_simulator(home, tmp_path):
         assert all(HOLD_TAG in after.at[i, "contact_cat"] for i in kept)
     finally:
         op.close()
+
+
+def test_reviewed_frame_survives_reset_index_and_csv(op, tmp_path):
+    groups = op.duplicates(on=["email"])
+    base = op.plan_merge(groups).decisions
+    csv = tmp_path / "groups.csv"
+    groups.to_csv(csv)
+    for frame in (groups.reset_index(), pd.read_csv(csv)):
+        pd.testing.assert_frame_equal(op.plan_merge(frame).decisions, base)
+
+
+def test_merge_stops_before_deleting_when_a_reference_does_not_move(op, tmp_path):
+    groups = op.duplicates(on=["email"])
+    merge = op.plan_merge(groups)
+    moves = [p for name, p in merge.steps if name == "notes.contact_id"]
+    assert moves
+    note = moves[0].ops[0].record_id
+    op.request("PUT", "Notes", json={"id": note, "data": "edited meanwhile"})  # a conflict appears
+    contacts = op.contacts(progress=False)
+    result = merge.apply(confirm=merge.confirm_required, progress=False, journal_dir=str(tmp_path))
+    assert not result.ok and "no contact was deleted" in result.stopped
+    assert [name for name, _ in result.results] == ["notes.contact_id"]
+    after = op.contacts(progress=False)
+    pd.testing.assert_index_equal(after.index, contacts.index)  # nobody deleted
+    pd.testing.assert_series_equal(after["contact_cat"], contacts["contact_cat"])  # nor merged
+    assert op.notes(progress=False).at[note, "data"] == "edited meanwhile"
