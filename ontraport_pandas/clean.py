@@ -261,25 +261,35 @@ def phones(
     for column in cols:
         fmt = formats[sms_format if (types.get(column) == "sms" or column == "sms_number") else format]
         out: list[Any] = []
+        seen: dict[tuple[str, str], tuple[str | None, str | None]] = {}  # (text, region) -> (number, problem)
         for row, value, region in zip(frame.index, frame[column], regions, strict=True):
             text = _text(value)
             if text is None:
                 out.append(value)
                 continue
-            try:
-                number = pn.parse(text, region)
-            except pn.NumberParseException as exc:
-                run.problem(row, column, value, f"not a phone number ({_parse_error(exc)})")
+            key = (text, region)
+            if key not in seen:
+                seen[key] = _phone(pn, text, region, fmt)
+            number, problem = seen[key]
+            if problem is not None:
+                run.problem(row, column, value, problem)
                 out.append(value)
-                continue
-            if not pn.is_valid_number(number):
-                where = f" for {region}" if region and not text.startswith("+") else ""
-                run.problem(row, column, value, f"not a valid number{where}")
-                out.append(value)
-                continue
-            out.append(pn.format_number(number, fmt))
+            else:
+                out.append(number)
         run.set_column(column, out)
     return run.result()
+
+
+def _phone(pn: Any, text: str, region: str, fmt: Any) -> tuple[str | None, str | None]:
+    """(formatted number, None) or (None, the problem)."""
+    try:
+        number = pn.parse(text, region)
+    except pn.NumberParseException as exc:
+        return None, f"not a phone number ({_parse_error(exc)})"
+    if not pn.is_valid_number(number):
+        where = f" for {region}" if region and not text.startswith("+") else ""
+        return None, f"not a valid number{where}"
+    return pn.format_number(number, fmt), None
 
 
 def _parse_error(exc: Exception) -> str:
@@ -305,19 +315,24 @@ def emails(
     run = _Run(frame)
     for column in cols:
         out: list[Any] = []
+        seen: dict[str, tuple[str | None, str | None]] = {}  # text -> (normalised, problem)
         for row, value in zip(frame.index, frame[column], strict=True):
             text = _text(value)
             if text is None:
                 out.append(value)
                 continue
-            try:
-                result = ev.validate_email(text, check_deliverability=False)
-            except ev.EmailNotValidError as exc:
-                run.problem(row, column, value, f"invalid e-mail: {exc}")
+            if text not in seen:
+                try:
+                    normal = str(ev.validate_email(text, check_deliverability=False).normalized)
+                    seen[text] = (normal.lower() if lowercase else normal, None)
+                except ev.EmailNotValidError as exc:
+                    seen[text] = (None, f"invalid e-mail: {exc}")
+            normal_, problem = seen[text]
+            if problem is not None:
+                run.problem(row, column, value, problem)
                 out.append(value)
-                continue
-            normal = str(result.normalized)
-            out.append(normal.lower() if lowercase else normal)
+            else:
+                out.append(normal_)
         run.set_column(column, out)
     return run.result()
 
@@ -627,11 +642,13 @@ def states(
         allowed = options if options is not None else _field_options(frame, column)
         lookups: dict[str | None, dict[str, str]] = {}
         out: list[Any] = []
-        countries_ = (
-            [_country_code(_text(v), table) if _text(v) else None for v in frame[country]]
-            if country and country in frame.columns
-            else [None] * len(frame)
-        )
+        codes: dict[Any, str | None] = {}
+        countries_ = []
+        for v in frame[country] if country and country in frame.columns else [None] * len(frame):
+            text = _text(v)
+            if text not in codes:
+                codes[text] = _country_code(text, table) if text else None
+            countries_.append(codes[text])
         for row, value, ctry in zip(frame.index, frame[column], countries_, strict=True):
             text = _text(value)
             if text is None:

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import numpy as np
 import pandas as pd
 
 from .errors import ConfirmationRequired, OntraportError, Problem, ValidationError
@@ -160,6 +161,14 @@ def find_duplicates(
     if keep not in ("oldest", "newest", "most_complete"):
         raise ValueError(f"keep= must be oldest, newest or most_complete, not {keep!r}")
     pairs: dict[tuple[Any, Any], tuple[float, set[str]]] = {}
+    name_of: dict[Any, str] = {}  # contact id -> its normalised name
+    name_sim: dict[tuple[str, str], float] = {}  # two different names -> their similarity
+
+    def similar(x: Any, y: Any) -> bool:
+        nx, ny = name_of.get(x), name_of.get(y)
+        if nx is None or ny is None:
+            return False
+        return nx == ny or ((nx, ny) if nx < ny else (ny, nx)) in name_sim
 
     def add(a: Any, b: Any, score: float, reason: str) -> None:
         key = (a, b) if a < b else (b, a)
@@ -170,11 +179,8 @@ def find_duplicates(
         keyed = keys.dropna()
         for _, ids in keyed.groupby(keyed).groups.items():
             members = sorted(ids)
-            for other in members[1:]:
+            for other in members[1:]:  # a star links them all: every member gets the same reason
                 add(members[0], other, score, reason)
-                for third in members[1:]:
-                    if third != other and third > other:
-                        add(other, third, score, reason)
 
     ids = pd.Index(contacts.index)
     if "email" in wanted and "email" in contacts.columns:
@@ -187,24 +193,20 @@ def find_duplicates(
         cols = [c for c in (phone_columns or _PHONES) if c in contacts.columns]
         regions = _row_regions(contacts, country, default_region)
         keys: list[tuple[Any, str]] = []
+        parsed: dict[tuple[str, str], str | None] = {}
         for column in cols:
             for rid, value, region in zip(ids, contacts[column], regions, strict=True):
                 text = _text(value)
                 if text is None:
                     continue
-                try:
-                    number = pn.parse(text, region)
-                except pn.NumberParseException:
-                    continue
-                if pn.is_valid_number(number) or pn.is_possible_number(number):
-                    keys.append((rid, pn.format_number(number, pn.PhoneNumberFormat.E164)))
+                if (text, region) not in parsed:
+                    parsed[(text, region)] = _e164(pn, text, region)
+                key = parsed[(text, region)]
+                if key is not None:
+                    keys.append((rid, key))
         if keys:
             frame = pd.DataFrame(keys, columns=["id", "key"]).drop_duplicates()
-            for _, group in frame.groupby("key"):
-                members = sorted(set(group["id"]))
-                for i, a in enumerate(members):
-                    for b in members[i + 1 :]:
-                        add(a, b, 95.0, "phone")
+            same_key(frame.set_index("id")["key"], 95.0, "phone")
     if "name" in wanted and {"firstname", "lastname"} <= set(contacts.columns):
         fuzz = _need("rapidfuzz", "op.duplicates(on=['name'])")
         names = [
@@ -217,20 +219,46 @@ def find_duplicates(
         frame = frame[frame["name"].str.contains(" ")]  # a first or a last name alone is no evidence
         placeholder = frame["name"].map(lambda n: any(part in _PLACEHOLDER_NAMES for part in n.split()))
         frame = frame[~placeholder.astype(bool)]
+        name_of.update(zip(frame["id"], frame["name"], strict=True))
         for _, block in frame.groupby("block"):
             if len(block) < 2:
                 continue
-            scores = fuzz.process.cdist(
-                block["name"].tolist(), block["name"].tolist(), scorer=fuzz.fuzz.token_sort_ratio
+            same_key(block.set_index("id")["name"], 100.0, "name")  # identical names: a star each
+            hub = block.groupby("name")["id"].min()
+            unique = hub.index.tolist()
+            if len(unique) < 2:
+                continue
+            scores = np.asarray(
+                fuzz.process.cdist(unique, unique, scorer=fuzz.fuzz.token_sort_ratio, score_cutoff=threshold)
             )
-            members = block["id"].tolist()
-            for i in range(len(members)):
-                for j in range(i + 1, len(members)):
-                    if scores[i][j] >= threshold:
-                        add(members[i], members[j], float(scores[i][j]), "name")
+            for i, j in np.argwhere(np.triu(scores >= threshold, k=1)):
+                score = float(scores[i][j])
+                add(int(hub.iloc[i]), int(hub.iloc[j]), score, "name")
+                name_sim[(unique[i], unique[j]) if unique[i] < unique[j] else (unique[j], unique[i])] = score
+    # E-mail and phone matches join groups outright. A name match joins two groups only when
+    # every member of one matches every member of the other by name (complete linkage):
+    # one similar name must not chain unrelated groups together.
     groups = _Groups()
-    for a, b in pairs:
-        groups.union(a, b)
+    spread: dict[Any, set[Any]] = {}
+    for (a, b), (_, reasons) in pairs.items():
+        if reasons - {"name"}:
+            groups.union(a, b)
+    for pair in list(pairs):
+        for x in pair:
+            spread.setdefault(groups.find(x), set()).add(x)
+    name_only = sorted(
+        ((score, a, b) for (a, b), (score, reasons) in pairs.items() if reasons == {"name"}), reverse=True
+    )
+    for _, a, b in name_only:
+        ra, rb = groups.find(a), groups.find(b)
+        if ra == rb:
+            continue
+        left, right = spread.get(ra, {a}), spread.get(rb, {b})
+        if all(similar(x, y) for x in left for y in right):
+            groups.union(a, b)
+            spread[groups.find(a)] = left | right
+        else:
+            del pairs[(a, b) if a < b else (b, a)]
     best: dict[Any, tuple[float, set[str]]] = {}
     for (a, b), (score, reasons) in pairs.items():
         for x in (a, b):
@@ -250,12 +278,43 @@ def find_duplicates(
     out.insert(0, "keep", False)
     out.insert(0, "group", pd.array([number[groups.find(m)] for m in members], dtype="Int64"))
     if members:
-        for _, group in out.groupby("group"):
-            out.loc[_choose(contacts, list(group.index), keep), "keep"] = True
+        survivors = _choose_all(contacts, out["group"], keep)
+        out["keep"] = out.index.isin(survivors)
         out = out.sort_values(["group", "keep"], ascending=[True, False], kind="stable")
     out.index.name = contacts.index.name or "id"
     out.attrs = {}
     return out
+
+
+def _e164(pn: Any, text: str, region: str) -> str | None:
+    """The number in E.164, or None when it cannot be a phone number."""
+    try:
+        number = pn.parse(text, region)
+    except pn.NumberParseException:
+        return None
+    if pn.is_valid_number(number) or pn.is_possible_number(number):
+        return str(pn.format_number(number, pn.PhoneNumberFormat.E164))
+    return None
+
+
+def _choose_all(contacts: pd.DataFrame, group: pd.Series, rule: KeepRule) -> list[Any]:
+    """The survivor of every group at once (same rules and ties as :func:`_choose`)."""
+    ids = list(group.index)
+    frame = pd.DataFrame({"group": group.to_numpy(), "id": ids})
+    if rule == "most_complete":
+        frame["rank"] = [-_filled(contacts.loc[i]) for i in ids]
+    else:
+        column = "dlm" if rule == "newest" and "dlm" in contacts.columns else "date"
+        if column in contacts.columns:
+            stamps = pd.to_datetime(contacts.loc[ids, column], utc=True, errors="coerce")
+            values = [None if pd.isna(v) else pd.Timestamp(v).value for v in stamps]
+            sign = -1 if rule == "newest" else 1
+            last = max((abs(v) for v in values if v is not None), default=0) + 1  # unknown dates rank last
+            frame["rank"] = [sign * v if v is not None else last for v in values]
+        else:
+            frame["rank"] = [(-i if rule == "newest" else i) for i in ids]
+    frame = frame.sort_values(["group", "rank", "id"], kind="stable")
+    return frame.groupby("group", sort=False)["id"].first().tolist()
 
 
 def _filled(row: pd.Series) -> int:
@@ -270,20 +329,7 @@ def _filled(row: pd.Series) -> int:
 
 def _choose(contacts: pd.DataFrame, ids: list[Any], rule: KeepRule) -> Any:
     """The survivor of ``ids`` by ``rule`` (ties: the lowest id)."""
-    ordered = sorted(ids)
-    if rule == "most_complete":
-        counts = {i: _filled(contacts.loc[i]) for i in ordered}
-        return max(ordered, key=lambda i: (counts[i], -ordered.index(i)))
-    column = "dlm" if rule == "newest" and "dlm" in contacts.columns else "date"
-    if column not in contacts.columns:
-        return ordered[0] if rule != "newest" else ordered[-1]
-    stamps = {i: _at(contacts, i, column) for i in ordered}
-    known = [i for i in ordered if not pd.isna(stamps[i])]
-    if not known:
-        return ordered[0]
-    if rule == "newest":
-        return max(known, key=lambda i: (stamps[i], i))
-    return min(known, key=lambda i: (stamps[i], i))
+    return _choose_all(contacts, pd.Series(0, index=sorted(ids)), rule)[0]
 
 
 # ----------------------------------------------------------------------------------- merging

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -114,9 +115,11 @@ def _row_regions(frame: pd.DataFrame, country: str | None, default_region: str) 
     if country is None or country not in frame.columns:
         return [default_region] * len(frame)
     table = _country_table()
+    seen: dict[Any, str] = {}
     out = []
     for v in frame[country]:
         text = _text(v)
-        code = _country_code(text, table) if text else None
-        out.append(code or default_region)
+        if text not in seen:
+            seen[text] = (_country_code(text, table) if text else None) or default_region
+        out.append(seen[text])
     return out

@@ -210,3 +210,20 @@ def test_merge_stops_before_deleting_when_a_reference_does_not_move(op, tmp_path
     pd.testing.assert_index_equal(after.index, contacts.index)  # nobody deleted
     pd.testing.assert_series_equal(after["contact_cat"], contacts["contact_cat"])  # nor merged
     assert op.notes(progress=False).at[note, "data"] == "edited meanwhile"
+
+
+def test_a_similar_name_does_not_chain_unrelated_contacts():
+    s = lambda *v: pd.array(list(v), dtype="string")  # noqa: E731
+    contacts = pd.DataFrame(
+        {
+            "firstname": s("John", "Jon", "Mary", "Johnny", "Jonn"),
+            "lastname": s("Smith", "Smith", "Smith", "Walker", "Walker"),
+            "email": s("a@x.com", "b@x.com", "B@x.com", "c@x.com", "d@x.com"),
+        },
+        index=pd.Index([1, 2, 3, 4, 5], name="id"),
+    )
+    groups = find_duplicates(contacts, on=["email", "name"], threshold=85)
+    # 2 and 3 share an e-mail; 1 resembles 2 by name but not 3, so it stays out of their group
+    assert groups.index.tolist() == [2, 3, 4, 5]
+    assert groups.loc[[2, 3], "group"].nunique() == 1 and groups.loc[[4, 5], "group"].nunique() == 1
+    assert groups.loc[4, "matched_on"] == "name"
