@@ -14,7 +14,10 @@ How duplicates are found (:func:`find_duplicates`):
   blocks of the same first letters of the last name (score = the ratio, kept when it
   reaches ``threshold``). Names alone are the weakest evidence: review those groups.
 
-Pairs join into groups (a contact matching two others puts all three in one group).
+E-mail and phone matches join into groups (a contact matching two others puts all three in
+one group); a name match joins two groups only when every member of one resembles every
+member of the other by name (complete linkage), so one similar name cannot chain unrelated
+contacts together.
 
 How a merge is planned (:func:`plan_merge`):
 
