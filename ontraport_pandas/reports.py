@@ -1,8 +1,10 @@
 """Charts for Ontraport frames (matplotlib): ``from ontraport_pandas import reports``.
 
-Every chart function takes frames that were already loaded (it never fetches data),
-draws on the ``ax`` it is given or on a new :class:`matplotlib.figure.Figure` (never
-through pyplot, so no global figure is created or left open), and returns the Axes.
+Every chart function takes frames that were already loaded (it never fetches records; the
+one exception is the users' names for task owners, read once per client when ``owners=``
+is not given), draws on the ``ax`` it is given or on a new
+:class:`matplotlib.figure.Figure` (never through pyplot, so no global figure is created or
+left open), and returns the Axes (the newer reports a :class:`Report` holding it).
 Nothing here calls ``plt.show()`` or changes ``rcParams``. In a notebook, show a chart
 with ``reports.deal_pipeline(deals).figure``, or draw several on your own figure::
 

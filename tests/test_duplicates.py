@@ -227,3 +227,31 @@ def test_a_similar_name_does_not_chain_unrelated_contacts():
     assert groups.index.tolist() == [2, 3, 4, 5]
     assert groups.loc[[2, 3], "group"].nunique() == 1 and groups.loc[[4, 5], "group"].nunique() == 1
     assert groups.loc[4, "matched_on"] == "name"
+
+
+def test_phone_and_name_matching_name_the_extra_when_it_is_missing():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for m in ('phonenumbers', 'rapidfuzz'):\n"
+        "    sys.modules[m] = None\n"
+        "import pandas as pd\n"
+        "from ontraport_pandas.duplicates import find_duplicates\n"
+        "frame = pd.DataFrame({'email': ['a@b.co', 'A@b.co'], 'firstname': ['a', 'a'],\n"
+        "                      'lastname': ['b', 'b'], 'home_phone': ['1', '1']}, index=[1, 2])\n"
+        "print(find_duplicates(frame, on=['email'])['group'].tolist())\n"
+        "for on in (['phone'], ['name']):\n"
+        "    try:\n"
+        "        find_duplicates(frame, on=on)\n"
+        "    except ImportError as e:\n"
+        "        print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    lines = out.stdout.splitlines()
+    assert lines[0] == "[1, 1]"  # e-mails need no extra
+    assert len(lines) == 3
+    assert all('pip install "ontraport-pandas[clean]"' in line for line in lines[1:])
