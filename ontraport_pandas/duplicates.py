@@ -674,6 +674,32 @@ def _keep_marks(groups: pd.DataFrame) -> dict[int, bool]:
     return out
 
 
+#: Ids per ``in [...]`` filter: the condition travels in the URL of a GET, which servers limit.
+IDS_PER_QUERY = 200
+
+
+def load_where_in(
+    op: Ontraport, object_type: str, key: str, ids: Sequence[int], *, chunk: int = IDS_PER_QUERY
+) -> pd.DataFrame:
+    """The records whose ``key`` is one of ``ids``, loaded ``chunk`` ids per request filter.
+
+    One chunk is an ordinary load; several are concatenated, with the ``attrs`` of the first
+    (the earliest load time, so a conflict check errs on the safe side). Plan such a frame
+    with ``original=`` it.
+    """
+    ids = sorted(set(int(i) for i in ids))
+    parts = [
+        op.frame(object_type, where=f"{key} in {ids[i : i + chunk]}", progress=False)
+        for i in range(0, max(len(ids), 1), chunk)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    frame = pd.concat(parts)
+    frame = frame[~frame.index.duplicated(keep="first")]
+    frame.attrs = dict(parts[0].attrs)
+    return frame
+
+
 def _invalid(problems: Iterable[tuple[Any, str | None, Any, str]]) -> ValidationError:
     return ValidationError([Problem(*p) for p in problems])
 
@@ -761,7 +787,7 @@ def plan_merge(
     every = sorted({i for ids in by_group.values() for i in ids})
     if not every:
         raise _invalid([(None, "group", None, "no group has two or more contacts")])
-    contacts = op.contacts(where=f"id in {every}", progress=False)
+    contacts = load_where_in(op, "contacts", "id", every)
     missing = [i for i in every if i not in contacts.index]
     problems: list[tuple[Any, str, Any, str]] = [(i, "id", i, "no such contact") for i in missing]
     unknown = [c for c in rules if c not in contacts.columns]
@@ -793,7 +819,7 @@ def plan_merge(
             continue
         refs = [spec for spec in schema.fields.values() if spec.type == "parent" and spec.parent_object == 0]
         for spec in refs:
-            owned = op.frame(otype.name, where=f"{spec.key} in {sorted(loser_of)}", progress=False)
+            owned = load_where_in(op, otype.name, spec.key, sorted(loser_of))
             if owned.empty:
                 continue
             writable = "PUT" in otype.verbs and spec.editable
@@ -803,7 +829,9 @@ def plan_merge(
                 edited[spec.key] = (
                     owned[spec.key].map(lambda v: loser_of.get(int(v), v)).astype(owned[spec.key].dtype)
                 )
-                steps.append((f"{otype.name}.{spec.key}", op.plan(edited, journal_dir=journal_dir)))
+                steps.append(
+                    (f"{otype.name}.{spec.key}", op.plan(edited, original=owned, journal_dir=journal_dir))
+                )
                 moves.append(
                     (otype.name, spec.key, {int(str(i)): int(v) for i, v in owned[spec.key].items()})
                 )

@@ -255,3 +255,18 @@ def test_phone_and_name_matching_name_the_extra_when_it_is_missing():
     assert lines[0] == "[1, 1]"  # e-mails need no extra
     assert len(lines) == 3
     assert all('pip install "ontraport-pandas[clean]"' in line for line in lines[1:])
+
+
+def test_records_are_loaded_in_chunks_of_ids(op):
+    from ontraport_pandas.duplicates import load_where_in
+
+    notes = op.notes(progress=False)
+    owners = sorted(set(notes["contact_id"].dropna().astype(int)))[:40]
+    expected = notes[notes["contact_id"].isin(owners)]
+    chunked = load_where_in(op, "notes", "contact_id", owners, chunk=7)
+    pd.testing.assert_frame_equal(chunked.sort_index(), expected.sort_index())
+    assert chunked.attrs["ontraport"]["object_type"] in ("notes", 12)
+    edited = chunked.copy()
+    edited.iloc[0, edited.columns.get_loc("data")] = "changed"
+    plan = op.plan(edited, original=chunked)
+    assert plan.counts["update"] == 1 and plan.counts["delete"] == 0
