@@ -171,11 +171,13 @@ BULK_CLEANUP = [
     (
         "md",
         """
-# Bulk cleanup: plan, preview, apply, undo
+# Bulk cleanup: clean, plan, preview, apply, undo; then merge duplicates
 
-Fix the contacts with pandas, then write back only what changed: `op.plan(edited)` compares
-the edited frame with the records as they were loaded and lists every write; nothing is
-sent until the plan is applied. Every push keeps a journal, so it can be undone.
+Fix the contacts with the cleanup kit (`opd.clean`) and pandas, then write back only what
+changed: `op.plan(edited)` compares the edited frame with the records as they were loaded
+and lists every write; nothing is sent until the plan is applied. Every push keeps a
+journal, so it can be undone. Duplicates are then found, reviewed and merged with the
+same safety.
 """,
     ),
     ("code", PARAMETERS),
@@ -190,88 +192,57 @@ from ontraport_pandas.widgets import PlanPreview
 
 op = connect_choice(CONNECTION, sandbox_options=SANDBOX)
 contacts = op.contacts()
-edited = contacts.copy()
 op
 """,
     ),
     (
         "md",
         """
-## 1. Duplicate e-mails
+## 1. The cleanup kit
 
-Addresses that are the same but for case and blanks. Merging is a decision for a person, so
-they are tagged *Duplicate e-mail* for review, and the stray blanks are removed.
+One call runs every normalisation (needs `pip install "ontraport-pandas[clean]"`):
+
+- names in proper case (`JOHN` → `John`, `MCDONALD` → `McDonald`, `o'neil` → `O'Neil`),
+  names already in mixed case left alone;
+- e-mails checked and normalised with `email-validator` (no DNS lookups);
+- countries and states mapped to the account's codes (`Calif.` → `CA`, `usa` → `US`);
+- zip codes that lost their leading zero (`2165` in MA → `02165`);
+- phone numbers parsed with `phonenumbers` in the contact's country and written
+  `+1 415-555-2671`.
+
+Values that are invalid are **reported, not guessed**: they stay as they are and are listed
+in `problems` for a person to look at.
 """,
     ),
     (
         "code",
         """
-email_key = edited["email"].str.strip().str.lower()
-dupes = (email_key.notna() & (email_key != "") & email_key.duplicated(keep=False)).astype(bool)
-edited["email"] = edited["email"].str.strip()
-edited.loc[dupes, "contact_cat"] = edited.loc[dupes, "contact_cat"].map(
-    lambda tags: sorted({*tags, "Duplicate e-mail"})
-)
-print(f"{int(dupes.sum())} contacts share their e-mail address with another contact")
-edited.loc[dupes, ["firstname", "lastname", "email"]].assign(key=email_key[dupes]).sort_values("key").head(6)
-""",
-    ),
-    (
-        "md",
-        """
-## 2. Name case
-
-`JOHN` and `mary` become `John` and `Mary`; names already in mixed case (`McDonald`) are
-left alone, and blanks around names are removed.
+cleaned = contacts.ontraport.clean()  # or opd.clean.contacts(contacts); or one step: opd.clean.phones(...)
+edited = cleaned.frame
+cleaned.changed
 """,
     ),
     (
         "code",
         """
-def fix_case(names: pd.Series) -> pd.Series:
-    stripped = names.str.strip()
-    wrong = (stripped.str.isupper() | stripped.str.islower()).fillna(False).astype(bool)
-    return stripped.where(~wrong, stripped.str.title())
-
-
-for column in ["firstname", "lastname"]:
-    edited[column] = fix_case(edited[column])
-changed = (edited["firstname"] != contacts["firstname"]).fillna(False)
-pd.DataFrame({"before": contacts.loc[changed, "firstname"], "after": edited.loc[changed, "firstname"]}).head()
-""",
-    ),
-    (
-        "md",
-        """
-## 3. Phone numbers
-
-North American numbers (US and CA contacts) in mixed formats (`555.123.4567`,
-`+1 555 123 4567`, `5551234567`) become `(555) 123-4567`; other numbers are left as they are.
+problems = cleaned.problems
+problems.groupby(["column", "problem"]).size().rename("values")
 """,
     ),
     (
         "code",
         """
-def normalise_phone(phones: pd.Series, country: pd.Series) -> pd.Series:
-    digits = phones.str.replace(r"\\D", "", regex=True)
-    national = digits.where(~((digits.str.len() == 11) & digits.str.startswith("1")).fillna(False), digits.str[1:])
-    nanp = country.isin(["US", "CA"]).fillna(False).astype(bool) & (national.str.len() == 10).fillna(False)
-    formatted = "(" + national.str[:3] + ") " + national.str[3:6] + "-" + national.str[6:]
-    return phones.where(~nanp, formatted)
-
-
-for column in ["office_phone", "home_phone"]:
-    edited[column] = normalise_phone(edited[column], edited["country"])
-changed = (edited["office_phone"] != contacts["office_phone"]).fillna(False)
-pd.DataFrame({"before": contacts.loc[changed, "office_phone"], "after": edited.loc[changed, "office_phone"]}).head()
+columns = ["firstname", "lastname", "email", "state", "zip", "office_phone", "home_phone"]
+changed = ~(edited[columns].fillna("").eq(contacts[columns].fillna(""))).all(axis=1)
+pd.concat({"before": contacts.loc[changed, columns], "after": edited.loc[changed, columns]}, axis=1).head(8)
 """,
     ),
     (
         "md",
         """
-## 4. Retag
+## 2. Retag
 
-Customers still tagged *Lead* lose that tag.
+Plain pandas edits mix with the kit: customers still tagged *Lead* lose that tag.
 """,
     ),
     (
@@ -287,7 +258,7 @@ int(customer_leads.sum())
     (
         "md",
         """
-## 5. Plan
+## 3. Plan
 
 Only the changed cells are written; tag changes are grouped by tag (one call per tag). The
 plan is checked before anything is sent: unknown or read-only columns, values that do not
@@ -305,7 +276,7 @@ plan
     (
         "md",
         """
-## 6. Preview and apply
+## 4. Preview and apply
 
 The preview shows whether it writes to a **LIVE** account or the **SANDBOX**, the counts and
 every change. Click *Apply* (a plan that deletes records, clears many cells or removes tags
@@ -334,7 +305,6 @@ result.summary()
         "code",
         """
 after = op.contacts()
-columns = ["firstname", "lastname", "email", "office_phone", "home_phone"]
 written = after[columns].fillna("").eq(edited[columns].fillna("")).all()
 written
 """,
@@ -342,7 +312,7 @@ written
     (
         "md",
         """
-## 7. Undo
+## 5. Undo
 
 The journal kept the records as they were before the push: *Undo* (or `result.undo()`)
 writes them back.
@@ -360,6 +330,97 @@ undone.summary()
         """
 restored = op.contacts()
 restored[columns].fillna("").eq(contacts[columns].fillna("")).all()
+""",
+    ),
+    (
+        "md",
+        """
+## 6. Duplicates: find and review
+
+`op.duplicates` groups contacts with the same e-mail (case and blanks ignored), the same
+phone number (compared in E.164) or similar names (fuzzy, with `rapidfuzz`), and scores each
+match. The frame is yours to edit: drop rows, move a row to another group, or mark another
+survivor in `keep`.
+""",
+    ),
+    (
+        "code",
+        """
+groups = op.duplicates(restored, on=["email", "phone", "name"])
+groups[["group", "keep", "score", "matched_on", "firstname", "lastname", "email"]].head(12)
+""",
+    ),
+    (
+        "code",
+        """
+# Review: name-only matches are the weakest evidence; keep only e-mail and phone matches here.
+reviewed = groups[groups["matched_on"].str.contains("email|phone")]
+reviewed = reviewed[reviewed.groupby("group")["group"].transform("size") > 1]
+reviewed["group"].nunique()
+""",
+    ),
+    (
+        "md",
+        """
+## 7. Merge plan
+
+One merge plan: the survivor of each group keeps its values with blanks filled from the
+others, gets the union of the group's tags, sequences and campaigns, and receives the
+notes and deals that pointed at the duplicates. A duplicate that owns purchases or
+transactions (read-only in the API) is **not deleted**: it is tagged *Duplicate: not deleted*
+and `decisions` says why.
+""",
+    ),
+    (
+        "code",
+        """
+merge = op.plan_merge(reviewed, keep="oldest")
+merge
+""",
+    ),
+    (
+        "code",
+        """
+merge.decisions
+""",
+    ),
+    (
+        "code",
+        """
+merged = merge.apply(confirm=merge.confirm_required)  # deletes need the number the plan shows
+merged
+""",
+    ),
+    (
+        "code",
+        """
+now = op.contacts()
+deleted = merge.decisions.index[merge.decisions["role"] == "deleted"]
+kept = merge.decisions.index[merge.decisions["role"] == "kept"]
+checks = pd.Series(
+    {
+        "duplicates deleted": not now.index.isin(deleted).any(),
+        "owners of purchases kept": bool(kept.isin(now.index).all()),
+        "kept ones tagged": bool(now.loc[kept, "contact_cat"].map(lambda t: "Duplicate: not deleted" in t).all()),
+    }
+)
+checks
+""",
+    ),
+    (
+        "md",
+        """
+## 8. Undo the merge
+
+`merged.undo()` removes the added subscriptions, puts the survivors' values and tags back,
+creates the deleted duplicates again (with new ids) and points their notes and deals at them.
+""",
+    ),
+    (
+        "code",
+        """
+merged.undo()
+len(op.contacts()) == len(restored)
 """,
     ),
 ]

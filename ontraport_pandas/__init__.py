@@ -49,6 +49,7 @@ from .errors import (
 from .objects import ObjectType
 
 if TYPE_CHECKING:
+    from . import clean as clean
     from . import reports as reports
     from . import widgets as widgets
     from ._connect import connect
@@ -67,8 +68,9 @@ _LAZY = {
     "report_notebook": ".notebook",
     "RetryPolicy": ".session",
 }
-# Optional-extra submodules (ipywidgets, matplotlib) load when first touched: opd.widgets, opd.reports.
-_SUBMODULES = ("widgets", "reports")
+# Optional-extra submodules (ipywidgets, matplotlib; phonenumbers and email-validator inside
+# opd.clean's functions) load when first touched: opd.widgets, opd.reports, opd.clean.
+_SUBMODULES = ("widgets", "reports", "clean")
 
 
 def __getattr__(name: str) -> Any:

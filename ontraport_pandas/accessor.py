@@ -1,7 +1,8 @@
 """``df.ontraport``: the one pandas accessor, registered when the client module loads.
 
 It delegates to the client that loaded the frame (found through ``df.attrs``):
-``df.ontraport.plan()`` is ``op.plan(df)`` and ``df.ontraport.push()`` is ``op.push(df)``.
+``df.ontraport.plan()`` is ``op.plan(df)`` and ``df.ontraport.push()`` is ``op.push(df)``;
+``df.ontraport.clean()`` runs the cleanup kit (:mod:`ontraport_pandas.clean`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 from .errors import NoConnectionError
 
 if TYPE_CHECKING:
+    from .clean import Cleaned
     from .client import Ontraport
     from .plan import Plan
     from .result import PushResult
@@ -46,6 +48,18 @@ class OntraportAccessor:
     def plan(self, *, op: Ontraport | None = None, **options: Any) -> Plan:
         """``op.plan(df, **options)`` with the client that loaded the frame."""
         return self.client(op).plan(self._frame, **options)
+
+    def clean(self, *steps: str, **options: Any) -> Cleaned:
+        """The cleanup kit on this frame (:func:`ontraport_pandas.clean.contacts`).
+
+        ``df.ontraport.clean()`` runs every step; ``df.ontraport.clean("phones", "emails")``
+        only those. Returns the edited copy and the problems; plan and apply the copy.
+        """
+        from . import clean
+
+        if steps:
+            options["steps"] = steps
+        return clean.contacts(self._frame, **options)
 
     def push(self, *, op: Ontraport | None = None, **options: Any) -> PushResult:
         """``op.push(df, **options)`` with the client that loaded the frame."""

@@ -17,7 +17,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, cast
 
 import pandas as pd
 
@@ -30,6 +30,7 @@ from .transports.base import Transport
 
 if TYPE_CHECKING:
     from .bulk import BulkPlan, BulkResult
+    from .duplicates import MergePlan
     from .plan import Plan
     from .result import PushResult
 
@@ -536,6 +537,7 @@ class Ontraport:
     offers = _make_accessor(frame, "offers", "Every offer")
     tags = _make_accessor(frame, "tags", "Every tag")
     groups = _make_accessor(frame, "groups", "Every group")
+    users = _make_accessor(frame, "users", "Every user (staff member: the owners of records)")
     automations = _make_accessor(frame, "automations", "Every Campaign Builder item (automation)")
     campaigns = automations
     landing_pages = _make_accessor(frame, "landing_pages", "Every landing page")
@@ -611,6 +613,28 @@ class Ontraport:
         from .actions import run_action
 
         return run_action(self, key, input, raw=raw)
+
+    # -- duplicates ---------------------------------------------------------------------------
+    def duplicates(
+        self,
+        contacts: pd.DataFrame | None = None,
+        on: Sequence[str] = ("email", "phone", "name"),
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Groups of duplicate contacts to review (:func:`ontraport_pandas.duplicates.find_duplicates`).
+
+        ``contacts`` defaults to every contact. Needs the ``clean`` extra for phones and names.
+        """
+        from .duplicates import find_duplicates
+
+        frame = self.contacts(progress=False) if contacts is None else contacts
+        return find_duplicates(frame, on=cast(Any, on), **options)
+
+    def plan_merge(self, groups: pd.DataFrame, **options: Any) -> MergePlan:
+        """Plan merging each group into one contact (:func:`ontraport_pandas.duplicates.plan_merge`)."""
+        from .duplicates import plan_merge
+
+        return plan_merge(self, groups, **options)
 
     # -- write-back ---------------------------------------------------------------------------
     def plan(

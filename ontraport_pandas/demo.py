@@ -2,8 +2,10 @@
 
 1. loads every object type into typed frames and prints what came back;
 2. prints a summary of the data (duplicates, opt-ins, pipeline, revenue, tasks);
-3. builds a cleanup plan (names in the right case, North American phone numbers in one
-   format, contacts sharing an e-mail tagged for review), prints it and applies it;
+3. cleans the contacts with the cleanup kit (names, e-mails, states, zips, phones; invalid
+   values reported), prints the plan and applies it; then finds contacts sharing an e-mail
+   or a phone number and merges them with one merge plan (duplicates owning purchases are
+   tagged, not deleted);
 4. writes a report to the output folder: PNG charts and a report notebook, executed
    against the same sandbox (kept in ``sandbox.sqlite`` there, so the notebook sees the
    cleaned data and can be re-run).
@@ -17,7 +19,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -45,60 +47,37 @@ DEMO_TYPES = (
     "tags",
     "groups",
     "automations",
+    "users",
 )
 
-DUPLICATE_TAG = "Duplicate e-mail"
 #: The demo's report: the frames the charts need.
-REPORT_TYPES = ("contacts", "deals", "tasks", "transactions", "purchases", "products")
+REPORT_TYPES = ("contacts", "deals", "tasks", "transactions", "purchases", "products", "users")
+#: The cleanup kit's steps that need only pandas (the others need the ``clean`` extra).
+_PLAIN_STEPS = ("names", "states", "zips")
 
 
-def _fix_case(names: pd.Series) -> pd.Series:
-    stripped = names.str.strip()
-    wrong = (stripped.str.isupper() | stripped.str.islower()).fillna(False).astype(bool)
-    return stripped.where(~wrong, stripped.str.title())
+def _has_clean_extra() -> bool:
+    import importlib.util
+
+    return all(
+        importlib.util.find_spec(m) is not None for m in ("phonenumbers", "email_validator", "rapidfuzz")
+    )
 
 
-def _normalise_phone(phones: pd.Series, country: pd.Series) -> pd.Series:
-    digits = phones.str.replace(r"\D", "", regex=True)
-    eleven = ((digits.str.len() == 11) & digits.str.startswith("1")).fillna(False).astype(bool)
-    national = digits.where(~eleven, digits.str[1:])
-    nanp = country.isin(["US", "CA"]).fillna(False).astype(bool) & (national.str.len() == 10).fillna(False)
-    formatted = "(" + national.str[:3] + ") " + national.str[3:6] + "-" + national.str[6:]
-    return phones.where(~nanp.astype(bool), formatted)
+def cleanup_contacts(contacts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
+    """The demo's cleanup with the cleanup kit (:mod:`ontraport_pandas.clean`).
 
-
-def cleanup_contacts(contacts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The demo's cleanup as pandas edits; returns the edited copy and what each step touched.
-
-    * first and last names in all capitals or all lower case are title-cased, blanks removed;
-    * North American office and home phone numbers (US and CA contacts) become ``(555) 123-4567``;
-    * contacts whose e-mail equals another's but for case and blanks get the tag
-      ``Duplicate e-mail`` (merging is left to a person), and stray blanks leave the address.
-
-    The input frame is not changed.
+    Names in proper case, e-mails normalised, countries and states to the account's codes,
+    zips that lost their leading zero, phones formatted per country; invalid values are
+    reported, not guessed. Without the ``clean`` extra only the steps that need no extra
+    run. Returns the edited copy, the cells changed per column and the problems. The input
+    frame is not changed.
     """
-    edited = contacts.copy()
-    stats: dict[str, int] = {}
-    for column in ("firstname", "lastname"):
-        if column in edited.columns:
-            edited[column] = _fix_case(edited[column])
-            stats[f"{column} case"] = int((edited[column] != contacts[column]).fillna(False).sum())
-    if "country" in edited.columns:
-        for column in ("office_phone", "home_phone"):
-            if column in edited.columns:
-                edited[column] = _normalise_phone(edited[column], edited["country"])
-                stats[f"{column} format"] = int((edited[column] != contacts[column]).fillna(False).sum())
-    if "email" in edited.columns:
-        key = edited["email"].str.strip().str.lower()
-        dupes = (key.notna() & (key != "") & key.duplicated(keep=False)).astype(bool)
-        edited["email"] = edited["email"].str.strip()
-        stats["e-mail blanks"] = int((edited["email"] != contacts["email"]).fillna(False).sum())
-        if "contact_cat" in edited.columns:
-            edited.loc[dupes, "contact_cat"] = edited.loc[dupes, "contact_cat"].map(
-                lambda tags: sorted({*tags, DUPLICATE_TAG})
-            )
-        stats["duplicate e-mails tagged"] = int(dupes.sum())
-    return edited, stats
+    from . import clean
+
+    steps = None if _has_clean_extra() else _PLAIN_STEPS
+    cleaned = clean.contacts(contacts) if steps is None else clean.contacts(contacts, steps=cast(Any, steps))
+    return cleaned.frame, dict(cleaned.changed), cleaned.problems
 
 
 def _print_frame(frame: pd.DataFrame, indent: str = "  ") -> None:
@@ -175,13 +154,20 @@ def run_demo(
             tasks=frames["tasks"],
             transactions=frames["transactions"],
             purchases=frames["purchases"],
+            products=frames["products"],
             now=now,
         )
         _print_frame(summary)
 
-        # 3. cleanup: plan, then apply
-        edited, stats = cleanup_contacts(frames["contacts"])
-        print("\nCleanup of contacts (pandas edits): " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+        # 3. cleanup with the kit: plan, then apply
+        edited, stats, problems = cleanup_contacts(frames["contacts"])
+        print("\nCleanup of contacts (opd.clean): " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+        if not _has_clean_extra():
+            print('  (phones, e-mails and duplicates need: pip install "ontraport-pandas[clean]")')
+        if len(problems):
+            print(f"  {len(problems)} invalid value(s) reported, not guessed:")
+            counts = problems.groupby(["column", "problem"]).size().rename("values").reset_index()
+            _print_frame(counts.set_index(["column", "problem"]), indent="    ")
         plan = op.plan(edited)
         print(f"Plan [{'LIVE' if op.live else 'SANDBOX'}]: {plan.summary()}")
         changes = plan.to_frame()
@@ -194,6 +180,24 @@ def run_demo(
         print(f"  journal (for op.undo): {result.journal}")
         if not result.ok:
             _print_frame(result.frame[result.frame["status"] != "ok"].head(10))
+
+        # 3b. duplicates: the same e-mail or phone number, merged by one merge plan
+        if _has_clean_extra():
+            groups = op.duplicates(on=["email", "phone"])
+            print(
+                f"\nDuplicates: {groups['group'].nunique()} group(s) of {len(groups)} contacts (same e-mail or phone)"
+            )
+            if len(groups):
+                merge = op.plan_merge(groups, keep="oldest")
+                print("Merge plan:")
+                for line in merge.summary().splitlines():
+                    print(f"  {line}")
+                merged = merge.apply(
+                    confirm=merge.confirm_required, progress=False, journal_dir=str(out / "journal")
+                )
+                print(
+                    f"Merged: {'OK' if merged.ok else merged.stopped or 'with problems'}; manifest {merged.manifest}"
+                )
 
         # 4. report: charts of the cleaned data
         after = _load(op, REPORT_TYPES)
@@ -210,6 +214,7 @@ def run_demo(
             tasks=after["tasks"],
             transactions=after["transactions"],
             purchases=after["purchases"],
+            products=after["products"],
             now=now,
         )
         summary_after.to_csv(out / "summary.csv")

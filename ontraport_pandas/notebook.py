@@ -435,6 +435,10 @@ op = connect_choice(CONNECTION, sandbox_options=SANDBOX)
 frames = {name: op.frame(name, where=WHERE.get(name)) for name in REPORT_OBJECTS}
 contacts, deals, tasks = frames["contacts"], frames["deals"], frames["tasks"]
 transactions, purchases, products = frames["transactions"], frames["purchases"], frames["products"]
+try:
+    users = op.users()  # staff: the owners' names
+except opd.PermissionDeniedError:
+    users = None  # a key that may not read users: owners show as "User <id>"
 op
 """,
         ),
@@ -454,7 +458,13 @@ same hash means the same records, unchanged.
             "code",
             """
 reports.summary_table(
-    contacts=contacts, deals=deals, tasks=tasks, transactions=transactions, purchases=purchases, now=NOW
+    contacts=contacts,
+    deals=deals,
+    tasks=tasks,
+    transactions=transactions,
+    purchases=purchases,
+    products=products,
+    now=NOW,
 )
 """,
         ),
@@ -472,14 +482,43 @@ reports.summary_table(
         ("code", "reports.pipeline_table(deals)"),
         (
             "md",
-            "## Revenue\n\nTransaction totals per month: paid above the axis, refunded below, net as a line.",
+            """
+## Revenue
+
+Money per month, read from the transaction states: collected (Paid, Partially refunded and
+Refunded transactions) above the axis, refunded below, net (collected minus refunded) as a
+line. Declined, unpaid, void, pending and written-off transactions brought no money.
+""",
         ),
         ("code", "reports.revenue_by_month(transactions).figure"),
-        ("md", "## Products"),
+        ("code", "reports.revenue_table(transactions)"),
+        ("md", "## Products\n\nPaid revenue only: unpaid, declined and refunded sales are left out."),
         ("code", "reports.product_sales(purchases, products, top=10).figure"),
-        ("md", "## Tasks\n\nTasks per owner and status, then the open tasks that are past due."),
-        ("code", "reports.task_status(tasks).figure"),
-        ("code", "reports.overdue_tasks(tasks, now=NOW).figure"),
+        ("code", "by_month = reports.product_revenue_by_month(purchases, products)\nby_month.figure"),
+        ("code", "by_month.table"),
+        (
+            "md",
+            """
+## Customers
+
+Signup-month cohorts: the share of each month's new contacts that had made a first
+purchase by each month after signing up; then the lifetime value (net of refunds) per
+contact, by lead source.
+""",
+        ),
+        ("code", "cohorts = reports.cohorts(contacts, transactions, now=NOW)\ncohorts.figure"),
+        ("code", "cohorts.table"),
+        (
+            "code",
+            'ltv = reports.lifetime_value(contacts, transactions, segment="auto")\nltv.figure',
+        ),
+        ("code", "ltv.table"),
+        (
+            "md",
+            "## Tasks\n\nTasks per owner (by name, from the users object) and status, then the open tasks that are past due.",
+        ),
+        ("code", "reports.task_status(tasks, owners=users).figure"),
+        ("code", "reports.overdue_tasks(tasks, now=NOW, owners=users).figure"),
     ]
 
 

@@ -1,8 +1,10 @@
 """Charts for Ontraport frames (matplotlib): ``from ontraport_pandas import reports``.
 
-Every chart function takes frames that were already loaded (it never fetches data),
-draws on the ``ax`` it is given or on a new :class:`matplotlib.figure.Figure` (never
-through pyplot, so no global figure is created or left open), and returns the Axes.
+Every chart function takes frames that were already loaded (it never fetches records; the
+one exception is the users' names for task owners, read once per client when ``owners=``
+is not given), draws on the ``ax`` it is given or on a new
+:class:`matplotlib.figure.Figure` (never through pyplot, so no global figure is created or
+left open), and returns the Axes (the newer reports a :class:`Report` holding it).
 Nothing here calls ``plt.show()`` or changes ``rcParams``. In a notebook, show a chart
 with ``reports.deal_pipeline(deals).figure``, or draw several on your own figure::
 
@@ -10,18 +12,36 @@ with ``reports.deal_pipeline(deals).figure``, or draw several on your own figure
     reports.deal_pipeline(deals, ax=a)
     reports.task_status(tasks, ax=b)
 
-=========================  ====================================================
-``contact_growth``         new contacts per period, stacked by lead source
-``tag_distribution``       contacts per tag (top N)
-``subscription_health``    contacts per e-mail subscription state (``bulk_mail``)
-``deal_pipeline``          deals per stage: count, value, weighted value
-``revenue_by_month``       paid vs refunded transaction totals per month
-``task_status``            tasks per owner and status
-``overdue_tasks``          open tasks past due, per owner and age
-``product_sales``          revenue and units per product
-``summary_table``          headline figures of every frame given, as a table
-``report_figures``         every chart that the given frames allow
-=========================  ====================================================
+============================  ==============================================================
+``contact_growth``            new contacts per period, stacked by lead source (days: 7-day average)
+``tag_distribution``          contacts per tag (top N)
+``subscription_health``       contacts per e-mail subscription state (``bulk_mail``)
+``deal_pipeline``             deals per stage: count, value, weighted value
+``revenue_by_month``          money collected, refunded and net per month
+``task_status``               tasks per owner (by name) and status
+``overdue_tasks``             open tasks past due, per owner and age
+``product_sales``             paid revenue and units per product
+``product_revenue_by_month``  paid revenue per month by product (a :class:`Report`)
+``cohorts``                   signup-month cohorts against first purchase (a :class:`Report`)
+``lifetime_value``            lifetime value per contact or per segment (a :class:`Report`)
+``summary_table``             headline figures of every frame given, as a table
+``report_figures``            every chart that the given frames allow
+============================  ==============================================================
+
+Every chart has its table function (``revenue_table``, ``product_table``,
+``product_month_table``, ``cohort_table``, ``ltv_table``, ``ltv_by_segment``, …); the
+newer reports return a :class:`Report` holding both (``report.table``, ``report.figure``).
+
+Money is read from the transaction states (:data:`TRANSACTION_STATES`), as Ontraport's
+own sales figures do; the definitions are in :func:`transaction_money`:
+
+* collected: the totals of transactions that were Paid, Partially refunded or Refunded;
+* refunded: the whole total of Refunded ones, the refunded part of Partially refunded
+  ones (``refund_amount=``; never guessed when not given);
+* net: collected minus refunded, each refund subtracted once;
+* product revenue: paid purchases only (:func:`paid_purchases`).
+
+Task owners are shown by name, from the users object (``op.users()``).
 
 Labels shown on the charts come from the field labels of the client that loaded
 the frame, when it is still open (metadata it already holds: nothing is requested).
@@ -29,7 +49,10 @@ the frame, when it is still open (metadata it already holds: nothing is requeste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import logging
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
@@ -48,11 +71,26 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "COLLECTED",
+    "PARTIALLY_REFUNDED",
+    "REFUNDED",
+    "TRANSACTION_STATES",
+    "Report",
+    "cohort_table",
+    "cohorts",
     "contact_growth",
     "deal_pipeline",
+    "first_purchases",
+    "lifetime_value",
+    "ltv_by_segment",
+    "ltv_table",
     "overdue_table",
     "overdue_tasks",
+    "owner_names",
+    "paid_purchases",
     "pipeline_table",
+    "product_month_table",
+    "product_revenue_by_month",
     "product_sales",
     "product_table",
     "report_figures",
@@ -62,10 +100,13 @@ __all__ = [
     "summary_table",
     "tag_distribution",
     "task_status",
+    "transaction_money",
+    "transaction_states",
 ]
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 _PERIOD_CODE = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+_PERIOD_FREQ = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
 _BAR_DAYS = {"day": 0.8, "week": 5.5, "month": 24.0, "quarter": 75.0, "year": 300.0}
 
 #: Colours (colour-blind friendly where it matters: good/bad are not only red/green).
@@ -86,6 +127,7 @@ _PALETTE = (
     "#37474f",
 )
 _NOT_SET = "(not set)"
+logger = logging.getLogger(__name__)
 _OTHER = "Other"
 
 
@@ -171,6 +213,27 @@ def _date_axis(ax: Axes, axis: Literal["x", "y"] = "x") -> None:
     target.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def _period_axis(ax: Axes, by: str, index: Iterable[Any]) -> None:
+    """Ticks on period starts: every month (or every 2nd, 3rd, 6th, 12th to keep about 12 ticks)
+    for months, quarter starts for quarters, years for years; automatic for days and weeks."""
+    stamps = pd.DatetimeIndex(list(index))
+    if by not in ("month", "quarter", "year") or stamps.empty:
+        _date_axis(ax)
+        return
+    months = (stamps.max().year - stamps.min().year) * 12 + stamps.max().month - stamps.min().month + 1
+    if by == "year" or months > 12 * 12:
+        years = max(1, -(-months // (12 * 12)))
+        locator: mdates.DateLocator = mdates.YearLocator(years)
+    else:
+        smallest = 3 if by == "quarter" else 1
+        step = next(s for s in (1, 2, 3, 6, 12) if s >= smallest and months / s <= 12)
+        locator = mdates.MonthLocator(bymonth=range(1, 13, step))
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if by != "year":
+        ax.xaxis.set_minor_locator(mdates.MonthLocator())
+
+
 def _as_labels(values: pd.Series, *, not_set: str = _NOT_SET) -> pd.Series:
     """Values as display strings, with NA (and empty strings) as ``not_set``."""
     out = values.astype("object").where(values.notna(), None)
@@ -182,6 +245,45 @@ def _empty(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=_NEUTRAL)
 
 
+Owners = Mapping[Any, str] | pd.DataFrame | None
+
+
+def owner_names(users: pd.DataFrame) -> dict[int, str]:
+    """User id -> display name (first and last name, else the e-mail), from ``op.users()``."""
+    names: dict[int, str] = {}
+    for uid, row in users.iterrows():
+        parts = [row.get(k) for k in ("firstname", "lastname")]
+        name = " ".join(str(p).strip() for p in parts if isinstance(p, str) and p.strip())
+        if not name and isinstance(row.get("email"), str):
+            name = str(row["email"])
+        names[int(cast(Any, uid))] = name or f"User {uid}"
+    return names
+
+
+_USERS: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+def _resolve_owners(frame: pd.DataFrame, owners: Owners) -> Mapping[Any, str] | None:
+    """Names for owner ids: the mapping or users frame given, else the users of the client
+    that loaded ``frame`` (one request the first time, remembered per client)."""
+    if isinstance(owners, pd.DataFrame):
+        return owner_names(owners)
+    if owners is not None:
+        return owners
+    try:
+        from .client import client_for
+
+        client = client_for(frame)
+        if client is None:
+            return None
+        if client not in _USERS:
+            _USERS[client] = owner_names(client.users(progress=False))
+        return _USERS[client]
+    except Exception:  # names are decoration: an account whose key cannot read users keeps the ids
+        logger.debug("owner names unavailable", exc_info=True)
+        return None
+
+
 def _owner_labels(values: pd.Series, owners: Mapping[Any, str] | None) -> pd.Series:
     names = dict(owners or {})
 
@@ -189,7 +291,7 @@ def _owner_labels(values: pd.Series, owners: Mapping[Any, str] | None) -> pd.Ser
         if v is None or pd.isna(v) or v == 0:
             return "(unassigned)"
         key = int(v) if isinstance(v, (int, np.integer, float)) else v
-        return str(names.get(key, names.get(str(key), f"Owner {key}")))
+        return str(names.get(key, names.get(str(key), f"User {key}")))
 
     return values.astype("object").map(name)
 
@@ -198,9 +300,9 @@ def _sorted_owner_index(index: Iterable[str]) -> list[str]:
     def key(label: str) -> tuple[int, int, str]:
         if label == "(unassigned)":
             return (2, 0, label)
-        if label.startswith("Owner ") and label[6:].isdigit():
-            return (0, int(label[6:]), label)
-        return (1, 0, label)
+        if label.startswith("User ") and label[5:].isdigit():
+            return (1, int(label[5:]), label)
+        return (0, 0, label)
 
     return sorted(index, key=key)
 
@@ -236,6 +338,7 @@ def contact_growth(
         The column that splits each bar. ``"auto"`` takes the lead source: the column
         labelled "Lead Source" with values (a custom dropdown on many accounts), else
         ``n_lead_source`` when it has values, else no split. None draws one series.
+        With ``by="day"``, ``"auto"`` draws no split: daily bars and a 7-day average line.
     top : int
         The most frequent values of ``split`` drawn on their own; the rest are "Other".
     date_column : str
@@ -256,7 +359,8 @@ def contact_growth(
     """
     _require(contacts, date_column, what="contact_growth")
     if split == "auto":
-        split = _auto_split(contacts)
+        # stacked bars a day wide cannot be read: days get one series and a weekly average
+        split = None if by == "day" else _auto_split(contacts)
     elif split is not None:
         _require(contacts, split, what="contact_growth")
     ax = _axes(ax, (10, 4.5))
@@ -268,15 +372,22 @@ def contact_growth(
     if not ok.any():
         _empty(ax, "No contacts with a date")
         return ax
+    periods = pd.date_range(period[ok].min(), period[ok].max(), freq=_PERIOD_FREQ[by])
     if split is None:
-        counts = period[ok].value_counts().sort_index()
-        ax.bar(counts.index, counts.to_numpy(), width=_BAR_DAYS[by], color=_BLUE, label="Contacts")
+        counts = period[ok].value_counts().reindex(periods, fill_value=0).sort_index()
+        if by == "day":
+            ax.bar(counts.index, counts.to_numpy(), width=_BAR_DAYS[by], color="#90caf9", label="Contacts")
+            week = counts.rolling(7, min_periods=1).mean()
+            ax.plot(week.index, week.to_numpy(), color=_BLUE, linewidth=1.6, label="7-day average")
+            ax.legend(loc="upper left", fontsize="small")
+        else:
+            ax.bar(counts.index, counts.to_numpy(), width=_BAR_DAYS[by], color=_BLUE, label="Contacts")
     else:
         groups = _as_labels(contacts.loc[ok, split])
         order = [g for g in groups.value_counts().index if g != _NOT_SET]
         keep = order[:top]
         groups = groups.where(groups.isin([*keep, _NOT_SET]), _OTHER)
-        table = pd.crosstab(period[ok], groups).sort_index()
+        table = pd.crosstab(period[ok], groups).reindex(periods, fill_value=0).sort_index()
         columns = [
             *keep,
             *([_OTHER] if _OTHER in table.columns else []),
@@ -292,7 +403,7 @@ def contact_growth(
             ax.bar(table.index, values, bottom=bottom, width=_BAR_DAYS[by], color=color, label=str(col))
             bottom = bottom + values
         ax.legend(title=_label(contacts, split), fontsize="small", title_fontsize="small", loc="upper left")
-    _date_axis(ax)
+    _period_axis(ax, by, periods)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", alpha=0.3)
     return ax
@@ -403,9 +514,9 @@ def subscription_health(
         counts = counts.reindex([*order, *[i for i in counts.index if i not in order]])
     ax = _axes(ax, (8, max(3.0, 0.45 * len(counts) + 1.2)))
     label = _label(contacts, column)
-    ax.set_title(f"{label if label != column else 'E-mail subscription'}: contacts per state")
+    ax.set_title(f"Contacts per subscription state ({label if label != column else 'e-mail'})")
     ax.set_xlabel("Contacts")
-    ax.set_ylabel("State")
+    ax.set_ylabel("Subscription state")
     if counts.empty:
         _empty(ax, "No contacts")
         return ax
@@ -501,29 +612,139 @@ def pipeline_table(deals: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-_PAID = ("Paid",)
-_REFUNDED = ("Refunded", "Partially refunded")
+#: Ontraport's transaction states (Transaction, object 46, field ``status``): code -> label.
+TRANSACTION_STATES: dict[int, str] = {
+    0: "Unpaid",
+    1: "Paid",
+    2: "Refunded",
+    3: "Partially refunded",
+    4: "Void",
+    5: "Declined",
+    6: "Written off",
+    7: "Pending",
+}
+#: States whose charge went through: the money was received (even if some or all went back later).
+COLLECTED = ("Paid", "Partially refunded", "Refunded")
+#: States whose whole total went back to the customer.
+REFUNDED = ("Refunded",)
+#: States of which part went back; the part is the ``refund_amount`` given.
+PARTIALLY_REFUNDED = ("Partially refunded",)
+
+
+def transaction_states(status: pd.Series) -> pd.Series:
+    """Transaction states as Ontraport's labels, from codes (``1``) or labels in any case (``"paid"``)."""
+    canonical = {label.lower(): label for label in TRANSACTION_STATES.values()}
+
+    def label(v: Any) -> Any:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return None
+        if isinstance(v, (int, np.integer)) or (
+            isinstance(v, (float, np.floating)) and float(v).is_integer()
+        ):
+            return TRANSACTION_STATES.get(int(v), str(int(v)))
+        text = str(v).strip()
+        if text.isdigit():
+            return TRANSACTION_STATES.get(int(text), text)
+        return canonical.get(text.lower(), text)
+
+    return status.astype(object).map(label).astype(object)
+
+
+def transaction_money(
+    transactions: pd.DataFrame,
+    *,
+    amount: str = "total",
+    refund_amount: str | pd.Series | None = None,
+    collected: Iterable[str] = COLLECTED,
+    refunded: Iterable[str] = REFUNDED,
+    partially_refunded: Iterable[str] = PARTIALLY_REFUNDED,
+) -> pd.DataFrame:
+    """The money of each transaction, by its state: what came in, what went back, what was kept.
+
+    Definitions (the way Ontraport's own sales figures read the transaction states):
+
+    * ``collected``: the ``total`` of every transaction whose charge went through, that is
+      in state Paid, Partially refunded or Refunded. Unpaid, Pending, Declined, Void and
+      Written off transactions brought in no money and count nowhere.
+    * ``refunded``: for a Refunded transaction its whole ``total``; for a Partially
+      refunded one the amount that went back (``refund_amount``, capped at the total).
+    * ``net``: ``collected - refunded``. A refund is subtracted once, from the money it
+      returns, so a fully refunded sale nets to 0 and never below.
+
+    Ontraport's transaction record has no field for the refunded part of a partial refund.
+    Give it as ``refund_amount`` (a column of ``transactions`` or a Series on its index,
+    e.g. from your payment gateway); where it is missing, nothing is subtracted for that
+    transaction and ``refund_known`` is False, so the figure is never guessed.
+    Refunds are dated at their transaction's ``date`` (the record has no refund date).
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Transactions as loaded (``op.transactions()``): ``status`` and ``amount``.
+    amount : str
+        The money column (``total``: subtotal, tax and shipping).
+    refund_amount : str or pandas.Series, optional
+        The refunded part of partially refunded transactions.
+    collected, refunded, partially_refunded : iterable of str
+        The state labels of each kind (defaults above), if an account reads them differently.
+
+    Returns
+    -------
+    pandas.DataFrame
+        On the index of ``transactions``: ``state``, ``collected``, ``refunded``, ``net``
+        (floats) and ``refund_known`` (bool).
+    """
+    _require(transactions, "status", amount, what="transaction_money")
+    state = transaction_states(transactions["status"])
+    total = transactions[amount].astype("Float64").fillna(0).astype(float)
+    collected_set, full, partial = set(collected), set(refunded), set(partially_refunded)
+    got = state.isin(collected_set | full | partial).to_numpy(dtype=bool)
+    is_full = state.isin(full).to_numpy(dtype=bool)
+    is_partial = state.isin(partial).to_numpy(dtype=bool)
+    if refund_amount is None:
+        part = pd.Series(np.nan, index=transactions.index)
+    elif isinstance(refund_amount, str):
+        _require(transactions, refund_amount, what="transaction_money")
+        part = pd.to_numeric(transactions[refund_amount].astype(object), errors="coerce").astype(float)
+    else:
+        part = pd.to_numeric(refund_amount.reindex(transactions.index).astype(object), errors="coerce")
+        part = part.astype(float)
+    part_values = np.minimum(part.to_numpy(dtype=float), total.to_numpy())
+    known = ~np.isnan(part_values)
+    back = np.where(is_full, total.to_numpy(), np.where(is_partial & known, part_values, 0.0))
+    came = np.where(got, total.to_numpy(), 0.0)
+    return pd.DataFrame(
+        {
+            "state": state.to_numpy(),
+            "collected": came,
+            "refunded": back,
+            "net": came - back,
+            "refund_known": ~is_partial | known,
+        },
+        index=transactions.index,
+    )
 
 
 def revenue_by_month(
     transactions: pd.DataFrame,
     *,
-    paid: Iterable[str] = _PAID,
-    refunded: Iterable[str] = _REFUNDED,
     amount: str = "total",
+    refund_amount: str | pd.Series | None = None,
     currency: str = "$",
     ax: Axes | None = None,
 ) -> Axes:
-    """Transaction totals per month: paid above the axis, refunded below, and the net as a line.
+    """Money per month: collected above the axis, refunded below, and the net as a line.
+
+    The figures are those of :func:`revenue_table` (definitions in :func:`transaction_money`).
 
     Parameters
     ----------
     transactions : pandas.DataFrame
         Transactions as loaded (``op.transactions()``): ``date``, ``status``, ``total``.
-    paid, refunded : iterable of str
-        The status labels counted as paid and as refunded.
     amount : str
         The money column.
+    refund_amount : str or pandas.Series, optional
+        The refunded part of partially refunded transactions.
     currency : str
         Put before money amounts.
     ax : matplotlib.axes.Axes, optional
@@ -532,25 +753,34 @@ def revenue_by_month(
     Returns
     -------
     matplotlib.axes.Axes
-        Two bar containers ("Paid", "Refunded"), one bar per month each, and a "Net" line.
+        Two bar containers ("Collected", "Refunded"), one bar per month each, and a "Net" line.
     """
-    table = revenue_table(transactions, paid=paid, refunded=refunded, amount=amount)
+    table = revenue_table(transactions, amount=amount, refund_amount=refund_amount)
     ax = _axes(ax, (10, 4.5))
-    ax.set_title("Revenue per month: paid vs refunded")
+    ax.set_title("Revenue per month: collected, refunded, net")
     ax.set_xlabel("Month")
     ax.set_ylabel(f"Amount ({currency})")
     if table.empty:
-        _empty(ax, "No transactions")
+        _empty(ax, "No transactions with money")
         return ax
     x = table.index
-    ax.bar(x, table["paid"].to_numpy(dtype=float), width=_BAR_DAYS["month"], color=_GOOD, label="Paid")
-    ax.bar(
-        x, -table["refunded"].to_numpy(dtype=float), width=_BAR_DAYS["month"], color=_BAD, label="Refunded"
-    )
+    width = _BAR_DAYS["month"]
+    ax.bar(x, table["collected"].to_numpy(dtype=float), width=width, color=_GOOD, label="Collected")
+    ax.bar(x, -table["refunded"].to_numpy(dtype=float), width=width, color=_BAD, label="Refunded")
     ax.plot(x, table["net"].to_numpy(dtype=float), color="black", linewidth=1.2, marker=".", label="Net")
     ax.axhline(0, color="black", linewidth=0.6)
     ax.yaxis.set_major_formatter(_money_formatter(currency))
-    _date_axis(ax)
+    _period_axis(ax, "month", x)
+    unknown = int(table["unknown_refunds"].sum())
+    if unknown:
+        ax.annotate(
+            f"{unknown} partial refund{'s' if unknown != 1 else ''} of unknown amount not subtracted",
+            (0.99, 0.02),
+            xycoords="axes fraction",
+            ha="right",
+            fontsize="small",
+            color=_NEUTRAL,
+        )
     ax.legend(loc="upper left", fontsize="small")
     ax.grid(axis="y", alpha=0.3)
     return ax
@@ -559,31 +789,45 @@ def revenue_by_month(
 def revenue_table(
     transactions: pd.DataFrame,
     *,
-    paid: Iterable[str] = _PAID,
-    refunded: Iterable[str] = _REFUNDED,
     amount: str = "total",
+    refund_amount: str | pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Per month (first day, naive, in the dates' own time zone): ``paid``, ``refunded`` and ``net`` totals."""
-    _require(transactions, "date", "status", amount, what="revenue_by_month")
-    status = _as_labels(transactions["status"])
+    """Per month (first day, naive, in the dates' own time zone): ``collected``, ``refunded``, ``net``, ``transactions``, ``unknown_refunds``.
+
+    Sums of :func:`transaction_money` by the month of each transaction's ``date``;
+    ``transactions`` counts those that brought money in, ``unknown_refunds`` the partially
+    refunded ones whose refunded part was not given. Months between the first and the last
+    with money are present with zeros.
+    """
+    _require(transactions, "date", "status", amount, what="revenue_table")
+    money = transaction_money(transactions, amount=amount, refund_amount=refund_amount)
     month = _period_start(transactions["date"], "month")
-    money = transactions[amount].astype("Float64").fillna(0).astype(float)
-    paid_set, refunded_set = set(paid), set(refunded)
+    keep = (month.notna() & money["state"].isin(COLLECTED)).to_numpy(dtype=bool)
     frame = pd.DataFrame(
         {
-            "month": month,
-            "paid": money.where(status.isin(paid_set), 0.0),
-            "refunded": money.where(status.isin(refunded_set), 0.0),
+            "month": month[keep],
+            "collected": money["collected"][keep],
+            "refunded": money["refunded"][keep],
+            "transactions": 1,
+            "unknown_refunds": (~money["refund_known"][keep]).astype(int),
         }
     )
-    frame = frame[month.notna() & status.isin(paid_set | refunded_set)]
     table = frame.groupby("month").sum().sort_index()
-    if not table.empty:  # months without transactions still get a (zero) bar
+    if not table.empty:  # months without money still get a (zero) bar
         full = pd.date_range(table.index.min(), table.index.max(), freq="MS")
-        table = table.reindex(full, fill_value=0.0)
+        table = table.reindex(full, fill_value=0)
     table.index.name = "month"
-    table["net"] = table["paid"] - table["refunded"]
-    return table
+    table["net"] = table["collected"] - table["refunded"]
+    table = table[["collected", "refunded", "net", "transactions", "unknown_refunds"]]
+    return table.astype(
+        {
+            "collected": float,
+            "refunded": float,
+            "net": float,
+            "transactions": "int64",
+            "unknown_refunds": "int64",
+        }
+    )
 
 
 _TASK_COLORS = {"Pending": _WARN, "Complete": _GOOD, "Cancelled": _NEUTRAL}
@@ -592,7 +836,7 @@ _TASK_COLORS = {"Pending": _WARN, "Complete": _GOOD, "Cancelled": _NEUTRAL}
 def task_status(
     tasks: pd.DataFrame,
     *,
-    owners: Mapping[Any, str] | None = None,
+    owners: Owners = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Tasks per owner, stacked by status (pending, complete, cancelled).
@@ -602,8 +846,9 @@ def task_status(
     tasks : pandas.DataFrame
         Tasks as loaded (``op.tasks()``): ``owner`` and ``status``. Ontraport stores
         the pending status as 0, which the type table reads as NA: NA counts as Pending.
-    owners : mapping, optional
-        Owner id -> name for the axis (default ``Owner <id>``).
+    owners : mapping or pandas.DataFrame, optional
+        Owner id -> name, or the users frame (``op.users()``). By default the names of
+        the users of the client that loaded ``tasks`` (read once per client), else ``User <id>``.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -614,7 +859,7 @@ def task_status(
     """
     _require(tasks, "owner", "status", what="task_status")
     status = _task_status_labels(tasks)
-    owner = _owner_labels(tasks["owner"], owners)
+    owner = _owner_labels(tasks["owner"], _resolve_owners(tasks, owners))
     table = pd.crosstab(owner, status) if len(tasks) else pd.DataFrame()
     ax = _axes(ax, (9, max(3.0, 0.45 * max(len(table), 1) + 1.4)))
     ax.set_title("Tasks by owner and status")
@@ -650,10 +895,8 @@ _AGE_BUCKETS = ((7, "1-7 days"), (30, "8-30 days"), (None, "over 30 days"))
 _AGE_COLORS = ("#ffb300", "#ef6c00", _BAD)
 
 
-def overdue_table(
-    tasks: pd.DataFrame, *, now: Any = None, owners: Mapping[Any, str] | None = None
-) -> pd.DataFrame:
-    """Open tasks past due per owner (rows) and age bucket (columns)."""
+def overdue_table(tasks: pd.DataFrame, *, now: Any = None, owners: Owners = None) -> pd.DataFrame:
+    """Open tasks past due per owner (rows, by name: see :func:`task_status`) and age bucket (columns)."""
     _require(tasks, "owner", "status", "date_due", what="overdue_tasks")
     now_ts = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     if now_ts.tzinfo is None:
@@ -665,7 +908,7 @@ def overdue_table(
     bucket = np.where(
         days <= 7, _AGE_BUCKETS[0][1], np.where(days <= 30, _AGE_BUCKETS[1][1], _AGE_BUCKETS[2][1])
     )
-    owner = _owner_labels(tasks.loc[late, "owner"], owners)
+    owner = _owner_labels(tasks.loc[late, "owner"], _resolve_owners(tasks, owners))
     frame = pd.DataFrame({"owner": owner.to_numpy(), "age": bucket})
     table = (
         pd.crosstab(frame["owner"], frame["age"])
@@ -683,7 +926,7 @@ def overdue_tasks(
     tasks: pd.DataFrame,
     *,
     now: Any = None,
-    owners: Mapping[Any, str] | None = None,
+    owners: Owners = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Open (pending) tasks past their due date, per owner, stacked by how late they are.
@@ -694,8 +937,8 @@ def overdue_tasks(
         Tasks as loaded: ``owner``, ``status``, ``date_due``.
     now : datetime-like, optional
         The reference instant (default: now, UTC). Naive values are taken as UTC.
-    owners : mapping, optional
-        Owner id -> name.
+    owners : mapping or pandas.DataFrame, optional
+        Owner id -> name, or the users frame (see :func:`task_status`).
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -735,20 +978,27 @@ def product_sales(
     purchases: pd.DataFrame,
     products: pd.DataFrame | None = None,
     *,
+    transactions: pd.DataFrame | None = None,
     top: int = 10,
     currency: str = "$",
     ax: Axes | None = None,
 ) -> Axes:
-    """Revenue per product (sum of purchase totals), the ``top`` products, with units sold.
+    """Paid revenue per product, the ``top`` products, with the units sold.
+
+    Only paid money counts (see :func:`paid_purchases`): unpaid, declined, void, written
+    off, pending and refunded sales are left out.
 
     Parameters
     ----------
     purchases : pandas.DataFrame
-        Purchases as loaded (``op.purchases()``): ``product_id``, ``total_price``
-        (or ``price`` × ``quantity``), ``quantity``.
+        Purchases as loaded (``op.purchases()``): ``product_id``, ``status``,
+        ``total_price`` (or ``price`` × ``quantity``), ``quantity``.
     products : pandas.DataFrame, optional
         Products (``op.products()``), for the current product names; without it the
         name stored on the purchase is used.
+    transactions : pandas.DataFrame, optional
+        Transactions (``op.transactions()``): when given, a purchase is paid when the
+        transaction of its ``invoice_id`` is in state Paid.
     top : int
         How many products to show.
     currency : str
@@ -761,13 +1011,13 @@ def product_sales(
     matplotlib.axes.Axes
         One bar per product shown.
     """
-    table = product_table(purchases, products).head(top)
+    table = product_table(purchases, products, transactions=transactions).head(top)
     ax = _axes(ax, (9, max(3.0, 0.38 * len(table) + 1.4)))
-    ax.set_title(f"Product sales: revenue (top {top})")
-    ax.set_xlabel(f"Revenue ({currency})")
+    ax.set_title(f"Product sales: paid revenue (top {top})")
+    ax.set_xlabel(f"Paid revenue ({currency})")
     ax.set_ylabel("Product")
     if table.empty:
-        _empty(ax, "No purchases")
+        _empty(ax, "No paid purchases")
         return ax
     table = table.iloc[::-1]
     bars = ax.barh(table["product"].astype(str), table["revenue"].to_numpy(dtype=float), color=_BLUE)
@@ -785,8 +1035,47 @@ def product_sales(
     return ax
 
 
-def product_table(purchases: pd.DataFrame, products: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per product: ``product`` (name), ``units``, ``revenue``, ``purchases``; by revenue, descending."""
+def paid_purchases(purchases: pd.DataFrame, transactions: pd.DataFrame | None = None) -> pd.Series:
+    """Which purchases were paid (a boolean Series on the purchases' index).
+
+    With ``transactions``, a purchase is paid when the transaction of its ``invoice_id`` is
+    in state Paid. Without, the purchase's own ``status`` says it (``1`` or ``"Paid"``), as
+    Ontraport sets it from its transaction. Sales of refunded or partially refunded
+    transactions are not paid revenue: the refunded share cannot be told per product.
+
+    Raises
+    ------
+    ValueError
+        If neither ``transactions`` nor the ``status`` column is there to tell.
+    """
+    if transactions is not None:
+        _require(purchases, "invoice_id", what="paid_purchases")
+        _require(transactions, "status", what="paid_purchases")
+        state = transaction_states(transactions["status"])
+        paid_ids = {int(cast(Any, i)) for i, s in state.items() if s == "Paid"}
+        invoice = purchases["invoice_id"].astype("Float64")
+        return pd.Series(
+            [not pd.isna(v) and int(v) in paid_ids for v in invoice], index=purchases.index, dtype=bool
+        )
+    if "status" not in purchases.columns:
+        raise ValueError(
+            "Paid revenue needs the purchases' status column (fields=[…, 'status']) or "
+            "transactions= to tell paid purchases from unpaid, declined and refunded ones."
+        )
+    status = purchases["status"]
+
+    def paid(v: Any) -> bool:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return False
+        if isinstance(v, str):
+            return v.strip().lower() in ("1", "paid")
+        return bool(v == 1)
+
+    return pd.Series([paid(v) for v in status.astype(object)], index=purchases.index, dtype=bool)
+
+
+def _purchase_money(purchases: pd.DataFrame, transactions: pd.DataFrame | None) -> pd.DataFrame:
+    """Per paid purchase: product_id, units, revenue, date (if known)."""
     _require(purchases, "product_id", what="product_sales")
     qty = (
         purchases["quantity"].astype("Float64").fillna(1)
@@ -798,22 +1087,425 @@ def product_table(purchases: pd.DataFrame, products: pd.DataFrame | None = None)
     else:
         _require(purchases, "price", what="product_sales")
         revenue = purchases["price"].astype("Float64").fillna(0) * qty
-    names: dict[Any, str] = {}
+    paid = paid_purchases(purchases, transactions)
+    frame = pd.DataFrame(
+        {
+            "product_id": purchases["product_id"].astype("Float64"),
+            "units": qty.astype(float),
+            "revenue": revenue.astype(float),
+        },
+        index=purchases.index,
+    )
+    if "date" in purchases.columns:
+        frame["month"] = _period_start(purchases["date"], "month")
+    return frame[paid.to_numpy() & frame["product_id"].notna().to_numpy()]
+
+
+def _product_names(purchases: pd.DataFrame, products: pd.DataFrame | None) -> dict[int, str]:
+    names: dict[int, str] = {}
     if "name" in purchases.columns:
         for pid, name in zip(purchases["product_id"], purchases["name"], strict=True):
             if not pd.isna(pid) and isinstance(name, str) and name:
                 names.setdefault(int(pid), name)
     if products is not None and "name" in products.columns:
         names.update({int(cast(Any, i)): str(n) for i, n in products["name"].items() if not pd.isna(n)})
-    frame = pd.DataFrame(
-        {"product_id": purchases["product_id"], "units": qty.astype(float), "revenue": revenue.astype(float)}
-    ).dropna(subset=["product_id"])
+    return names
+
+
+def product_table(
+    purchases: pd.DataFrame,
+    products: pd.DataFrame | None = None,
+    *,
+    transactions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per product with paid sales: ``product`` (name), ``units``, ``revenue``, ``purchases``.
+
+    Paid purchases only (:func:`paid_purchases`); by revenue, descending. Indexed by product id.
+    """
+    frame = _purchase_money(purchases, transactions)
+    names = _product_names(purchases, products)
     table = frame.groupby("product_id").agg(
         units=("units", "sum"), revenue=("revenue", "sum"), purchases=("revenue", "size")
     )
+    table.index = table.index.astype("int64")
     table.insert(0, "product", [names.get(int(i), f"Product {int(i)}") for i in table.index])
     table["units"] = table["units"].astype("int64")
     return table.sort_values(["revenue", "units"], ascending=False, kind="stable")
+
+
+def product_month_table(
+    purchases: pd.DataFrame,
+    products: pd.DataFrame | None = None,
+    *,
+    transactions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Paid revenue per month (rows, first day naive UTC) and product (columns, by total, descending).
+
+    Paid purchases only (:func:`paid_purchases`), dated by the purchase ``date``; months
+    between the first and the last sale are present with zeros.
+    """
+    _require(purchases, "date", what="product_month_table")
+    frame = _purchase_money(purchases, transactions)
+    frame = frame[frame["month"].notna()]
+    names = _product_names(purchases, products)
+    frame = frame.assign(product=[names.get(int(i), f"Product {int(i)}") for i in frame["product_id"]])
+    table = frame.pivot_table(
+        index="month", columns="product", values="revenue", aggfunc="sum", fill_value=0.0
+    )
+    if not table.empty:
+        full = pd.date_range(table.index.min(), table.index.max(), freq="MS")
+        table = table.reindex(full, fill_value=0.0)
+        table = table[table.sum().sort_values(ascending=False, kind="stable").index]
+    table.index.name = "month"
+    table.columns.name = "product"
+    return table.astype(float)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A chart and the table it draws: ``report.table``, ``report.ax``, ``report.figure``.
+
+    Unpacks as ``table, ax = reports.cohorts(contacts, transactions)``.
+    """
+
+    table: pd.DataFrame
+    ax: Axes
+
+    @property
+    def figure(self) -> Any:
+        """The matplotlib Figure (shows itself in Jupyter)."""
+        return self.ax.figure
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.table, self.ax))
+
+
+def product_revenue_by_month(
+    purchases: pd.DataFrame,
+    products: pd.DataFrame | None = None,
+    *,
+    transactions: pd.DataFrame | None = None,
+    top: int = 6,
+    currency: str = "$",
+    ax: Axes | None = None,
+) -> Report:
+    """Paid revenue per month, stacked by product (the ``top`` products, the rest as "Other").
+
+    Returns
+    -------
+    Report
+        ``table`` is :func:`product_month_table` (every product); the chart stacks one bar
+        container per product shown.
+    """
+    table = product_month_table(purchases, products, transactions=transactions)
+    ax = _axes(ax, (10, 4.5))
+    ax.set_title("Paid revenue per month by product")
+    ax.set_xlabel("Month")
+    ax.set_ylabel(f"Paid revenue ({currency})")
+    if table.empty:
+        _empty(ax, "No paid purchases")
+        return Report(table, ax)
+    shown = table.iloc[:, :top].copy()
+    if table.shape[1] > top:
+        shown[_OTHER] = table.iloc[:, top:].sum(axis=1)
+    bottom = np.zeros(len(shown))
+    for i, col in enumerate(shown.columns):
+        values = shown[col].to_numpy(dtype=float)
+        color = "#bdbdbd" if col == _OTHER else _PALETTE[i % len(_PALETTE)]
+        ax.bar(shown.index, values, bottom=bottom, width=_BAR_DAYS["month"], color=color, label=str(col))
+        bottom = bottom + values
+    ax.yaxis.set_major_formatter(_money_formatter(currency))
+    _period_axis(ax, "month", shown.index)
+    ax.legend(
+        title="Product", fontsize="small", title_fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1)
+    )
+    ax.grid(axis="y", alpha=0.3)
+    return Report(table, ax)
+
+
+def first_purchases(transactions: pd.DataFrame) -> pd.Series:
+    """Each contact's first purchase: the earliest ``date`` of a transaction that brought money in.
+
+    A sale later refunded still was a purchase (states in :data:`COLLECTED`). Indexed by
+    contact id; contacts without one are absent.
+    """
+    _require(transactions, "contact_id", "date", "status", what="first_purchases")
+    state = transaction_states(transactions["status"])
+    ok = state.isin(COLLECTED).to_numpy(dtype=bool) & transactions["contact_id"].notna().to_numpy(dtype=bool)
+    dates = _wall_naive(transactions["date"])[ok]
+    ids = transactions["contact_id"][ok].astype("int64")
+    first = pd.Series(dates.to_numpy(), index=ids.to_numpy()).dropna().groupby(level=0).min()
+    first.index.name = "contact_id"
+    return first.rename("first_purchase")
+
+
+def cohort_table(
+    contacts: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    months: int = 12,
+    values: Literal["share", "count"] = "share",
+    now: Any = None,
+    date_column: str = "date",
+) -> pd.DataFrame:
+    """Signup-month cohorts against their first purchase.
+
+    Each row is the contacts added in one month (``date``); column ``contacts`` is its
+    size and column ``k`` (0 .. ``months`` - 1) how many of them had made their first
+    purchase (:func:`first_purchases`) by the end of the k-th month after the signup
+    month (0 = the signup month itself), cumulatively, as a share of the cohort
+    (``values="share"``) or a count. A cell whose month has not ended by ``now`` (default:
+    the latest date in either frame) is NA: it cannot be known yet. A purchase dated
+    before the signup counts in month 0.
+    """
+    if values not in ("share", "count"):
+        raise ValueError(f"values= must be 'share' or 'count', not {values!r}")
+    _require(contacts, date_column, what="cohort_table")
+    signup = _period_start(contacts[date_column], "month")
+    first = first_purchases(transactions)
+    ids = pd.Index(contacts.index).astype("int64")
+    bought = pd.Series(first.reindex(ids).to_numpy(), index=contacts.index)
+    bought_month = _period_start(bought, "month")
+    ok = signup.notna().to_numpy(dtype=bool)
+    signup, bought_month = signup[ok], bought_month[ok]
+    if now is None:
+        stamps = [_wall_naive(contacts[date_column]).max(), _wall_naive(transactions["date"]).max()]
+        now_ts = max(t for t in stamps if not pd.isna(t)) if any(not pd.isna(t) for t in stamps) else None
+    else:
+        now_ts = pd.Timestamp(now)
+        now_ts = now_ts.tz_convert(None) if now_ts.tzinfo is not None else now_ts
+    columns = list(range(months))
+    if signup.empty:
+        empty = pd.DataFrame(columns=["contacts", *columns], dtype=float)
+        empty.index.name = "signup_month"
+        return empty
+    offset = ((bought_month.dt.year - signup.dt.year) * 12 + (bought_month.dt.month - signup.dt.month)).clip(
+        lower=0
+    )
+    cohorts = pd.date_range(signup.min(), signup.max(), freq="MS")
+    size = signup.value_counts().reindex(cohorts, fill_value=0)
+    rows = []
+    for cohort in cohorts:
+        in_cohort = (signup == cohort).to_numpy(dtype=bool)
+        off = offset[in_cohort]
+        row: dict[Any, Any] = {"contacts": int(size[cohort])}
+        for k in columns:
+            month_end = cohort + pd.DateOffset(months=k + 1)
+            if now_ts is not None and month_end > now_ts + pd.Timedelta(days=1) and k > 0:
+                row[k] = np.nan
+                continue
+            n = int((off <= k).sum())
+            row[k] = (n / row["contacts"] if row["contacts"] else np.nan) if values == "share" else float(n)
+        rows.append(row)
+    table = pd.DataFrame(rows, index=cohorts, columns=["contacts", *columns])
+    table["contacts"] = table["contacts"].astype("int64")
+    table.index.name = "signup_month"
+    table.columns.name = "months_after_signup"
+    return table
+
+
+def cohorts(
+    contacts: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    months: int = 12,
+    now: Any = None,
+    ax: Axes | None = None,
+) -> Report:
+    """Signup-month cohorts against first purchase, as a heat map of the share that had bought.
+
+    Returns
+    -------
+    Report
+        ``table`` is :func:`cohort_table` (shares); one image on the Axes, a row per cohort.
+    """
+    table = cohort_table(contacts, transactions, months=months, now=now)
+    ax = _axes(ax, (10, max(3.0, 0.32 * len(table) + 1.6)))
+    ax.set_title("Signup cohorts: share that made a first purchase, by months after signup")
+    ax.set_xlabel("Months after the signup month")
+    ax.set_ylabel("Signup month")
+    if table.empty:
+        _empty(ax, "No contacts with a date")
+        return Report(table, ax)
+    grid = table[list(range(months))].to_numpy(dtype=float)
+    image = ax.imshow(
+        np.ma.masked_invalid(grid),
+        aspect="auto",
+        cmap="Blues",
+        vmin=0,
+        vmax=max(np.nanmax(grid), 0.01) if np.isfinite(grid).any() else 1,
+    )
+    ax.set_xticks(range(months), [str(k) for k in range(months)])
+    ax.set_yticks(
+        range(len(table)), [f"{m:%b %Y} ({n:,})" for m, n in zip(table.index, table["contacts"], strict=True)]
+    )
+    if len(table) * months <= 400:
+        for (r, c), v in np.ndenumerate(grid):
+            if np.isfinite(v):
+                ax.text(
+                    c,
+                    r,
+                    f"{v:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize="x-small",
+                    color="white" if v > 0.6 * np.nanmax(grid) else "black",
+                )
+    cast(Any, ax.figure).colorbar(
+        image, ax=ax, label="Share of the cohort", format=FuncFormatter(lambda x, _p: f"{x:.0%}")
+    )
+    return Report(table, ax)
+
+
+def ltv_table(
+    contacts: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    amount: str = "total",
+    refund_amount: str | pd.Series | None = None,
+) -> pd.DataFrame:
+    """Lifetime value per contact: ``collected``, ``refunded``, ``ltv`` (net), ``purchases``, first and last.
+
+    Money by :func:`transaction_money` (lifetime value = net: collected minus refunded),
+    summed per ``contact_id`` over the contacts of ``contacts`` (its index), contacts
+    without a purchase at 0. ``purchases`` counts the transactions that brought money in.
+    """
+    _require(transactions, "contact_id", "date", "status", amount, what="ltv_table")
+    money = transaction_money(transactions, amount=amount, refund_amount=refund_amount)
+    got = money["state"].isin(COLLECTED).to_numpy(dtype=bool) & transactions["contact_id"].notna().to_numpy(
+        dtype=bool
+    )
+    frame = pd.DataFrame(
+        {
+            "contact_id": transactions["contact_id"][got].astype("int64").to_numpy(),
+            "collected": money["collected"][got].to_numpy(),
+            "refunded": money["refunded"][got].to_numpy(),
+            "date": _wall_naive(transactions["date"])[got].to_numpy(),
+        }
+    )
+    per = frame.groupby("contact_id").agg(
+        collected=("collected", "sum"),
+        refunded=("refunded", "sum"),
+        purchases=("collected", "size"),
+        first_purchase=("date", "min"),
+        last_purchase=("date", "max"),
+    )
+    ids = pd.Index(contacts.index).astype("int64")
+    table = per.reindex(ids)
+    table[["collected", "refunded"]] = table[["collected", "refunded"]].fillna(0.0)
+    table["purchases"] = table["purchases"].fillna(0).astype("int64")
+    table.insert(2, "ltv", table["collected"] - table["refunded"])
+    table.index.name = "contact_id"
+    return table
+
+
+def ltv_by_segment(
+    contacts: pd.DataFrame,
+    transactions: pd.DataFrame,
+    segment: str,
+    *,
+    amount: str = "total",
+    refund_amount: str | pd.Series | None = None,
+) -> pd.DataFrame:
+    """Lifetime value per segment (a column of ``contacts``; a list column such as tags counts a contact in each).
+
+    Columns: ``contacts``, ``customers`` (with a purchase), ``ltv`` (total net),
+    ``ltv_per_contact``, ``ltv_per_customer``; by ``ltv_per_contact``, descending.
+    Contacts without a value are the segment "(not set)".
+    """
+    _require(contacts, segment, what="ltv_by_segment")
+    per = ltv_table(contacts, transactions, amount=amount, refund_amount=refund_amount)
+    values = contacts[segment]
+    if values.dtype == object and values.map(lambda v: isinstance(v, (list, tuple, set))).any():
+        seg = values.map(lambda v: list(v) if isinstance(v, (list, tuple, set)) and len(v) else [_NOT_SET])
+        seg = seg.explode()
+        seg = seg.astype(object)
+    else:
+        seg = _as_labels(values)
+    frame = pd.DataFrame(
+        {
+            "segment": seg.to_numpy(),
+            "ltv": per["ltv"].reindex(pd.Index(seg.index).astype("int64")).to_numpy(),
+            "customer": per["purchases"].reindex(pd.Index(seg.index).astype("int64")).to_numpy() > 0,
+        }
+    )
+    table = frame.groupby("segment").agg(
+        contacts=("ltv", "size"), customers=("customer", "sum"), ltv=("ltv", "sum")
+    )
+    table["customers"] = table["customers"].astype("int64")
+    table["ltv_per_contact"] = table["ltv"] / table["contacts"]
+    table["ltv_per_customer"] = (table["ltv"] / table["customers"].where(table["customers"] > 0)).astype(
+        float
+    )
+    table.index.name = segment
+    return table.sort_values(["ltv_per_contact", "contacts"], ascending=False, kind="stable")
+
+
+def lifetime_value(
+    contacts: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    segment: str | None = None,
+    top: int = 15,
+    amount: str = "total",
+    refund_amount: str | pd.Series | None = None,
+    currency: str = "$",
+    ax: Axes | None = None,
+) -> Report:
+    """Lifetime value: per segment as bars (average per contact), or its distribution over customers.
+
+    ``segment`` is a column of ``contacts`` (a list column such as tags counts a contact in
+    each of its values); ``"auto"`` takes the lead source as :func:`contact_growth` does.
+    Money by :func:`transaction_money`: lifetime value is net of refunds.
+
+    Returns
+    -------
+    Report
+        With ``segment``: ``table`` is :func:`ltv_by_segment`, one bar per segment shown
+        (the ``top`` by value per contact). Without: ``table`` is :func:`ltv_table` (one
+        row per contact) and the chart a histogram of the customers' lifetime value.
+    """
+    ax = _axes(ax, (9, 4.5))
+    if segment == "auto":
+        segment = _auto_split(contacts)
+    if segment is None:
+        table = ltv_table(contacts, transactions, amount=amount, refund_amount=refund_amount)
+        buyers = table.loc[table["purchases"] > 0, "ltv"].to_numpy(dtype=float)
+        ax.set_title(f"Lifetime value of customers ({len(buyers):,} of {len(table):,} contacts bought)")
+        ax.set_xlabel(f"Lifetime value, net of refunds ({currency})")
+        ax.set_ylabel("Customers")
+        if not len(buyers):
+            _empty(ax, "No customers")
+            return Report(table, ax)
+        ax.hist(buyers, bins=min(30, max(5, len(buyers) // 5)), color=_BLUE)
+        mean = float(buyers.mean())
+        ax.axvline(mean, color="black", linewidth=1, label=f"Mean {_money(mean, currency)}")
+        ax.legend(fontsize="small")
+        ax.xaxis.set_major_formatter(_money_formatter(currency))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        return Report(table, ax)
+    table = ltv_by_segment(contacts, transactions, segment, amount=amount, refund_amount=refund_amount)
+    shown = table.head(top).iloc[::-1]
+    label = _label(contacts, segment)
+    ax.set_title(f"Lifetime value per contact by {label}")
+    ax.set_xlabel(f"Average lifetime value per contact, net of refunds ({currency})")
+    ax.set_ylabel(label)
+    if table.empty:
+        _empty(ax, "No contacts")
+        return Report(table, ax)
+    bars = ax.barh(shown.index.astype(str), shown["ltv_per_contact"].to_numpy(dtype=float), color=_BLUE)
+    ax.bar_label(
+        bars,
+        labels=[
+            f"{_money(v, currency)} · {int(n):,} contacts"
+            for v, n in zip(shown["ltv_per_contact"], shown["contacts"], strict=True)
+        ],
+        padding=3,
+        fontsize="small",
+    )
+    ax.xaxis.set_major_formatter(_money_formatter(currency))
+    ax.margins(x=0.3)
+    return Report(table, ax)
 
 
 # ------------------------------------------------------------------------- tables and sets
@@ -824,6 +1516,7 @@ def summary_table(
     tasks: pd.DataFrame | None = None,
     transactions: pd.DataFrame | None = None,
     purchases: pd.DataFrame | None = None,
+    products: pd.DataFrame | None = None,
     now: Any = None,
     currency: str = "$",
 ) -> pd.DataFrame:
@@ -832,7 +1525,10 @@ def summary_table(
     Parameters
     ----------
     contacts, deals, tasks, transactions, purchases : pandas.DataFrame, optional
-        Frames as loaded; each one given adds its rows.
+        Frames as loaded; each one given adds its rows. Money follows the definitions of
+        :func:`transaction_money` (collected, refunded, net) and :func:`paid_purchases`.
+    products : pandas.DataFrame, optional
+        For the current product names.
     now : datetime-like, optional
         The reference instant for "overdue" (default: now, UTC).
     currency : str
@@ -888,18 +1584,23 @@ def summary_table(
     if transactions is not None and {"date", "status", "total"} <= set(transactions.columns):
         table = revenue_table(transactions)
         rows.append(("transactions", "transactions", f"{len(transactions):,}"))
-        rows.append(("transactions", "paid", _money(float(table["paid"].sum()), currency)))
+        rows.append(("transactions", "with money collected", f"{int(table['transactions'].sum()):,}"))
+        rows.append(("transactions", "collected", _money(float(table["collected"].sum()), currency)))
         rows.append(("transactions", "refunded", _money(float(table["refunded"].sum()), currency)))
-        rows.append(("transactions", "net", _money(float(table["net"].sum()), currency)))
-    if purchases is not None and "product_id" in purchases.columns:
-        table = product_table(purchases)
+        rows.append(("transactions", "net revenue", _money(float(table["net"].sum()), currency)))
+        unknown = int(table["unknown_refunds"].sum())
+        if unknown:
+            rows.append(("transactions", "partial refunds of unknown amount", f"{unknown:,}"))
+    if purchases is not None and "product_id" in purchases.columns and "status" in purchases.columns:
+        table = product_table(purchases, products, transactions=None)
         rows.append(("purchases", "purchases", f"{len(purchases):,}"))
+        rows.append(("purchases", "paid purchases", f"{int(table['purchases'].sum()):,}"))
         if len(table):
             best = table.iloc[0]
             rows.append(
                 (
                     "purchases",
-                    "best-selling product",
+                    "best-selling product (paid revenue)",
                     f"{best['product']} ({_money(float(best['revenue']), currency)})",
                 )
             )
@@ -908,7 +1609,7 @@ def summary_table(
 
 
 #: Chart name -> (function, the frames it needs).
-_CHARTS: dict[str, tuple[Callable[..., Axes], tuple[str, ...]]] = {
+_CHARTS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "contact_growth": (contact_growth, ("contacts",)),
     "tag_distribution": (tag_distribution, ("contacts",)),
     "subscription_health": (subscription_health, ("contacts",)),
@@ -916,7 +1617,10 @@ _CHARTS: dict[str, tuple[Callable[..., Axes], tuple[str, ...]]] = {
     "revenue_by_month": (revenue_by_month, ("transactions",)),
     "task_status": (task_status, ("tasks",)),
     "overdue_tasks": (overdue_tasks, ("tasks",)),
-    "product_sales": (product_sales, ("purchases", "products")),
+    "product_sales": (product_sales, ("purchases",)),
+    "product_revenue_by_month": (product_revenue_by_month, ("purchases",)),
+    "cohorts": (cohorts, ("contacts", "transactions")),
+    "lifetime_value": (lifetime_value, ("contacts", "transactions")),
 }
 
 
@@ -928,9 +1632,13 @@ def report_figures(
     transactions: pd.DataFrame | None = None,
     purchases: pd.DataFrame | None = None,
     products: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
     now: Any = None,
 ) -> dict[str, Axes]:
     """Every chart the given frames allow, each on its own new Figure.
+
+    ``users`` (``op.users()``) names the task owners; without it the names are read
+    through the client that loaded ``tasks``, if it is open.
 
     Returns
     -------
@@ -944,17 +1652,21 @@ def report_figures(
         "tasks": tasks,
         "transactions": transactions,
         "purchases": purchases,
-        "products": products,
     }
     out: dict[str, Axes] = {}
     for name, (func, needs) in _CHARTS.items():
-        first = frames[needs[0]]
-        if first is None:
+        given = [f for f in (frames[n] for n in needs) if f is not None]
+        if len(given) < len(needs):
             continue
-        if name == "product_sales":
-            out[name] = product_sales(first, products)
-        elif name == "overdue_tasks":
-            out[name] = overdue_tasks(first, now=now)
+        if name in ("product_sales", "product_revenue_by_month"):
+            if "status" not in given[0].columns and transactions is None:
+                continue
+            drawn = func(given[0], products, transactions=transactions)
+        elif name in ("task_status", "overdue_tasks"):
+            drawn = func(given[0], owners=users, **({"now": now} if name == "overdue_tasks" else {}))
+        elif name == "cohorts":
+            drawn = func(*given, now=now)
         else:
-            out[name] = func(first)
+            drawn = func(*given)
+        out[name] = drawn.ax if isinstance(drawn, Report) else drawn
     return out

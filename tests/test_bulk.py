@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -265,7 +266,7 @@ def test_a_lost_answer_to_an_idempotent_call_is_retried(faulty, tmp_path):
 
 def test_a_failed_call_is_data_and_resume_finishes_it(faulty, tmp_path):
     tasks = pending_tasks(faulty, 2)
-    faulty.session.retry.attempts = 1
+    faulty.session.retry = dataclasses.replace(faulty.session.retry, attempts=1)
     faulty.sandbox.inject_faults("timeout", 1)
     faulty.sandbox.inject_faults("503", 1)
     failed = faulty.cancel_tasks(tasks).apply(journal_dir=str(tmp_path))

@@ -93,11 +93,16 @@ def test_notebook_runs_top_to_bottom_on_the_sandbox(name, tmp_path):
         match = re.search(r"(\d+) rows fetched; pandas found (\d+)", _text(nb, "quickstart-12"))
         assert match and int(match[1]) == int(match[2]) > 0  # where= gave the rows pandas selects
     if name == "bulk_cleanup.ipynb":
-        assert "False" not in _text(nb, "cleanup-16")  # everything written
-        assert "False" not in _text(nb, "cleanup-19")  # everything restored
+        assert "firstname" in _text(nb, "cleanup-04")  # what the kit changed, per column
+        assert "not a valid number" in _text(nb, "cleanup-05")  # invalid phones reported, not guessed
+        assert "False" not in _text(nb, "cleanup-14")  # everything written
+        assert "False" not in _text(nb, "cleanup-17")  # everything restored
+        assert "deleted" in _text(nb, "cleanup-23") and "kept" in _text(nb, "cleanup-23")
+        assert "False" not in _text(nb, "cleanup-25")  # merged: deleted, kept and tagged as planned
+        assert "True" in _text(nb, "cleanup-27")  # the merge undone
     if name == "reports.ipynb":
         pngs = [o for _, o in outputs if "image/png" in o.get("data", {})]
-        assert len(pngs) == 8
+        assert len(pngs) == 11
 
 
 def test_report_notebook_without_execution_is_deterministic(tmp_path):
@@ -166,7 +171,7 @@ def test_executed_report_has_provenance_charts_and_no_secret(monkeypatch, tmp_pa
     provenance_text = _text(nb, "report-04")
     assert "[SANDBOX]" in provenance_text and "Sandbox (demo data, in-process)" in provenance_text
     assert f"contacts      {opted_in:>4}  {where}" in provenance_text
-    assert len([o for _, o in _outputs(nb) if "image/png" in o.get("data", {})]) == 8
+    assert len([o for _, o in _outputs(nb) if "image/png" in o.get("data", {})]) == 11
     assert "$" in _text(nb, "report-06")  # the summary table
     op.close()
 

@@ -104,6 +104,48 @@ def test_subscription_health_counts_every_state(frames):
     assert widths == states.to_dict()
 
 
+def test_subscription_health_says_subscription_state(frames):
+    ax = reports.subscription_health(frames["contacts"])
+    assert "subscription state" in ax.get_title()
+    assert ax.get_ylabel() == "Subscription state"
+
+
+def test_task_owners_are_named_from_the_users_object(client, frames):
+    tasks = frames["tasks"]
+    users = client.users(progress=False)
+    names = {f"{u.firstname} {u.lastname}" for u in users.itertuples()}
+    for owners in (None, users):  # found through the client that loaded the frame, or given
+        ax = reports.task_status(tasks, owners=owners)
+        shown = {t.get_text() for t in ax.get_yticklabels()}
+        assert shown <= names | {"(unassigned)"} and shown & names
+        assert not any(t.startswith(("Owner ", "User ")) for t in shown)
+    table = reports.overdue_table(tasks, now=NOW)
+    assert set(table.index) <= names | {"(unassigned)"}
+    detached = tasks.copy()
+    detached.attrs = {}
+    shown = {t.get_text() for t in reports.task_status(detached).get_yticklabels()}
+    assert any(t.startswith("User ") for t in shown)  # no client, no users given: ids, said plainly
+
+
+def test_daily_growth_has_every_day_and_a_weekly_average(frames):
+    contacts = frames["contacts"]
+    recent = contacts[contacts["date"] >= contacts["date"].max() - pd.Timedelta(days=60)]
+    ax = reports.contact_growth(recent, by="day")
+    days = recent["date"].dt.tz_convert(None).dt.normalize()
+    span = (days.max() - days.min()).days + 1
+    assert len(ax.containers) == 1 and len(ax.containers[0]) == span  # empty days are zero bars
+    assert sum(p.get_height() for p in ax.patches) == len(recent)
+    average = next(ln for ln in ax.get_lines() if ln.get_label() == "7-day average")
+    assert len(average.get_xdata()) == span
+
+
+def test_monthly_growth_has_month_ticks(frames):
+    ax = reports.contact_growth(frames["contacts"], by="month")
+    ticks = _tick_texts(ax.xaxis)
+    assert any(t in ("Jan", "Apr", "Jul", "Oct") for t in ticks)
+    assert not any(t.isdigit() and len(t) <= 2 for t in ticks)  # no day numbers
+
+
 def test_deal_pipeline_has_value_and_weighted_bars_per_stage(frames):
     deals = frames["deals"]
     ax = reports.deal_pipeline(deals)
@@ -119,21 +161,29 @@ def test_deal_pipeline_has_value_and_weighted_bars_per_stage(frames):
     assert table["count"].sum() == len(deals)
 
 
-def test_revenue_by_month_paid_up_refunded_down(frames):
+def test_revenue_by_month_collected_up_refunded_down(frames):
     tx = frames["transactions"]
     ax = reports.revenue_by_month(tx)
     _labelled(ax)
-    paid, refunded = ax.containers
-    assert paid.get_label() == "Paid" and refunded.get_label() == "Refunded"
+    collected, refunded = ax.containers
+    assert collected.get_label() == "Collected" and refunded.get_label() == "Refunded"
     status = tx["status"].astype(object)
-    assert sum(p.get_height() for p in paid) == pytest.approx(float(tx.loc[status == "Paid", "total"].sum()))
-    refunds = tx.loc[status.isin(["Refunded", "Partially refunded"]), "total"].sum()
-    assert sum(p.get_height() for p in refunded) == pytest.approx(-float(refunds))
-    assert [ln.get_label() for ln in ax.get_lines() if not ln.get_label().startswith("_")] == ["Net"]
-    dates = tx.loc[status.isin(["Paid", "Refunded", "Partially refunded"]), "date"].dt.tz_convert(None)
+    came_in = status.isin(["Paid", "Refunded", "Partially refunded"])
+    assert sum(p.get_height() for p in collected) == pytest.approx(float(tx.loc[came_in, "total"].sum()))
+    # the sandbox has no refunded amount for partial refunds: only full refunds are subtracted
+    assert sum(p.get_height() for p in refunded) == pytest.approx(
+        -float(tx.loc[status == "Refunded", "total"].sum())
+    )
+    net = next(ln for ln in ax.get_lines() if ln.get_label() == "Net")
+    assert min(net.get_ydata()) >= 0  # a refund never takes a month below zero
+    dates = tx.loc[came_in, "date"].dt.tz_convert(None)
     span = len(pd.period_range(dates.min().to_period("M"), dates.max().to_period("M"), freq="M"))
-    assert len(paid) == span
+    assert len(collected) == span
     assert any("$" in t for t in _tick_texts(ax.yaxis))
+    ticks = _tick_texts(ax.xaxis)
+    assert "Apr" in ticks and "Jul" in ticks  # month ticks, not days or bare years
+    if int((status == "Partially refunded").sum()):
+        assert any("partial refund" in t.get_text() for t in ax.texts)
 
 
 def test_task_status_treats_status_zero_as_pending(frames):
@@ -163,16 +213,57 @@ def test_overdue_tasks_counts_pending_tasks_past_due(frames):
     assert len(early.patches) == 0 and "No overdue tasks" in [t.get_text() for t in early.texts]
 
 
-def test_product_sales_uses_product_names_and_revenue(frames):
+def test_product_sales_counts_paid_purchases_only(frames):
     purchases, products = frames["purchases"], frames["products"]
     ax = reports.product_sales(purchases, products, top=5)
     _labelled(ax)
-    revenue = purchases.groupby("product_id")["total_price"].sum().sort_values(ascending=False)
+    paid = purchases[purchases["status"] == 1]
+    assert len(paid) < len(purchases)  # the demo has unpaid and refunded sales to leave out
+    revenue = paid.groupby("product_id")["total_price"].sum().sort_values(ascending=False, kind="stable")
     assert len(ax.patches) == min(5, len(revenue))
     names = [t.get_text() for t in ax.get_yticklabels()][::-1]
     assert names == [products.at[i, "name"] for i in revenue.index[:5]]
     assert [p.get_width() for p in ax.patches][::-1] == pytest.approx(list(revenue.iloc[:5].astype(float)))
     assert any("$" in t for t in _tick_texts(ax.xaxis))
+    # the sandbox's own product totals add up paid sales only: the same figure
+    table = reports.product_table(purchases, products)
+    assert table["revenue"].sum() == pytest.approx(float(products["total_income"].sum()))
+    by_tx = reports.product_table(purchases, products, transactions=frames["transactions"])
+    assert by_tx["revenue"].sum() == pytest.approx(float(products["total_income"].sum()))
+    with pytest.raises(ValueError, match="status"):
+        reports.product_table(purchases.drop(columns="status"))
+
+
+def test_product_revenue_by_month_returns_its_table(frames):
+    purchases, products = frames["purchases"], frames["products"]
+    report = reports.product_revenue_by_month(purchases, products, top=3)
+    table, ax = report
+    assert report.figure is ax.figure
+    _labelled(ax)
+    paid = purchases[purchases["status"] == 1]
+    assert table.to_numpy().sum() == pytest.approx(float(paid["total_price"].sum()))
+    assert len(ax.containers) == 4  # three products and "Other"
+    assert ax.containers[-1].get_label() == "Other"
+    month = paid["date"].dt.tz_convert(None).dt.to_period("M").dt.start_time
+    one = paid.assign(month=month).groupby(["month", "product_id"])["total_price"].sum()
+    (m, pid), value = next(iter(one.items()))
+    assert table.at[m, products.at[pid, "name"]] == pytest.approx(float(value))
+
+
+def test_cohorts_and_lifetime_value_from_the_sandbox(frames):
+    contacts, tx = frames["contacts"], frames["transactions"]
+    report = reports.cohorts(contacts, tx, months=6, now=NOW)
+    assert report.table["contacts"].sum() == len(contacts)
+    assert len(report.ax.images) == 1
+    ltv = reports.ltv_table(contacts, tx)
+    assert len(ltv) == len(contacts)
+    money = reports.transaction_money(tx)
+    assert ltv["ltv"].sum() == pytest.approx(float(money["net"].sum()))
+    seg = reports.lifetime_value(contacts, tx, segment="f1009")
+    assert seg.table["contacts"].sum() == len(contacts)
+    assert seg.table["ltv"].sum() == pytest.approx(float(money["net"].sum()))
+    by_tag = reports.ltv_by_segment(contacts, tx, "contact_cat")
+    assert by_tag["contacts"].sum() == contacts["contact_cat"].map(lambda t: max(len(t), 1)).sum()
 
 
 def test_charts_draw_on_the_given_axes_and_leave_pyplot_alone(frames):
@@ -199,6 +290,7 @@ def test_charts_draw_on_the_given_axes_and_leave_pyplot_alone(frames):
         (reports.task_status, "tasks"),
         (reports.overdue_tasks, "tasks"),
         (reports.product_sales, "purchases"),
+        (lambda f: reports.product_revenue_by_month(f).ax, "purchases"),
     ],
 )
 def test_charts_of_empty_frames_say_so(frames, func, frame):
@@ -224,13 +316,21 @@ def test_report_figures_and_summary_table(frames):
         "task_status",
         "overdue_tasks",
         "product_sales",
+        "product_revenue_by_month",
+        "cohorts",
+        "lifetime_value",
     }
     assert len({id(ax.figure) for ax in axes.values()}) == len(axes)
     assert reports.report_figures(deals=frames["deals"]).keys() == {"deal_pipeline"}
-    summary = reports.summary_table(**{k: v for k, v in frames.items() if k != "products"}, now=NOW)
+    summary = reports.summary_table(**frames, now=NOW)
     assert summary.loc[("contacts", "contacts"), "value"] == "300"
     assert summary.loc[("deals", "deals"), "value"] == f"{len(frames['deals']):,}"
-    assert summary.loc[("transactions", "paid"), "value"].startswith("$")
+    table = reports.revenue_table(frames["transactions"])
+    assert summary.loc[("transactions", "net revenue"), "value"] == f"${table['net'].sum():,.0f}"
+    best = reports.product_table(frames["purchases"], frames["products"]).iloc[0]
+    assert summary.loc[("purchases", "best-selling product (paid revenue)"), "value"] == (
+        f"{best['product']} (${best['revenue']:,.0f})"
+    )
 
 
 def test_reports_without_matplotlib_names_the_extra():

@@ -324,7 +324,7 @@ def faulty():
     faults = _Faults()
     faults.wsgi = _SandboxWSGITransport(app=sandbox)
     op = client_over(sandbox, faults)
-    op.session.retry.attempts = 2
+    op.session.retry = dataclasses.replace(op.session.retry, attempts=2)
     yield op, faults
     op.close()
     sandbox.close()
