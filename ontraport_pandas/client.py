@@ -311,7 +311,7 @@ class Ontraport:
             for spec in schema.fields.values()
         ]
         frame = pd.DataFrame(rows).set_index("key")
-        frame["section"] = frame["section"].astype("string")
+        frame["section"] = frame["section"].astype(pd.StringDtype("python"))
         frame["field_id"] = frame["field_id"].astype("Int64")
         return frame
 

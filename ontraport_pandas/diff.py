@@ -358,7 +358,11 @@ def diff_frames(
                 if unwritable:
                     problems.append(Problem(rc.row, col, _display(vals.iloc[k]), f"{col} {unwritable}"))
                     continue
-                if spec.type == "email" and not EMAIL_RE.match(str(wire_vals[k]).strip()):
+                if (
+                    spec.type == "email"
+                    and not _blank(wire_vals[k])  # blank text is a clear, like NA
+                    and not EMAIL_RE.match(str(wire_vals[k]).strip())
+                ):
                     problems.append(Problem(rc.row, col, wire_vals[k], "not a valid e-mail address"))
                     continue
                 w = wire_vals[k]
@@ -430,7 +434,7 @@ def diff_frames(
                     bad_email = [
                         k
                         for k, (w, n) in enumerate(zip(sent, nas, strict=True))
-                        if not n and not EMAIL_RE.match(str(w).strip())
+                        if not n and not _blank(w) and not EMAIL_RE.match(str(w).strip())
                     ]
                     for k in bad_email:
                         problems.append(Problem(rids[k], col, sent[k], "not a valid e-mail address"))

@@ -264,7 +264,7 @@ class _Atom:
             neg = op == "not in"
         elif op.removeprefix("not ") in ("contains", "startswith", "endswith"):
             base = op.removeprefix("not ")
-            text = s.astype(pd.StringDtype())
+            text = s.astype(pd.StringDtype("python"))
             if base == "contains":
                 opts = self.options
                 raw = text.str.contains(

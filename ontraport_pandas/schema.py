@@ -152,7 +152,10 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 
 COMPUTED_TYPES = frozenset({"mergefield", "related_data", "unique"})
 
-_STRING = pd.StringDtype()
+#: Text is ``string[python]`` whatever is installed: with pyarrow present, the default storage would
+#: change what comparisons return (``bool[pyarrow]``, which ``&`` with a ``boolean`` mask refuses when
+#: values are missing), so one notebook's filters would break on another machine.
+_STRING = pd.StringDtype("python")
 _INT64 = pd.Int64Dtype()
 _FLOAT64 = pd.Float64Dtype()
 _BOOLEAN = pd.BooleanDtype()

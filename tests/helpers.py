@@ -35,7 +35,9 @@ def client_over(
         live=False,
     )
     session = Session(
-        transport, retry=RetryPolicy(backoff=0.01, max_backoff=0.05, verify_delay=0.2), max_workers=workers
+        transport,
+        retry=RetryPolicy(attempts=5, backoff=0.01, max_backoff=0.05, verify_delay=0.2),
+        max_workers=workers,
     )
     op = Ontraport(transport, session=session)
     op.sandbox = app

@@ -158,7 +158,7 @@ def test_parse_meta_options_forms_and_unknown_types():
     assert dict(s.field("o2").options) == {"3": "Three", "4": "Four"}
     assert dict(s.field("o3").options) == {}
     assert dict(s.field("o4").options) == {"5": "Five", "6": ""}
-    assert s.field("o5").type == "brand_new_type" and s.field("o5").dtype == pd.StringDtype()
+    assert s.field("o5").type == "brand_new_type" and s.field("o5").dtype == pd.StringDtype("python")
     assert s.field("o6").type == "text" and s.field("o6").label == "o6"
 
 
@@ -202,7 +202,7 @@ def test_dtypes(schema):
     assert schema.field("f1002").dtype == "object"
     assert schema.field("contact_cat").dtype == "object"
     for key in TEXTLIKE:
-        assert schema.field(key).dtype == pd.StringDtype(), key
+        assert schema.field(key).dtype == pd.StringDtype("python"), key
     drop = schema.field("f1001").dtype
     assert isinstance(drop, pd.CategoricalDtype)
     assert list(drop.categories) == ["Gold", "Silver", "Bronze", "Unused"]
@@ -251,7 +251,7 @@ def test_frame_dtypes_index_and_order(schema):
     assert df.date.dtype == pd.DatetimeTZDtype("ns", "UTC")
     assert df.date.iloc[0] == pd.Timestamp(1700000000, unit="s", tz="UTC")
     assert df.date.isna().tolist() == [False, True]
-    assert df.zz_extra.dtype == pd.StringDtype() and df.yy_extra.tolist()[1] == "5"
+    assert df.zz_extra.dtype == pd.StringDtype("python") and df.yy_extra.tolist()[1] == "5"
     assert df.firstname.isna().tolist() == [False, True]
     assert df.email.isna().tolist() == [False, True]  # "" is NA, like null
 
@@ -629,7 +629,7 @@ def test_coerce_casts_user_edits(schema):
     prices = coerce_column(pd.Series(["1.5", 2, None]), schema.field("spent"))
     assert prices.dtype == pd.Float64Dtype() and prices.tolist()[:2] == [1.5, 2.0]
     text = coerce_column(pd.Series(["a", None, np.nan]), schema.field("firstname"))
-    assert text.dtype == pd.StringDtype() and text.isna().tolist() == [False, True, True]
+    assert text.dtype == pd.StringDtype("python") and text.isna().tolist() == [False, True, True]
     lists = coerce_column(pd.Series([["Red"], None, "*/*11*/*"]), schema.field("f1002"))
     assert lists.tolist() == [["Red"], [], ["Blue"]]
 
