@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .client import Ontraport
     from .context import default_client, set_default_client
     from .notebook import report_notebook
+    from .spreadsheet import read_csv
 
 # pandas-heavy parts load on first use, so that the command-line tools (the sandbox
 # server, the membrane simulator) start fast.
@@ -62,6 +63,7 @@ _LAZY = {
     "default_client": ".context",
     "set_default_client": ".context",
     "report_notebook": ".notebook",
+    "read_csv": ".spreadsheet",
 }
 # Optional-extra submodules (ipywidgets, matplotlib) load when first touched: opd.widgets, opd.reports.
 _SUBMODULES = ("widgets", "reports")
@@ -134,6 +136,7 @@ __all__ = [
     "connect",
     "connections",
     "default_client",
+    "read_csv",
     "report_notebook",
     "set_default_client",
 ]

@@ -431,6 +431,65 @@ class Ontraport:
         info = frame.attrs.get("ontraport") or {}
         return self._snapshots.get(info.get("load_id", ""))
 
+    def coerce(self, frame: pd.DataFrame, object_type: ObjectLike | None = None) -> pd.DataFrame:
+        """Type a frame that came back from a CSV file, Excel or a Google Sheet like a loaded one.
+
+        Ids become the ``Int64`` index (from an ``id`` column or the index; a blank id is a
+        new row), and every field column is converted by the type table: dates, numbers,
+        booleans, dropdown labels, and tag or list columns from their text form
+        (``"['Yoga', 'Webinar 2025']"``, ``"Yoga, Webinar 2025"`` or ``"*/*1*/*2*/*"``).
+        The result plans like a loaded frame: with no load snapshot, :meth:`plan` compares
+        it with the records as they are now (and, when it carries the ``dlm`` it was
+        exported with, reports records modified since then as conflicts). See
+        :mod:`ontraport_pandas.coerce` for every accepted form.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Not modified.
+        object_type : str or int, optional
+            ``"contacts"``, ``"deals"``, …; needed when ``frame.attrs`` do not say.
+
+        Raises
+        ------
+        ValidationError
+            Every cell that does not fit, by row, column and value. Nothing is returned half-typed.
+
+        Examples
+        --------
+        >>> op = opd.connect("sandbox")
+        >>> op.contacts(limit=3).to_csv("contacts.csv")  # doctest: +SKIP
+        >>> back = op.coerce(pd.read_csv("contacts.csv"), "contacts")  # doctest: +SKIP
+        >>> op.plan(back)  # nothing changed: an empty plan  # doctest: +SKIP
+        """
+        from .coerce import coerce_frame
+        from .errors import Problem, ValidationError
+
+        if object_type is None:
+            info = frame.attrs.get("ontraport") or {} if isinstance(frame, pd.DataFrame) else {}
+            object_type = info.get("object_type_id", info.get("object_type"))
+        if object_type is None:
+            raise ValidationError(
+                [
+                    Problem(
+                        None, None, None, "say which object type the frame holds: op.coerce(df, 'contacts')"
+                    )
+                ]
+            )
+        otype = self.session.resolve(object_type)
+        schema = self.session.schema(otype)
+        lookups = self.session.lookups(otype)
+        out = coerce_frame(frame, schema, otype, lookups=lookups)
+        out.attrs["ontraport"] = {
+            "object_type": otype.name,
+            "object_type_id": otype.id,
+            "connection": self.name,
+            "client_id": self.id,
+            "live": self.live,
+            "coerced": True,
+        }
+        return out
+
     contacts = _make_accessor(frame, "contacts", "Every contact")
     tasks = _make_accessor(frame, "tasks", "Every task")
     deals = _make_accessor(frame, "deals", "Every deal")
