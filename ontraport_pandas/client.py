@@ -29,6 +29,7 @@ from .session import Session
 from .transports.base import Transport
 
 if TYPE_CHECKING:
+    from .eta import Estimate
     from .plan import Plan
     from .result import PushResult
 
@@ -316,6 +317,50 @@ class Ontraport:
             object_type,
             where=where,
             search=search,
+            params=params,
+            namespace=namespace,
+            max_condition_chars=self.max_condition_chars,
+        )
+
+    def estimate(
+        self,
+        object_type: ObjectLike,
+        *,
+        where: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Estimate:
+        """What loading ``object_type`` would cost, before loading it: requests and time.
+
+        Asks ``getInfo`` for the count (one request per part of the condition) and
+        returns an :class:`~ontraport_pandas.eta.Estimate` at the account's rate limit;
+        ``str()`` of it reads ``"≈ 41 requests, under a minute (2,000 rows)"``. The same
+        figure is shown in a load's progress bar as it starts.
+
+        Parameters
+        ----------
+        object_type : str or int
+            As for :meth:`frame`.
+        where, search, limit, params
+            As for :meth:`frame`. ``rows`` counts what the pushed-down condition selects (a
+            ``where`` partly finished in pandas keeps fewer).
+
+        Examples
+        --------
+        >>> op = opd.connect("sandbox")
+        >>> print(op.estimate("contacts", where="bulk_mail == 'Opted-in'"))  # doctest: +SKIP
+        ≈ 30 requests, under a minute (1,450 rows)
+        """
+        from .loader import estimate_load
+
+        namespace = _caller_namespace(sys._getframe(1), where)
+        return estimate_load(
+            self.session,
+            object_type,
+            where=where,
+            search=search,
+            limit=limit,
             params=params,
             namespace=namespace,
             max_condition_chars=self.max_condition_chars,
