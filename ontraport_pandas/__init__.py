@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .client import Ontraport
     from .context import default_client, set_default_client
     from .notebook import report_notebook
+    from .snapshot import read_snapshot
     from .spreadsheet import read_csv
 
 # pandas-heavy parts load on first use, so that the command-line tools (the sandbox
@@ -64,6 +65,7 @@ _LAZY = {
     "set_default_client": ".context",
     "report_notebook": ".notebook",
     "read_csv": ".spreadsheet",
+    "read_snapshot": ".snapshot",
 }
 # Optional-extra submodules (ipywidgets, matplotlib) load when first touched: opd.widgets, opd.reports.
 _SUBMODULES = ("widgets", "reports")
@@ -137,6 +139,7 @@ __all__ = [
     "connections",
     "default_client",
     "read_csv",
+    "read_snapshot",
     "report_notebook",
     "set_default_client",
 ]

@@ -173,6 +173,7 @@ class Ontraport:
         self.cache_key = cache_key or transport.name
         self.sandbox: Any = None  # the SandboxApp when this client runs on the embedded sandbox
         self._snapshots: dict[str, pd.DataFrame] = {}
+        self._snapshot_path: str | os.PathLike[str] | None = None
         self._record_cache: Any = None
         _CLIENTS[self.id] = self
 
@@ -471,10 +472,75 @@ class Ontraport:
         frame.attrs["ontraport"]["snapshot"] = load_id
         return frame
 
-    def snapshot(self, frame: pd.DataFrame) -> pd.DataFrame | None:
-        """The frame as it was loaded, for a frame this client returned (None if unknown)."""
-        info = frame.attrs.get("ontraport") or {}
-        return self._snapshots.get(info.get("load_id", ""))
+    def snapshot(
+        self,
+        target: pd.DataFrame | str | os.PathLike[str],
+        *,
+        types: Sequence[ObjectLike] | None = None,
+        progress: bool | None = None,
+    ) -> pd.DataFrame | None:
+        """Write the whole account to a folder as Parquet; or, given a frame, the frame as it was loaded.
+
+        ``op.snapshot("crm/")`` writes every object type as ``crm/<type>.parquet``, typed
+        (list columns and categoricals kept), with ``crm/manifest.json`` describing each
+        column and every relation between the tables. Later calls are incremental: the
+        records come through the record cache (only what changed since is fetched) and a
+        table whose content did not change is not rewritten. Query it with :meth:`sql`, read
+        a table back with ``opd.read_snapshot("crm/", "contacts")``. Needs the ``snapshot``
+        extra (pyarrow, duckdb). See :mod:`ontraport_pandas.snapshot`.
+
+        ``op.snapshot(frame)`` (a frame this client loaded) returns the frame as it was
+        loaded, or None if unknown: what :meth:`plan` compares with.
+
+        Parameters
+        ----------
+        target : str, path or DataFrame
+            The folder of the snapshot (created if missing), or a loaded frame.
+        types : list of str or int, optional
+            Only these types (the others keep their previous tables); default every type.
+        progress : bool, optional
+            Progress bars for the loads.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            For a folder: one row per type with ``rows``, ``status`` (``written``,
+            ``unchanged``, ``failed``), ``file``, ``requests`` and ``error``.
+        """
+        if isinstance(target, pd.DataFrame):
+            info = target.attrs.get("ontraport") or {}
+            return self._snapshots.get(info.get("load_id", ""))
+        from .snapshot import write_snapshot
+
+        out = write_snapshot(self, target, types=types, progress=progress)
+        self._snapshot_path = os.fspath(target)
+        return out
+
+    def sql(self, query: str, *, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+        """Query a snapshot with DuckDB: every type is a table named after it.
+
+        Parameters
+        ----------
+        query : str
+            DuckDB SQL, e.g. ``"select owner, count(*) from deals group by owner"``; list
+            columns are DuckDB lists (``list_contains(contact_cat, 'Yoga')``).
+        path : str or path, optional
+            The snapshot folder (default: the last one :meth:`snapshot` wrote).
+
+        Raises
+        ------
+        QueryError
+            When DuckDB refuses the query, with its message.
+        ConfigurationError
+            When there is no snapshot to query.
+        """
+        from .errors import ConfigurationError
+        from .snapshot import sql
+
+        where = path if path is not None else self._snapshot_path
+        if where is None:
+            raise ConfigurationError("no snapshot to query: write one with op.snapshot('crm/') or pass path=")
+        return sql(query, where)
 
     def coerce(self, frame: pd.DataFrame, object_type: ObjectLike | None = None) -> pd.DataFrame:
         """Type a frame that came back from a CSV file, Excel or a Google Sheet like a loaded one.
