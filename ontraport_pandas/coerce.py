@@ -12,9 +12,11 @@ What each cell may look like
   blank, NA, a negative number or text starting with ``new`` marks a new row (NA in the index). A
   default ``0..n-1`` index with no ``id`` column is refused: add an ``id`` column, blank for rows to
   create.
-* **text**: kept as given (a blank cell is NA, which Ontraport stores as empty); whole floats in a
-  text column (a phone number read as ``5551234.0`` because the column had blanks) become their
-  digits.
+* **text**: kept as given (a blank cell is NA, which Ontraport stores as empty). A text field that
+  pandas read as numbers or booleans (``pd.read_csv`` guesses types: ``"02967"`` becomes 2967,
+  ``"+1303…"`` loses its ``+``) is refused with the fix: read the file as text
+  (:func:`~ontraport_pandas.spreadsheet.read_csv`, or ``dtype=str, keep_default_na=False``, which
+  also keeps ``"N/A"`` and ``"null"`` as text instead of missing).
 * **numbers, prices, record ids of parent fields**: numbers or numeric text.
 * **dates**: datetimes (Excel), ``Timestamp`` s or ISO 8601 text (``to_csv`` writes
   ``2025-01-31 10:00:00+00:00``); naive values are UTC. Other text (``1/31/2025``) is reported,
@@ -286,6 +288,22 @@ def coerce_frame(
                 values.to_numpy(copy=True) if pd.api.types.is_object_dtype(values.dtype) else values.array
             )
             continue
+        if spec.kind == "text" and (
+            pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
+        ):
+            if values.notna().any():
+                problems.append(
+                    Problem(
+                        None,
+                        str(col),
+                        None,
+                        f"a text field read as {values.dtype} (pandas guessed the type of the file's column: "
+                        "leading zeros, '+' and other formatting are already lost, and 'N/A', 'NA' or 'null' "
+                        "became missing); read the file as text: opd.read_csv(path, object_type, client=op) "
+                        "or pd.read_csv(path, dtype=str, keep_default_na=False)",
+                    )
+                )
+                continue
         lookup = (lookups or {}).get(col)
         try:
             typed = coerce_column(

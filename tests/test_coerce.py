@@ -213,3 +213,19 @@ def test_the_writer_points_list_text_to_coerce(op):
     with pytest.raises(opd.ValidationError) as info:
         op.plan(back, original=c, object_type="contacts")
     assert any("op.coerce" in p.message for p in info.value.problems)
+
+
+def test_a_text_field_that_pandas_read_as_numbers_is_refused_with_the_fix(op):
+    c = op.contacts(progress=False)
+    rid = int(c.index[0])
+    text = f"id,zip,firstname\n{rid},02967,N/A\n"
+    guessed = pd.read_csv(io.StringIO(text))  # pandas' guesses: zip 2967, firstname NaN
+    with pytest.raises(opd.ValidationError) as info:
+        op.coerce(guessed, "contacts")
+    (problem,) = info.value.problems
+    assert problem.column == "zip" and "opd.read_csv" in problem.message
+    exact = opd.read_csv(io.StringIO(text), "contacts", client=op)
+    assert exact.at[rid, "zip"] == "02967" and exact.at[rid, "firstname"] == "N/A"
+    op.plan(exact).apply().raise_for_errors()
+    stored = op.contact(rid)
+    assert (stored["zip"], stored["firstname"]) == ("02967", "N/A")
