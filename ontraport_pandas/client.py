@@ -619,6 +619,34 @@ class Ontraport:
     automations = _make_accessor(frame, "automations", "Every Campaign Builder item (automation)")
     campaigns = automations
 
+    def related(
+        self,
+        frame: pd.DataFrame,
+        other: ObjectLike,
+        *,
+        on: str | None = None,
+        how: Literal["left", "inner"] = "left",
+        object_type: ObjectLike | None = None,
+        progress: bool | None = None,
+    ) -> pd.DataFrame:
+        """``frame`` joined to its related records of type ``other``, their columns prefixed.
+
+        ``op.related(contacts, "deals")`` loads the deals whose ``primary_contact`` is one of
+        the frame's contacts and joins them, one row per contact and deal, with the deal
+        columns named ``deals_id``, ``deals_status``, ``deals_date``, … so nothing clashes;
+        ``op.related(deals, "contacts")`` joins each deal to its contact. The link is the
+        parent field between the two types; ``on=`` names it when there are several. See
+        :mod:`ontraport_pandas.related`.
+
+        Raises
+        ------
+        ValidationError
+            When no field, or more than one, links the two types (the message lists them).
+        """
+        from .related import related_frame
+
+        return related_frame(self, frame, other, object_type=object_type, on=on, how=how, progress=progress)
+
     # -- single records --------------------------------------------------------------------
     def get(self, object_type: ObjectLike, id: int | str) -> pd.Series:
         """One record as a typed Series.
