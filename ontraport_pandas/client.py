@@ -25,6 +25,7 @@ from .errors import NotFoundError
 from .loader import LoadStats, count_frame, load_frame
 from .objects import ObjectType
 from .query import MAX_CONDITION_CHARS
+from .schema import label_names
 from .session import Session
 from .transports.base import Transport
 
@@ -70,6 +71,11 @@ _OPTIONS_DOC = """\
             applied to the refreshed records.
         params : mapping, optional
             Values for ``@name`` references in ``where`` (looked up before the caller's variables).
+        labels : bool, default False
+            Name the columns by their Ontraport labels ("Membership Level" instead of ``f1001``;
+            a label two fields share gets its key: "Phone (sms_number)"). ``where``, ``fields``
+            and ``sort`` still take field keys. The mapping travels in ``attrs``, so the frame
+            plans and pushes like any other.
 
         Returns
         -------
@@ -380,6 +386,7 @@ class Ontraport:
         progress: bool | None = None,
         cache: bool = False,
         params: Mapping[str, Any] | None = None,
+        labels: bool = False,
     ) -> pd.DataFrame:
         namespace = _caller_namespace(sys._getframe(1), where)
         return self._load(
@@ -393,6 +400,7 @@ class Ontraport:
             cache=cache,
             params=params,
             namespace=namespace,
+            labels=labels,
         )
 
     frame.__doc__ = f"""Every record of an object type as a typed DataFrame indexed by record id.
@@ -416,6 +424,7 @@ class Ontraport:
         cache: bool,
         params: Mapping[str, Any] | None,
         namespace: Mapping[str, Any] | None,
+        labels: bool = False,
     ) -> pd.DataFrame:
         otype = self.session.resolve(object_type)
         stats = LoadStats()
@@ -434,7 +443,11 @@ class Ontraport:
             namespace=namespace,
             max_condition_chars=self.max_condition_chars,
         )
-        return self._stamp(frame, otype, where=where, fields=fields, stats=stats)
+        names: dict[str, str] | None = None
+        if labels:
+            names = label_names(self.session.schema(otype), frame.columns)
+            frame = frame.rename(columns=names)
+        return self._stamp(frame, otype, where=where, fields=fields, stats=stats, labels=names)
 
     def record_cache(self) -> Any:
         """The on-disk record cache of this connection (see ``frame(cache=True)``)."""
@@ -452,6 +465,7 @@ class Ontraport:
         where: str | None = None,
         fields: Sequence[str] | None = None,
         stats: LoadStats | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         load_id = uuid.uuid4().hex
         frame.attrs["ontraport"] = {
@@ -466,6 +480,9 @@ class Ontraport:
             "fields": list(fields) if fields is not None else None,
             "stats": vars(stats) if stats is not None else None,
         }
+        if labels:
+            # label -> field key: how op.plan names the columns again
+            frame.attrs["ontraport"]["labels"] = {v: k for k, v in labels.items()}
         # Under copy-on-write (pandas 3) a shallow copy is a frozen view of the load;
         # pandas 2 needs a real copy so that in-place edits do not reach the snapshot.
         self._snapshots[load_id] = frame.copy(deep=not _COW)

@@ -136,6 +136,11 @@ def build_plan(
     otype = op.session.resolve(object_type)
     if original is None:
         original = op.snapshot(edited)
+    names = info.get("labels")
+    if isinstance(names, dict) and names:  # a frame loaded with labels=True: back to field keys
+        edited = edited.rename(columns=names)
+        if original is not None:
+            original = original.rename(columns=names)
     if original is None:
         from .diff import is_new_label
 
