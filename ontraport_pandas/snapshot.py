@@ -46,6 +46,7 @@ import pandas as pd
 
 from .errors import ConfigurationError, OntraportError, OntraportWarning, QueryError
 from .loader import load_frame
+from .schema import FieldSpec
 
 if TYPE_CHECKING:
     from .client import Ontraport
@@ -319,6 +320,8 @@ def read_snapshot(path: str | os.PathLike[str], object_type: str) -> pd.DataFram
                 index=frame.index,
                 dtype=object,
             )
+        elif meta.get("dtype") == "string":  # Parquet gives pandas' default storage: the load's text dtype
+            frame[col] = frame[col].astype(FieldSpec(col, col, "text").dtype)
         elif meta.get("dtype") == "category":
             frame[col] = pd.Categorical(frame[col].astype(object), categories=meta.get("categories", []))
     frame = frame.set_index("id")
