@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from .context import default_client, set_default_client
     from .notebook import report_notebook
     from .session import RetryPolicy
+    from .snapshot import read_snapshot
+    from .spreadsheet import read_csv
 
 # pandas-heavy parts load on first use, so that the command-line tools (the sandbox
 # server, the membrane simulator) start fast.
@@ -67,6 +69,8 @@ _LAZY = {
     "set_default_client": ".context",
     "report_notebook": ".notebook",
     "RetryPolicy": ".session",
+    "read_csv": ".spreadsheet",
+    "read_snapshot": ".snapshot",
 }
 # Optional-extra submodules (ipywidgets, matplotlib; phonenumbers and email-validator inside
 # opd.clean's functions) load when first touched: opd.widgets, opd.reports, opd.clean.
@@ -143,6 +147,8 @@ __all__ = [
     "connect",
     "connections",
     "default_client",
+    "read_csv",
+    "read_snapshot",
     "report_notebook",
     "set_default_client",
 ]

@@ -25,12 +25,14 @@ from .errors import NotFoundError
 from .loader import LoadStats, count_frame, load_frame
 from .objects import ObjectType
 from .query import MAX_CONDITION_CHARS
+from .schema import label_names
 from .session import Session
 from .transports.base import Transport
 
 if TYPE_CHECKING:
     from .bulk import BulkPlan, BulkResult
     from .duplicates import MergePlan
+    from .eta import Estimate
     from .plan import Plan
     from .result import PushResult
 
@@ -75,6 +77,11 @@ _OPTIONS_DOC = """\
             Columns of related records, as paths through parent fields:
             ``["owner//firstname", "f2001//owner//email"]`` (also accepted inside
             ``fields=``). Each is typed by the related field's type and read-only.
+        labels : bool, default False
+            Name the columns by their Ontraport labels ("Membership Level" instead of ``f1001``;
+            a label two fields share gets its key: "Phone (sms_number)"). ``where``, ``fields``
+            and ``sort`` still take field keys. The mapping travels in ``attrs``, so the frame
+            plans and pushes like any other.
 
         Returns
         -------
@@ -184,6 +191,7 @@ class Ontraport:
         self.cache_key = cache_key or transport.name
         self.sandbox: Any = None  # the SandboxApp when this client runs on the embedded sandbox
         self._snapshots: dict[str, pd.DataFrame] = {}
+        self._snapshot_path: str | os.PathLike[str] | None = None
         self._record_cache: Any = None
         _CLIENTS[self.id] = self
 
@@ -403,6 +411,50 @@ class Ontraport:
             max_condition_chars=self.max_condition_chars,
         )
 
+    def estimate(
+        self,
+        object_type: ObjectLike,
+        *,
+        where: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Estimate:
+        """What loading ``object_type`` would cost, before loading it: requests and time.
+
+        Asks ``getInfo`` for the count (one request per part of the condition) and
+        returns an :class:`~ontraport_pandas.eta.Estimate` at the account's rate limit;
+        ``str()`` of it reads ``"≈ 41 requests, under a minute (2,000 rows)"``. The same
+        figure is shown in a load's progress bar as it starts.
+
+        Parameters
+        ----------
+        object_type : str or int
+            As for :meth:`frame`.
+        where, search, limit, params
+            As for :meth:`frame`. ``rows`` counts what the pushed-down condition selects (a
+            ``where`` partly finished in pandas keeps fewer).
+
+        Examples
+        --------
+        >>> op = opd.connect("sandbox")
+        >>> print(op.estimate("contacts", where="bulk_mail == 'Opted-in'"))  # doctest: +SKIP
+        ≈ 30 requests, under a minute (1,450 rows)
+        """
+        from .loader import estimate_load
+
+        namespace = _caller_namespace(sys._getframe(1), where)
+        return estimate_load(
+            self.session,
+            object_type,
+            where=where,
+            search=search,
+            limit=limit,
+            params=params,
+            namespace=namespace,
+            max_condition_chars=self.max_condition_chars,
+        )
+
     # -- frames ---------------------------------------------------------------------------
     def frame(
         self,
@@ -417,6 +469,7 @@ class Ontraport:
         cache: bool = False,
         params: Mapping[str, Any] | None = None,
         externs: Sequence[str] | None = None,
+        labels: bool = False,
     ) -> pd.DataFrame:
         namespace = _caller_namespace(sys._getframe(1), where)
         return self._load(
@@ -431,6 +484,7 @@ class Ontraport:
             params=params,
             externs=externs,
             namespace=namespace,
+            labels=labels,
         )
 
     frame.__doc__ = f"""Every record of an object type as a typed DataFrame indexed by record id.
@@ -455,6 +509,7 @@ class Ontraport:
         params: Mapping[str, Any] | None,
         namespace: Mapping[str, Any] | None,
         externs: Sequence[str] | None = None,
+        labels: bool = False,
     ) -> pd.DataFrame:
         otype = self.session.resolve(object_type)
         stats = LoadStats()
@@ -474,7 +529,11 @@ class Ontraport:
             max_condition_chars=self.max_condition_chars,
             externs=externs,
         )
-        return self._stamp(frame, otype, where=where, fields=fields, stats=stats)
+        names: dict[str, str] | None = None
+        if labels:
+            names = label_names(self.session.schema(otype), frame.columns)
+            frame = frame.rename(columns=names)
+        return self._stamp(frame, otype, where=where, fields=fields, stats=stats, labels=names)
 
     def record_cache(self) -> Any:
         """The on-disk record cache of this connection (see ``frame(cache=True)``)."""
@@ -492,6 +551,7 @@ class Ontraport:
         where: str | None = None,
         fields: Sequence[str] | None = None,
         stats: LoadStats | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         from .schema import local_dates
 
@@ -511,16 +571,143 @@ class Ontraport:
             "fields": list(fields) if fields is not None else None,
             "stats": vars(stats) if stats is not None else None,
         }
+        if labels:
+            # label -> field key: how op.plan names the columns again
+            frame.attrs["ontraport"]["labels"] = {v: k for k, v in labels.items()}
         # Under copy-on-write (pandas 3) a shallow copy is a frozen view of the load;
         # pandas 2 needs a real copy so that in-place edits do not reach the snapshot.
         self._snapshots[load_id] = frame.copy(deep=not _COW)
         frame.attrs["ontraport"]["snapshot"] = load_id
         return frame
 
-    def snapshot(self, frame: pd.DataFrame) -> pd.DataFrame | None:
-        """The frame as it was loaded, for a frame this client returned (None if unknown)."""
-        info = frame.attrs.get("ontraport") or {}
-        return self._snapshots.get(info.get("load_id", ""))
+    def snapshot(
+        self,
+        target: pd.DataFrame | str | os.PathLike[str],
+        *,
+        types: Sequence[ObjectLike] | None = None,
+        progress: bool | None = None,
+    ) -> pd.DataFrame | None:
+        """Write the whole account to a folder as Parquet; or, given a frame, the frame as it was loaded.
+
+        ``op.snapshot("crm/")`` writes every object type as ``crm/<type>.parquet``, typed
+        (list columns and categoricals kept), with ``crm/manifest.json`` describing each
+        column and every relation between the tables. Later calls are incremental: the
+        records come through the record cache (only what changed since is fetched) and a
+        table whose content did not change is not rewritten. Query it with :meth:`sql`, read
+        a table back with ``opd.read_snapshot("crm/", "contacts")``. Needs the ``snapshot``
+        extra (pyarrow, duckdb). See :mod:`ontraport_pandas.snapshot`.
+
+        ``op.snapshot(frame)`` (a frame this client loaded) returns the frame as it was
+        loaded, or None if unknown: what :meth:`plan` compares with.
+
+        Parameters
+        ----------
+        target : str, path or DataFrame
+            The folder of the snapshot (created if missing), or a loaded frame.
+        types : list of str or int, optional
+            Only these types (the others keep their previous tables); default every type.
+        progress : bool, optional
+            Progress bars for the loads.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            For a folder: one row per type with ``rows``, ``status`` (``written``,
+            ``unchanged``, ``failed``), ``file``, ``requests`` and ``error``.
+        """
+        if isinstance(target, pd.DataFrame):
+            info = target.attrs.get("ontraport") or {}
+            return self._snapshots.get(info.get("load_id", ""))
+        from .snapshot import write_snapshot
+
+        out = write_snapshot(self, target, types=types, progress=progress)
+        self._snapshot_path = os.fspath(target)
+        return out
+
+    def sql(self, query: str, *, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+        """Query a snapshot with DuckDB: every type is a table named after it.
+
+        Parameters
+        ----------
+        query : str
+            DuckDB SQL, e.g. ``"select owner, count(*) from deals group by owner"``; list
+            columns are DuckDB lists (``list_contains(contact_cat, 'Yoga')``).
+        path : str or path, optional
+            The snapshot folder (default: the last one :meth:`snapshot` wrote).
+
+        Raises
+        ------
+        QueryError
+            When DuckDB refuses the query, with its message.
+        ConfigurationError
+            When there is no snapshot to query.
+        """
+        from .errors import ConfigurationError
+        from .snapshot import sql
+
+        where = path if path is not None else self._snapshot_path
+        if where is None:
+            raise ConfigurationError("no snapshot to query: write one with op.snapshot('crm/') or pass path=")
+        return sql(query, where)
+
+    def coerce(self, frame: pd.DataFrame, object_type: ObjectLike | None = None) -> pd.DataFrame:
+        """Type a frame that came back from a CSV file, Excel or a Google Sheet like a loaded one.
+
+        Ids become the ``Int64`` index (from an ``id`` column or the index; a blank id is a
+        new row), and every field column is converted by the type table: dates, numbers,
+        booleans, dropdown labels, and tag or list columns from their text form
+        (``"['Yoga', 'Webinar 2025']"``, ``"Yoga, Webinar 2025"`` or ``"*/*1*/*2*/*"``).
+        The result plans like a loaded frame: with no load snapshot, :meth:`plan` compares
+        it with the records as they are now (and, when it carries the ``dlm`` it was
+        exported with, reports records modified since then as conflicts). See
+        :mod:`ontraport_pandas.coerce` for every accepted form.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Not modified.
+        object_type : str or int, optional
+            ``"contacts"``, ``"deals"``, …; needed when ``frame.attrs`` do not say.
+
+        Raises
+        ------
+        ValidationError
+            Every cell that does not fit, by row, column and value. Nothing is returned half-typed.
+
+        Examples
+        --------
+        >>> op = opd.connect("sandbox")
+        >>> op.contacts(limit=3).to_csv("contacts.csv")  # doctest: +SKIP
+        >>> back = op.coerce(pd.read_csv("contacts.csv"), "contacts")  # doctest: +SKIP
+        >>> op.plan(back)  # nothing changed: an empty plan  # doctest: +SKIP
+        """
+        from .coerce import coerce_frame
+        from .errors import Problem, ValidationError
+
+        if object_type is None:
+            info = frame.attrs.get("ontraport") or {} if isinstance(frame, pd.DataFrame) else {}
+            object_type = info.get("object_type_id", info.get("object_type"))
+        if object_type is None:
+            raise ValidationError(
+                [
+                    Problem(
+                        None, None, None, "say which object type the frame holds: op.coerce(df, 'contacts')"
+                    )
+                ]
+            )
+        otype = self.session.resolve(object_type)
+        schema = self.session.schema(otype)
+        lookups = self.session.lookups(otype)
+        out = coerce_frame(frame, schema, otype, lookups=lookups)
+        out.attrs["ontraport"] = {
+            "object_type": otype.name,
+            "object_type_id": otype.id,
+            "connection": self.name,
+            "client_id": self.id,
+            "live": self.live,
+            "coerced": True,
+        }
+        return out
 
     contacts = _make_accessor(frame, "contacts", "Every contact")
     tasks = _make_accessor(frame, "tasks", "Every task")
@@ -550,6 +737,34 @@ class Ontraport:
         frame, "purchase_history_logs", "Every purchase history log entry (purchases, refunds, declines)"
     )
     webhooks = _make_accessor(frame, "webhooks", "Every webhook subscription")
+
+    def related(
+        self,
+        frame: pd.DataFrame,
+        other: ObjectLike,
+        *,
+        on: str | None = None,
+        how: Literal["left", "inner"] = "left",
+        object_type: ObjectLike | None = None,
+        progress: bool | None = None,
+    ) -> pd.DataFrame:
+        """``frame`` joined to its related records of type ``other``, their columns prefixed.
+
+        ``op.related(contacts, "deals")`` loads the deals whose ``primary_contact`` is one of
+        the frame's contacts and joins them, one row per contact and deal, with the deal
+        columns named ``deals_id``, ``deals_status``, ``deals_date``, … so nothing clashes;
+        ``op.related(deals, "contacts")`` joins each deal to its contact. The link is the
+        parent field between the two types; ``on=`` names it when there are several. See
+        :mod:`ontraport_pandas.joins`.
+
+        Raises
+        ------
+        ValidationError
+            When no field, or more than one, links the two types (the message lists them).
+        """
+        from .joins import related_frame
+
+        return related_frame(self, frame, other, object_type=object_type, on=on, how=how, progress=progress)
 
     # -- single records --------------------------------------------------------------------
     def get(self, object_type: ObjectLike, id: int | str) -> pd.Series:

@@ -315,8 +315,8 @@ def list_cell_problem(value: Any) -> str | None:
         if _LIST_TEXT.match(value):
             return (
                 "is the text of a list, not a list: a CSV or spreadsheet round trip writes lists out as "
-                "text; turn the column back into lists (e.g. df[col] = df[col].map(ast.literal_eval)) "
-                "or reload it from Ontraport"
+                "text; re-type the frame with op.coerce(df, object_type) (or read the file with "
+                "opd.read_csv(path, object_type, client=op)), which turns every column back"
             )
         return f"takes a list of names (e.g. [{value!r}]), not a string"
     return f"takes a list of names, not {type(value).__name__}"

@@ -141,11 +141,18 @@ def build_plan(
     otype = op.session.resolve(object_type)
     if original is None:
         original = op.snapshot(edited)
+    names = info.get("labels")
+    if isinstance(names, dict) and names:  # a frame loaded with labels=True: back to field keys
+        edited = edited.rename(columns=names)
+        if original is not None:
+            original = original.rename(columns=names)
     if original is None:
         from .diff import is_new_label
 
         if all(is_new_label(x) for x in edited.index):
             original = edited.iloc[0:0]
+        elif info.get("coerced") and info.get("client_id") == op.id:
+            original = _live_original(op, otype, edited)
         else:
             raise ValidationError(
                 [
@@ -154,7 +161,8 @@ def build_plan(
                         None,
                         None,
                         "cannot tell what changed: this frame was not loaded by this client; pass original= "
-                        "(the frame as loaded), or, to create every row as a new record, give each an NA "
+                        "(the frame as loaded), or op.coerce(edited, object_type) to plan it against the "
+                        "records as they are now, or, to create every row as a new record, give each an NA "
                         "index label (df.index = pd.Index([pd.NA] * len(df), dtype='Int64'))",
                     )
                 ]
@@ -177,6 +185,39 @@ def build_plan(
             journal_dir,
             allow_empty,
         )
+
+
+def _live_original(op: Ontraport, otype: ObjectType, edited: pd.DataFrame) -> pd.DataFrame:
+    """The records ``edited`` names, as they are now, for a frame with no load snapshot.
+
+    A frame re-typed by ``op.coerce`` (a CSV or spreadsheet round trip) is compared with
+    the live records. When it carries the ``dlm`` it was exported with, that ``dlm``
+    stands in for the loaded one, so a record modified in Ontraport since the export is
+    a conflict, as for a loaded frame.
+    """
+    from .loader import load_frame
+    from .validation import is_record_id
+
+    ids = sorted({int(float(x)) for x in edited.index if is_record_id(x)})
+    schema = op.session.schema(otype)
+    fields = [c for c in edited.columns if isinstance(c, str) and c in schema.fields]
+    if "dlm" in schema.fields and "dlm" not in fields:
+        fields.append("dlm")
+    live = load_frame(
+        op.session,
+        otype,
+        where="id in @ids",
+        params={"ids": ids},
+        fields=fields,
+        progress=False,
+        max_condition_chars=op.max_condition_chars,
+    )
+    if "dlm" in edited.columns and "dlm" in live.columns and edited["dlm"].dtype == live["dlm"].dtype:
+        exported = edited["dlm"][edited.index.notna()]
+        exported = exported[~exported.index.duplicated()]
+        exported.index = exported.index.astype(live.index.dtype)
+        live = live.assign(dlm=exported.reindex(live.index).fillna(live["dlm"]))
+    return live
 
 
 def _build_plan(
