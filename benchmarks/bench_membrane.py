@@ -35,8 +35,9 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, ROOT)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
 
+from ontraport_pandas._connect import connect_membrane  # noqa: E402
 from ontraport_pandas.sandbox.membrane_state import SimState  # noqa: E402
-from ontraport_pandas.transports.membrane import MembraneTransport, connect_membrane  # noqa: E402
+from ontraport_pandas.transports.membrane import MembraneTransport  # noqa: E402
 
 SIM = [sys.executable, "-m", "ontraport_pandas.sandbox.membrane"]
 

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import (
+    ActionSchemaError,
     APIError,
     AuthenticationError,
+    BackendFallbackWarning,
     BadRequestError,
     ConfigurationError,
     ConfirmationRequired,
@@ -36,6 +38,7 @@ from .errors import (
     SchemaError,
     ServerError,
     TransportError,
+    UnconfirmedWriteError,
     UnknownFieldError,
     UnknownObjectTypeError,
     ValidationError,
@@ -94,7 +97,9 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "APIError",
+    "ActionSchemaError",
     "AuthenticationError",
+    "BackendFallbackWarning",
     "BadRequestError",
     "ConfigurationError",
     "ConfirmationRequired",
@@ -119,6 +124,7 @@ __all__ = [
     "SchemaError",
     "ServerError",
     "TransportError",
+    "UnconfirmedWriteError",
     "UnknownFieldError",
     "UnknownObjectTypeError",
     "ValidationError",

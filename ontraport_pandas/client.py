@@ -87,9 +87,16 @@ class Ontraport:
         """True when this client reaches real Ontraport data; False on the sandbox."""
         return bool(self.transport.live)
 
+    @property
+    def backend(self) -> str:
+        """Which route carries requests (for Membrane: proxy route or CLI, and how contacts are written)."""
+        return self.session.backend
+
     def __repr__(self) -> str:
         mode = "LIVE" if self.live else "SANDBOX"
-        return f"<Ontraport {mode}: {self.name}>"
+        route = getattr(self.transport, "mode", None)  # Membrane: "proxy" or "cli"
+        shown = f" via {route}" if isinstance(route, str) else ""
+        return f"<Ontraport {mode}: {self.name}{shown}>"
 
     def close(self) -> None:
         """Close the transport (and the in-process sandbox)."""
