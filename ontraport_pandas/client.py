@@ -419,10 +419,11 @@ class Ontraport:
 
     # -- actions -------------------------------------------------------------------------------
     def actions(self, intent: str | None = None) -> pd.DataFrame:
-        """The named actions this connection can run: key, name, description, input and output schema.
+        """The named actions this connection can run: key, id, name, description, input and output schema.
 
-        On Membrane, what the connection offers (``membrane action list``); elsewhere the
-        built-in catalog of the Membrane Ontraport connector's popular actions.
+        On Membrane, what the connection offers (``membrane action list``), with the id
+        each one runs by; elsewhere the built-in catalog of the Membrane Ontraport
+        connector's popular actions.
         """
         from .actions import list_actions
 
@@ -431,7 +432,8 @@ class Ontraport:
     def run(self, key: str, input: Mapping[str, Any] | None = None, *, raw: bool = False) -> Any:
         """Run a named action (``list-contacts``, ``create-or-update-contact``, …).
 
-        On Membrane the hosted action runs; elsewhere a built-in equivalent over REST with the
+        On Membrane the hosted action runs by id (the key is resolved to the connection's
+        action by key, then id, then name); elsewhere a built-in equivalent over REST with the
         same input and output shape. List actions return typed DataFrames.
         """
         from .actions import run_action

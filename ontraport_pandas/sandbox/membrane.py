@@ -7,11 +7,18 @@ Membrane account: point the toolkit at it with
 It is never installed under the name ``membrane``.
 
 It implements what the toolkit uses, with the output shapes of membrane-cli.md:
-``--help``, ``login`` / ``logout`` / ``status``, ``connection list|get``, ``search``,
-``connect``, ``action list|run`` and ``request`` (which proxies into the sandbox's
-WSGI app in-process, with the connection's stored demo credentials). Failures exit 1
-and print the Membrane API's error JSON ``{type, key, message, data}`` on stdout and
-one line on stderr (the inferred convention of membrane-cli.md §3).
+``--help``, ``login`` / ``logout`` / ``status``, ``connection list|get``,
+``integration list``, ``search``, ``connect``, ``action list|get|run``, ``token``,
+``credentials`` and ``request`` (which proxies into the sandbox's WSGI app
+in-process, with the connection's stored demo credentials), and an HTTP proxy route
+(:mod:`~ontraport_pandas.sandbox.membrane_proxy`). The vendor's evidence allows
+several output forms; ``sim dialect <name>`` switches between them
+(:data:`~ontraport_pandas.sandbox.membrane_state.DIALECTS`,
+:mod:`~ontraport_pandas.sandbox.membrane_dialects`). In the ``standard`` dialect,
+failures exit 1 and print the Membrane API's error JSON ``{type, key, message,
+data}`` on stdout and one line on stderr (the inferred convention of membrane-cli.md §3).
+Every command but ``sim`` first sleeps the ``startup`` setting (a Node CLI's start-up
+cost, for benchmarks).
 
 State (login, connections, failure switches, the sandbox file) persists in
 ``$MEMBRANE_SIM_HOME`` (default ``~/.ontraport-pandas/membrane-sim``) because every
@@ -69,32 +76,50 @@ Commands:
   status [--json]                          login state, API URI, simulator home
   connection list [--json] [--limit N] [--cursor C] [--integrationKey K] [--search S]
   connection get <id> [--json]             one connection
+  integration list [--search S] [--json]   integrations (id, key, name)
   search <query> [--elementType=connector] [--json]
   connect --connectorId <id> [--name N] [--connectionId <id>] [--json]
                                            create a READY connection (or repair <connectionId>)
-  action list --connectionId <id> [--intent "<words>"] [--limit N] [--json]
-  action run <key> --connectionId <id> [--input '<json>'] [--json]
-                                           run one of the Ontraport connector's actions
+  action list --connectionId <id> [--intent "<words>"] [--limit N] [--cursor C] [--json]
+  action get <actionId> [--json]           one action with its input schema
+  action run <actionId> --connectionId <id> [--input '<json>'] [--json]
+                                           run one of the Ontraport connector's actions (by id; by key
+                                           too, except in the ids-only dialect)
   request <connectionId> <path> [-X METHOD] [--query k=v]... [-H "K: V"]... [-d '<body>'] [--rawData] [--json]
-                                           proxy one Ontraport REST request (path relative to /1/);
-                                           --json prints {status, headers, body}, else the body alone
+                                           proxy one Ontraport REST request (path relative to the
+                                           connector's base URL); --json prints {status, headers, body},
+                                           else the body alone
+  token [--json]                           a bearer token for the proxy route (proxy dialect only)
+  credentials [--json]                     the API URI and workspace keys (proxy dialect only)
 
 Simulator administration:
   sim init [--contacts N] [--seed S] [--rate-limit N|none] [--rate-window SECONDS] [--latency SECONDS]
-           [--page-size N] [--logged-out]
+           [--page-size N] [--startup SECONDS] [--token-ttl SECONDS] [--logged-out]
                                            new sandbox and default state (prints the status)
   sim reset                                fresh demo data and connections, logged in, no failure switches
   sim fail <mode> [--times N | --forever] [--on KIND[,KIND]]
                                            make the next N matching calls fail; `sim fail clear` removes all
-  sim status [--json]                      settings, connections, failure switches, paths
+  sim dialect [NAME[,NAME...]]             show or set the output dialect(s) (persisted; see below)
+  sim set [--startup S] [--token-ttl S] [--latency S]
+                                           change settings, keeping the data
+  sim revoke-tokens                        invalidate every token minted so far
+  sim serve [--port N]                     serve the HTTP proxy route on 127.0.0.1 (foreground)
+  sim status [--json]                      settings, connections, failure switches, dialects, paths
 
 Failure modes: not-logged-in, connection-not-ready, unknown-action, exit-nonzero-json-stdout,
   exit-nonzero-json-stderr, exit-nonzero-text, malformed-output, crash (killed by a signal),
-  hang (sleeps past any timeout), rate-limit (a proxied 429), body-only-output (the body alone).
-Call kinds for --on: request, action-run, action-list, connection-list, connection-get, search, connect.
+  hang (sleeps past any timeout), rate-limit (a proxied 429), body-only-output (the body alone),
+  silent-no-op (an action run that changes nothing and names no record).
+Call kinds for --on: request, action-run, action-list, connection-list, connection-get, search,
+  connect, token.
+
+Dialects: standard, body-only, text-errors, stderr-json, code-errors, ids-only, flat-inputs,
+  nested-inputs, no-schemas, disconnected, no-integration-key, base-without-v1, proxy
+  (`sim dialect` describes each).
 
 State lives in $MEMBRANE_SIM_HOME (default ~/.ontraport-pandas/membrane-sim). Flags take
-`--flag value` or `--flag=value`. Errors: exit 1, {type, key, message, data} on stdout, one line on stderr.
+`--flag value` or `--flag=value`. Errors (standard dialect): exit 1, {type, key, message, data}
+on stdout, one line on stderr.
 """
 
 #: Flags that take no value.
@@ -629,6 +654,9 @@ def cmd_action(state: SimState, args: Args) -> int:
     except ValueError:
         raise SimError("bad_request", f"--input is not valid JSON: {str(raw)[:100]}") from None
     payload = from_dialect_input(dialects, key, payload)
+    if mode == "silent-no-op":  # the action ran, changed nothing and named no record
+        _emit({"output": {"success": True}, "actionRunId": run_id})
+        return 0
     if key == "update-contact" and isinstance(payload, dict) and not payload.get("fields"):
         output: Any = {"id": str(payload.get("id")), "updated": []}  # nothing it knows: a silent no-op
     else:

@@ -66,6 +66,7 @@ FAIL_MODES: dict[str, tuple[str, ...]] = {
     **{mode: KINDS for mode in GENERIC_MODES},
     "connection-not-ready": ("request", "action-run", "action-list", "connection-get"),
     "unknown-action": ("action-run",),
+    "silent-no-op": ("action-run",),
     "rate-limit": ("request", "action-run"),
     "body-only-output": ("request", "action-run", "action-list", "connection-list"),
 }

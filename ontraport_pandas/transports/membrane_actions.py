@@ -303,7 +303,7 @@ class HostedActions:
                 raise NotFoundError(
                     f"Membrane connection {self.connection_id} offers no action {key!r} (matched by key, id, then "
                     f"name). It offers:\n{offered or '  (no actions)'}\nRun one of these by key or id "
-                    f"(op.run_action(...)); list them with op.actions() or "
+                    f"(op.run(...)); list them with op.actions() or "
                     f"`membrane action list --connectionId {self.connection_id} --json`.",
                     status=404,
                     method="ACTION",

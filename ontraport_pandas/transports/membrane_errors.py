@@ -212,7 +212,10 @@ def as_error(value: Any, *, strict: bool = False) -> dict[str, Any] | None:
     if isinstance(code, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", code) and "message" in value:
         # {code: "CONNECTION_DISCONNECTED", message}: never an Ontraport envelope (its code is a number).
         out = dict(value)
-        out.setdefault("key", code.lower().replace("-", "_").replace(".", "_"))
+        key = code.lower().replace("-", "_").replace(".", "_")
+        out.setdefault("key", key)
+        if key in ERROR_TYPES:  # {code: "INTERNAL"}: the error type itself
+            out.setdefault("type", key)
         return out
     return None
 
@@ -343,6 +346,9 @@ def failure(
         status = status_in_text(err_text) or status_in_text(out_text)
         text = err_text or out_text or "(no output)"
         if status is not None:
+            if status == 401 and logged_in is not None and logged_in() is False:
+                # "status code 401" alone could be Membrane's or Ontraport's: the login state tells.
+                return MembraneSetupError(f"The membrane CLI is not logged in ({text[:200]}). {LOGIN_HINT}")
             if ctx.what == "request":
                 return Response(status, {"content-type": "text/plain"}, body_bytes(text))
             return _from_status(status, text, ctx, {})
