@@ -222,3 +222,40 @@ def test_every_request_output_form(printed, status, dialect):
     value = None if isinstance(printed, str) else printed
     response, seen = request_response(value, raw)
     assert (response.status, seen) == (status, dialect)
+
+
+# ------------------------------------------------------------------------------- readiness and detection
+
+
+@pytest.mark.parametrize(
+    ("record", "state"),
+    [
+        ({"state": "READY"}, "READY"),
+        ({}, "READY"),
+        ({"state": "READY", "disconnected": True}, "DISCONNECTED"),
+        ({"state": "READY", "isDefunct": True}, "DEFUNCT"),
+        ({"state": "ERROR"}, "ERROR"),
+        ({"state": "DISCONNECTED"}, "DISCONNECTED"),
+        ({"connected": False}, "DISCONNECTED"),
+    ],
+)
+def test_readiness(record, state):
+    from ontraport_pandas.transports.membrane import state_of
+
+    assert state_of(record) == state
+
+
+@pytest.mark.parametrize(
+    ("record", "ontraport"),
+    [
+        ({"integrationKey": "ontraport"}, True),
+        ({"integration": {"key": "ontraport", "name": "Ontraport"}}, True),
+        ({"integrationKey": "hubspot", "name": "Ontraport copy"}, False),
+        ({"name": "My Ontraport"}, True),
+        ({"name": "Sales CRM"}, None),  # nothing tells, and no CLI to ask: the user must name it
+    ],
+)
+def test_ontraport_detection_without_the_cli(record, ontraport):
+    from ontraport_pandas.transports.membrane import is_ontraport
+
+    assert is_ontraport(record) is ontraport
