@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import (
+    ActionSchemaError,
     APIError,
     AuthenticationError,
+    BackendFallbackWarning,
     BadRequestError,
     ConfigurationError,
     ConfirmationRequired,
@@ -42,6 +44,7 @@ from .errors import (
     SchemaError,
     ServerError,
     TransportError,
+    UnconfirmedWriteError,
     UnknownFieldError,
     UnknownObjectTypeError,
     ValidationError,
@@ -108,7 +111,9 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "APIError",
+    "ActionSchemaError",
     "AuthenticationError",
+    "BackendFallbackWarning",
     "BadRequestError",
     "ConfigurationError",
     "ConfirmationRequired",
@@ -140,6 +145,7 @@ __all__ = [
     "SchemaError",
     "ServerError",
     "TransportError",
+    "UnconfirmedWriteError",
     "UnknownFieldError",
     "UnknownObjectTypeError",
     "ValidationError",

@@ -26,7 +26,7 @@ from .schema import resolve_tz
 from .session import RetryPolicy
 from .transports.base import display_url, is_loopback
 
-__all__ = ["connect"]
+__all__ = ["connect", "connect_membrane"]
 
 _SANDBOX_OPTIONS = {
     "seed",
@@ -56,6 +56,8 @@ def connect(
     base_url: str | None = None,
     membrane: str | bool | None = None,
     membrane_command: str | list[str] | None = None,
+    membrane_mode: str = "auto",
+    membrane_writes: str = "auto",
     timeout: float | None = None,
     max_workers: int = 8,
     cache_dir: str | None = None,
@@ -81,6 +83,13 @@ def connect(
         A Membrane connection id, or True for the only READY Ontraport connection.
     membrane_command : str or list of str, optional
         The membrane executable (default ``ONTRAPORT_PANDAS_MEMBRANE`` or ``membrane``).
+    membrane_mode : {"auto", "proxy", "cli"}
+        How requests reach a Membrane connection: its HTTP proxy route with a token from
+        ``membrane token`` (``"proxy"``), ``membrane request`` (``"cli"``), or the proxy
+        when a token can be had, else the CLI (``"auto"``). ``op.backend`` says which.
+    membrane_writes : {"auto", "actions", "rest"}
+        How pushes write contacts on Membrane: hosted actions when their input schemas
+        can be read, else REST (``"auto"``); only hosted actions; only REST.
     timeout : float, optional
         Per-request timeout in seconds.
     max_workers : int
@@ -128,6 +137,8 @@ def connect(
         base_url=base_url,
         membrane=membrane,
         membrane_command=membrane_command,
+        membrane_mode=membrane_mode,
+        membrane_writes=membrane_writes,
         timeout=timeout,
         max_workers=max_workers,
         cache_dir=cache_dir,
@@ -146,6 +157,8 @@ def _connect(
     base_url: str | None,
     membrane: str | bool | None,
     membrane_command: str | list[str] | None,
+    membrane_mode: str,
+    membrane_writes: str,
     timeout: float | None,
     max_workers: int,
     cache_dir: str | None,
@@ -154,9 +167,14 @@ def _connect(
     if membrane is not None and membrane is not False:
         if target is not None or app_id or api_key:
             raise ConfigurationError("Pass either membrane= or REST credentials / a target, not both.")
-        from .transports.membrane import connect_membrane
-
-        return connect_membrane(membrane, command=membrane_command, timeout=timeout, max_workers=max_workers)
+        return connect_membrane(
+            membrane,
+            command=membrane_command,
+            timeout=timeout,
+            max_workers=max_workers,
+            mode=membrane_mode,
+            writes=membrane_writes,
+        )
     if target is None and not (app_id or api_key or base_url):
         _require_credentials(sandbox_options)
     if target == "sandbox":
@@ -212,6 +230,31 @@ def _require_credentials(sandbox_options: dict[str, Any]) -> None:
             "for your account, use opd.connect(membrane=…) for a Membrane connection, or "
             'opd.connect("sandbox") for the demo data.'
         )
+
+
+def connect_membrane(
+    connection: str | bool,
+    *,
+    command: str | list[str] | None = None,
+    timeout: float | None = None,
+    max_workers: int = 8,
+    env: dict[str, str] | None = None,
+    mode: Any = "auto",
+    writes: Any = "auto",
+) -> Ontraport:
+    """A client over a Membrane connection (see :func:`~ontraport_pandas.transports.membrane.open_membrane`)."""
+    from .transports.membrane import open_membrane
+
+    transport = open_membrane(
+        connection,
+        command=command,
+        timeout=timeout,
+        max_workers=max_workers,
+        env=env,
+        mode=mode,
+        writes=writes,
+    )
+    return Ontraport(transport, max_workers=max_workers)
 
 
 def _connect_sandbox(*, max_workers: int, **options: Any) -> Ontraport:

@@ -14,8 +14,9 @@ defines them once, as data (:data:`ACTIONS`), with schemas chosen for this toolk
 * ``delete-*`` take ``{"id"}`` and return ``{"id", "deleted": true}``;
 * ``add-tags-to-contact`` takes ``{"contactId" | "ids", "tagNames"}``.
 
-On a Membrane connection, :func:`run_action` runs the hosted action (``membrane
-action run``) and :func:`list_actions` lists what the connection offers. On the
+On a backend with hosted actions (Membrane, reached through ``session.hosted``),
+:func:`run_action` runs the hosted action by id and :func:`list_actions` lists what
+the connection offers, ids included. On the
 REST backends (HTTP and sandbox) the built-in equivalents in :func:`execute` run the
 same input through the REST API and return the same output shape.
 
@@ -626,13 +627,6 @@ def execute(call: Caller, key: str, input: Any = None) -> Any:
 # --------------------------------------------------------------------------- client-facing functions
 
 
-def _membrane(op: Any) -> Any:
-    from .transports.membrane import MembraneTransport
-
-    transport = getattr(op, "transport", None)
-    return transport if isinstance(transport, MembraneTransport) else None
-
-
 def list_actions(op: Any, intent: str | None = None) -> pd.DataFrame:
     """The actions this connection can run, as a DataFrame.
 
@@ -641,34 +635,39 @@ def list_actions(op: Any, intent: str | None = None) -> pd.DataFrame:
     op : Ontraport
         The client.
     intent : str, optional
-        Words describing what you want to do (``"list contacts"``). On Membrane the
-        intent is passed to ``membrane action list --intent``; elsewhere the built-in
-        catalog is filtered by a word match on key, name and description.
+        Words describing what you want to do (``"list contacts"``). On a backend with
+        hosted actions (Membrane) the intent is passed to ``membrane action list
+        --intent``; elsewhere the built-in catalog is filtered by a word match on key,
+        name and description.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``key``, ``name``, ``description``, ``input_schema``, ``output_schema``.
+        Columns ``key``, ``id``, ``name``, ``description``, ``input_schema``,
+        ``output_schema``. On Membrane, ``id`` is what ``membrane action run`` is given
+        (keys may be empty for catalog actions); on the REST backends it is the key.
     """
     import pandas as pd
 
-    columns = ["key", "name", "description", "input_schema", "output_schema"]
-    membrane = _membrane(op)
-    if membrane is not None:
+    columns = ["key", "id", "name", "description", "input_schema", "output_schema"]
+    hosted = op.session.hosted
+    if hosted is not None:
         rows = [
             {
-                "key": item.get("key") or item.get("id") or "",
+                "key": item.get("key") or "",
+                "id": str(item.get("id") or ""),
                 "name": item.get("name") or "",
                 "description": item.get("description") or "",
                 "input_schema": item.get("inputSchema"),
                 "output_schema": item.get("outputSchema"),
             }
-            for item in membrane.list_actions(intent)
+            for item in hosted.list_actions(intent)
         ]
     else:
         rows = [
             {
                 "key": s.key,
+                "id": s.key,
                 "name": s.name,
                 "description": s.description,
                 "input_schema": s.input_schema,
@@ -694,7 +693,9 @@ def run_action(
     op : Ontraport
         The client.
     key : str
-        The action key (``"list-contacts"``, ``"create-or-update-contact"``, …).
+        The action key (``"list-contacts"``, ``"create-or-update-contact"``, …). On
+        Membrane it is resolved to the connection's action id (by key, then id, then
+        name) and the action runs by id.
     input : dict, optional
         The action's input (see the ``input_schema`` column of :func:`list_actions`).
     raw : bool
@@ -716,7 +717,7 @@ def run_action(
     BadRequestError
         For input the action refused (:class:`ActionInputError` on the built-ins).
     """
-    membrane = _membrane(op)
+    hosted = op.session.hosted
     spec = ACTIONS.get(key)
     session = op.session
 
@@ -726,8 +727,8 @@ def run_action(
     waits = 0
     while True:
         try:
-            if membrane is not None:
-                output = membrane.run_action(key, dict(input or {}))
+            if hosted is not None:
+                output = hosted.run(key, dict(input or {}))
             else:
                 output = execute(call, key, input)
             break

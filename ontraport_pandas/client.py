@@ -206,9 +206,16 @@ class Ontraport:
         """True when this client reaches real Ontraport data; False on the sandbox."""
         return bool(self.transport.live)
 
+    @property
+    def backend(self) -> str:
+        """Which route carries requests (for Membrane: proxy route or CLI, and how contacts are written)."""
+        return self.session.backend
+
     def __repr__(self) -> str:
         mode = "LIVE" if self.live else "SANDBOX"
-        return f"<Ontraport {mode}: {self.name}>"
+        route = getattr(self.transport, "mode", None)  # Membrane: "proxy" or "cli"
+        shown = f" via {route}" if isinstance(route, str) else ""
+        return f"<Ontraport {mode}: {self.name}{shown}>"
 
     def close(self) -> None:
         """Close the transport (and the in-process sandbox)."""
@@ -810,10 +817,11 @@ class Ontraport:
 
     # -- actions -------------------------------------------------------------------------------
     def actions(self, intent: str | None = None) -> pd.DataFrame:
-        """The named actions this connection can run: key, name, description, input and output schema.
+        """The named actions this connection can run: key, id, name, description, input and output schema.
 
-        On Membrane, what the connection offers (``membrane action list``); elsewhere the
-        built-in catalog of the Membrane Ontraport connector's popular actions.
+        On Membrane, what the connection offers (``membrane action list``), with the id
+        each one runs by; elsewhere the built-in catalog of the Membrane Ontraport
+        connector's popular actions.
         """
         from .actions import list_actions
 
@@ -822,7 +830,8 @@ class Ontraport:
     def run(self, key: str, input: Mapping[str, Any] | None = None, *, raw: bool = False) -> Any:
         """Run a named action (``list-contacts``, ``create-or-update-contact``, …).
 
-        On Membrane the hosted action runs; elsewhere a built-in equivalent over REST with the
+        On Membrane the hosted action runs by id (the key is resolved to the connection's
+        action by key, then id, then name); elsewhere a built-in equivalent over REST with the
         same input and output shape. List actions return typed DataFrames.
         """
         from .actions import run_action

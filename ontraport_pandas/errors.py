@@ -15,12 +15,14 @@ the natural meaning, it is a second base, so generic handlers keep working::
     │   ├── IncompleteLoadError            pages still failing after their retries; ``.partial``, ``.missing``
     │   └── APIError                       the API answered with an error; ``.status``, ``.body``
     │       ├── BadRequestError            400 (``Invalid query``, ``Object not found``, …)
-    │       │   └── InvalidQueryError      400 ``Invalid query``: a condition the API refused
+    │       │   ├── InvalidQueryError      400 ``Invalid query``: a condition the API refused
+    │       │   └── ActionSchemaError      a hosted action's input schema has no place for a field; nothing sent
     │       ├── AuthenticationError        401: the App ID / API key pair was refused
     │       ├── PermissionDeniedError      403: the key may not do this (or the type refuses the verb)
     │       ├── NotFoundError(KeyError)    404: no such record or route
     │       ├── InvalidValueError          422: a value the API refused (invalid e-mail)
     │       ├── RateLimitError             429; ``.reset_after`` seconds from the headers
+    │       ├── UnconfirmedWriteError      a hosted action's output did not confirm the record it wrote
     │       └── ServerError                5xx
     ├── SchemaError                        field metadata missing or a value not convertible
     │   ├── UnknownObjectTypeError(KeyError)   a name or id not in the catalog
@@ -36,7 +38,8 @@ the natural meaning, it is a second base, so generic handlers keep working::
         └── JournalMismatch                written for another account or connection
 
     OntraportWarning(UserWarning)
-    └── IncompleteLoadWarning              rows fetched differ from the count reported
+    ├── IncompleteLoadWarning              rows fetched differ from the count reported
+    └── BackendFallbackWarning             a backend feature is unavailable; a slower or plainer route is used
 
 Transports map their failures onto this tree in one place, on status codes and
 exit codes, never on message text. Failures of single rows during a push are data
@@ -51,7 +54,9 @@ from typing import Any
 
 __all__ = [
     "APIError",
+    "ActionSchemaError",
     "AuthenticationError",
+    "BackendFallbackWarning",
     "BadRequestError",
     "ConfigurationError",
     "ConfirmationRequired",
@@ -80,6 +85,7 @@ __all__ = [
     "SchemaError",
     "ServerError",
     "TransportError",
+    "UnconfirmedWriteError",
     "UnknownFieldError",
     "UnknownObjectTypeError",
     "ValidationError",
@@ -210,6 +216,26 @@ class InvalidQueryError(BadRequestError):
     """HTTP 400 ``Invalid query``: the API refused a condition (usually an unknown field)."""
 
 
+class ActionSchemaError(BadRequestError):
+    """A hosted action's own ``inputSchema`` has no place for a field we mean to write. Nothing was sent.
+
+    Attributes
+    ----------
+    action : str
+        The action key (its id is in the message).
+    sent : list of str
+        The input keys we would have sent (``fields.firstname`` for nested ones).
+    accepted : list of str
+        The keys the schema declares.
+    """
+
+    def __init__(self, message: str, *, action: str, sent: Sequence[str], accepted: Sequence[str]) -> None:
+        super().__init__(message, status=400, body=message, method="ACTION", path=action)
+        self.action = action
+        self.sent = list(sent)
+        self.accepted = list(accepted)
+
+
 class AuthenticationError(APIError):
     """HTTP 401: the App ID and API key do not authenticate."""
 
@@ -238,6 +264,14 @@ class RateLimitError(APIError):
     def __init__(self, message: str, *, reset_after: float, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reset_after = reset_after
+
+
+class UnconfirmedWriteError(APIError):
+    """A hosted action answered, but its output does not confirm the record it was to write.
+
+    Raised when the output has no record id, or a different one: the change may have
+    been dropped (hosted actions ignore input properties they do not know).
+    """
 
 
 class ServerError(APIError):
@@ -390,3 +424,7 @@ class OntraportWarning(UserWarning):
 
 class IncompleteLoadWarning(OntraportWarning):
     """The rows fetched differ from the count the API reported, and could not be reconciled."""
+
+
+class BackendFallbackWarning(OntraportWarning):
+    """A backend feature is unavailable, so a plainer route is used (said once per client)."""

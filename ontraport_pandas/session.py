@@ -38,7 +38,7 @@ from .errors import (
 from .objects import DEFAULT_CATALOG, Catalog, ObjectType
 from .ratelimit import RateLimiter
 from .selection import check_selection
-from .transports.base import Response, Transport, raise_for_status, rate_limit_info
+from .transports.base import HostedActions, Response, Transport, raise_for_status, rate_limit_info
 
 __all__ = ["RetryPolicy", "Session"]
 
@@ -148,6 +148,17 @@ class Session:
         self.requests_sent = 0
         #: The ``account_id`` of the last JSON envelope (None until one was read).
         self.account_id: Any = None
+
+    @property
+    def hosted(self) -> HostedActions | None:
+        """The backend's hosted actions (Membrane), or None when it writes through REST only."""
+        hosted = getattr(self.transport, "hosted", None)
+        return hosted if isinstance(hosted, HostedActions) else None
+
+    @property
+    def backend(self) -> str:
+        """Which route carries requests, in words (``op.backend``)."""
+        return str(getattr(self.transport, "backend", None) or self.transport.name)
 
     # -- sending -----------------------------------------------------------------
     def send(

@@ -69,6 +69,7 @@ from .errors import (
     OntraportWarning,
     Problem,
     ProtocolError,
+    RateLimitError,
     RequestTimeout,
     ServerError,
     ValidationError,
@@ -428,10 +429,11 @@ def _current_display(
 class _Sender:
     """The calls of a push.
 
-    Contacts on the Membrane backend go through the connector's hosted actions
-    (``create-or-update-contact``, ``update-contact``, ``add-tags-to-contact``,
-    ``delete-contact``); everything else, on every backend, through the REST routes
-    (on Membrane, through its request proxy).
+    Contacts on a backend with hosted actions (Membrane, offered through
+    ``session.hosted``) go through them (``create-or-update-contact``,
+    ``update-contact``, ``add-tags-to-contact``, ``delete-contact``) unless the backend
+    says to write through REST; everything else, on every backend, through the REST
+    routes (on Membrane, through its proxy).
     """
 
     def __init__(self, op: Ontraport, otype: ObjectType) -> None:
@@ -439,12 +441,10 @@ class _Sender:
         self.otype = otype
         self.session = op.session
         self._kinds: dict[str, str] | None = None
-        self.hosted = None
-        if otype.id == 0:
-            from .transports.membrane import MembraneTransport
+        self.hosted = self.session.hosted if otype.id == 0 else None
 
-            if isinstance(op.transport, MembraneTransport):
-                self.hosted = op.transport
+    def _via(self, key: str) -> bool:
+        return self.hosted is not None and self.hosted.uses_actions(key)
 
     def same(self, key: str, stored: Any, sent: Any) -> bool:
         """:func:`_same_stored` with the type of field ``key``."""
@@ -456,24 +456,39 @@ class _Sender:
                 self._kinds = {}
         return _same_stored(stored, sent, self._kinds.get(key))
 
-    def _action(self, key: str, payload: dict[str, Any]) -> Any:
-        """Run a hosted action; the ones used here are idempotent, so a lost answer is retried."""
-        assert self.hosted is not None
-        if "ids" in payload and not payload["ids"]:
-            raise EmptySelectionError(
-                f"Refused the hosted action {key}: its id list is empty. Nothing was sent.",
-                method="action",
-                path=key,
-            )
+    def check(self, ops: Iterable[Operation]) -> None:
+        """Refuse before anything is sent when a hosted action's schema has no place for a field."""
+        if self.hosted is None:
+            return
+        for o in ops:
+            if o.kind == "update" and o.fields:
+                self.hosted.check("update-contact", o.fields)
+            elif o.kind == "create" and self.otype.natural_key and o.fields.get(self.otype.natural_key):
+                self.hosted.check("create-or-update-contact", o.fields)
+            elif o.kind == "add_tags":
+                self.hosted.check("add-tags-to-contact", tags=True)
+            elif o.kind == "delete":
+                self.hosted.check("delete-contact")
+
+    def _action(self, call: Callable[[], Any]) -> Any:
+        """Run a hosted write; the ones used here are idempotent, so a lost answer is retried."""
         attempts = self.session.retry.attempts
-        for attempt in range(1, attempts + 1):
+        waits = 0
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                return self.hosted.run_action(key, payload)
+                return call()
+            except RateLimitError as exc:  # not processed: wait it out like a proxied 429
+                waits += 1
+                attempt -= 1
+                if waits > self.session.retry.max_rate_limit_waits:
+                    raise
+                time.sleep(max(0.0, exc.reset_after))
             except AMBIGUOUS:
-                if attempt == attempts:
+                if attempt >= attempts:
                     raise
                 time.sleep(self.session.retry.pause(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _body(self, fields: dict[str, Any]) -> dict[str, Any]:
         path, base = self.otype.route()
@@ -484,8 +499,9 @@ class _Sender:
 
     def update(self, record_id: int, fields: dict[str, Any]) -> dict[str, Any]:
         """Send an update; returns what the API answered it stored (``attrs``: changed fields, ``dlm``)."""
-        if self.hosted is not None:
-            self._action("update-contact", {"id": str(record_id), "fields": fields})
+        if self.hosted is not None and self._via("update-contact"):
+            hosted = self.hosted
+            self._action(lambda: hosted.update(record_id, fields))
             return {}
         path, _ = self.otype.route()
         data = self.session.data("PUT", path, json=self._body({"id": record_id, **fields}), retry=True)
@@ -494,9 +510,10 @@ class _Sender:
 
     def create(self, fields: dict[str, Any], *, upsert: bool) -> int:
         data: Any
-        if self.hosted is not None and upsert:
-            data = self._action("create-or-update-contact", dict(fields))
-        elif upsert:
+        if self.hosted is not None and upsert and self._via("create-or-update-contact"):
+            hosted = self.hosted
+            return int(self._action(lambda: hosted.upsert(fields)))
+        if upsert:
             path, base = self.otype.sub_route("saveorupdate")
             data = self.session.data("POST", path, json=self._body(fields), retry=True)
         else:
@@ -512,20 +529,28 @@ class _Sender:
             raise ProtocolError(f"create answered without an id: {str(data)[:200]}") from None
 
     def tags(self, ids: list[int], tag: str, *, add: bool) -> None:
-        if self.hosted is not None and add:
-            self._action("add-tags-to-contact", {"ids": [str(i) for i in ids], "tagNames": [tag]})
+        _refuse_empty(ids, "tag by name")
+        if self.hosted is not None and add and self._via("add-tags-to-contact"):
+            hosted = self.hosted
+            self._action(lambda: hosted.add_tags(ids, tag))
             return
         body: dict[str, Any] = {"objectID": self.otype.id, "ids": ids}
         body["add_names" if add else "remove_names"] = [tag]
         self.session.data("PUT" if add else "DELETE", "objects/tagByName", json=body, retry=True)
 
     def delete(self, ids: list[int]) -> None:
-        if self.hosted is not None:
+        _refuse_empty(ids, "delete")
+        if self.hosted is not None and self._via("delete-contact"):
             from .errors import NotFoundError
+
+            hosted = self.hosted
+
+            def delete_one(rid: int) -> Callable[[], Any]:
+                return lambda: hosted.delete(rid)
 
             for rid in ids:
                 try:
-                    self._action("delete-contact", {"id": str(rid)})
+                    self._action(delete_one(rid))
                 except NotFoundError:
                     pass  # already gone: deleting is idempotent
             return
@@ -611,6 +636,17 @@ class _Sender:
             return False
         self.session.data("DELETE", "Tags", params={"ids": ",".join(map(str, ids))}, retry=True)
         return True
+
+
+def _refuse_empty(ids: list[int], what: str) -> None:
+    """A writer bug that empties an id list must not reach the wire (the API reads "no ids" as all)."""
+    if not ids:
+        raise EmptySelectionError(
+            f"Refused the {what} call: its id list is empty, which the API reads as every record. "
+            "Nothing was sent.",
+            method="action",
+            path=what,
+        )
 
 
 NUMERIC_KINDS = frozenset({"numeric", "price", "parent", "date", "check", "drop"})
@@ -752,6 +788,7 @@ def apply_plan(
         "on_conflict": on_conflict,
         "loaded_at": plan.loaded_at,
     }
+    _Sender(op, plan.object_type).check(plan.ops)  # hosted-action schemas: refuse before anything is sent
     if plan.carried is not None or earlier:
         header["carried"] = carried.to_json()
     try:

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from ontraport_pandas.transports.membrane import MembraneTransport, connect_membrane
+from ontraport_pandas._connect import connect_membrane
+from ontraport_pandas.transports.membrane import MembraneTransport
 
 #: The simulator, run exactly as the toolkit runs the real CLI.
 SIM = [sys.executable, "-m", "ontraport_pandas.sandbox.membrane"]

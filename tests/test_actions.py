@@ -107,10 +107,14 @@ def test_input_validation():
 def test_actions_list_the_twenty_keys_on_both_backends(both):
     for op in both.values():
         frame = list_of(op)
-        assert list(frame.columns) == ["key", "name", "description", "input_schema", "output_schema"]
+        assert list(frame.columns) == ["key", "id", "name", "description", "input_schema", "output_schema"]
         assert list(frame["key"]) == KEYS
         assert list(list_of(op, "list contacts")["key"]) == ["list-contacts"]
-    pd.testing.assert_frame_equal(list_of(both["sandbox"]), list_of(both["membrane"]))
+    sandbox, membrane = list_of(both["sandbox"]), list_of(both["membrane"])
+    # On Membrane the id is what `membrane action run` is given; on REST backends it is the key.
+    assert list(sandbox["id"]) == KEYS
+    assert list(membrane["id"]) == ["act_" + k.replace("-", "_") for k in KEYS]
+    pd.testing.assert_frame_equal(sandbox.drop(columns="id"), membrane.drop(columns="id"))
 
 
 def test_list_contacts_same_frame_and_cursor(both):

@@ -98,8 +98,8 @@ def test_errors_map_the_same(pair):
 
 
 def test_a_proxied_429_is_waited_out(home):
-    sim(home, "sim", "fail", "rate-limit", "--on", "request")
     op = membrane_client(home, DEMO)
+    sim(home, "sim", "fail", "rate-limit", "--on", "request")
     before = op.session.requests_sent
     assert op.count("contacts") == CONTACTS
     assert op.session.requests_sent - before >= 2  # the 429, then the request again

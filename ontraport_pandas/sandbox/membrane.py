@@ -7,11 +7,18 @@ Membrane account: point the toolkit at it with
 It is never installed under the name ``membrane``.
 
 It implements what the toolkit uses, with the output shapes of membrane-cli.md:
-``--help``, ``login`` / ``logout`` / ``status``, ``connection list|get``, ``search``,
-``connect``, ``action list|run`` and ``request`` (which proxies into the sandbox's
-WSGI app in-process, with the connection's stored demo credentials). Failures exit 1
-and print the Membrane API's error JSON ``{type, key, message, data}`` on stdout and
-one line on stderr (the inferred convention of membrane-cli.md §3).
+``--help``, ``login`` / ``logout`` / ``status``, ``connection list|get``,
+``integration list``, ``search``, ``connect``, ``action list|get|run``, ``token``,
+``credentials`` and ``request`` (which proxies into the sandbox's WSGI app
+in-process, with the connection's stored demo credentials), and an HTTP proxy route
+(:mod:`~ontraport_pandas.sandbox.membrane_proxy`). The vendor's evidence allows
+several output forms; ``sim dialect <name>`` switches between them
+(:data:`~ontraport_pandas.sandbox.membrane_state.DIALECTS`,
+:mod:`~ontraport_pandas.sandbox.membrane_dialects`). In the ``standard`` dialect,
+failures exit 1 and print the Membrane API's error JSON ``{type, key, message,
+data}`` on stdout and one line on stderr (the inferred convention of membrane-cli.md §3).
+Every command but ``sim`` first sleeps the ``startup`` setting (a Node CLI's start-up
+cost, for benchmarks).
 
 State (login, connections, failure switches, the sandbox file) persists in
 ``$MEMBRANE_SIM_HOME`` (default ``~/.ontraport-pandas/membrane-sim``) because every
@@ -35,7 +42,25 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
-from .membrane_state import CONNECTORS, FAIL_MODES, KINDS, SimState, connection_record, iso
+from .membrane_dialects import (
+    action_items,
+    connection_view,
+    error_code,
+    find_item,
+    from_dialect_input,
+    to_dialect_output,
+)
+from .membrane_state import (
+    CONNECTORS,
+    DIALECTS,
+    FAIL_MODES,
+    HUBSPOT,
+    KINDS,
+    ONTRAPORT,
+    SimState,
+    connection_record,
+    iso,
+)
 
 __all__ = ["HELP", "main"]
 
@@ -51,32 +76,50 @@ Commands:
   status [--json]                          login state, API URI, simulator home
   connection list [--json] [--limit N] [--cursor C] [--integrationKey K] [--search S]
   connection get <id> [--json]             one connection
+  integration list [--search S] [--json]   integrations (id, key, name)
   search <query> [--elementType=connector] [--json]
   connect --connectorId <id> [--name N] [--connectionId <id>] [--json]
                                            create a READY connection (or repair <connectionId>)
-  action list --connectionId <id> [--intent "<words>"] [--limit N] [--json]
-  action run <key> --connectionId <id> [--input '<json>'] [--json]
-                                           run one of the Ontraport connector's actions
+  action list --connectionId <id> [--intent "<words>"] [--limit N] [--cursor C] [--json]
+  action get <actionId> [--json]           one action with its input schema
+  action run <actionId> --connectionId <id> [--input '<json>'] [--json]
+                                           run one of the Ontraport connector's actions (by id; by key
+                                           too, except in the ids-only dialect)
   request <connectionId> <path> [-X METHOD] [--query k=v]... [-H "K: V"]... [-d '<body>'] [--rawData] [--json]
-                                           proxy one Ontraport REST request (path relative to /1/);
-                                           --json prints {status, headers, body}, else the body alone
+                                           proxy one Ontraport REST request (path relative to the
+                                           connector's base URL); --json prints {status, headers, body},
+                                           else the body alone
+  token [--json]                           a bearer token for the proxy route (proxy dialect only)
+  credentials [--json]                     the API URI and workspace keys (proxy dialect only)
 
 Simulator administration:
   sim init [--contacts N] [--seed S] [--rate-limit N|none] [--rate-window SECONDS] [--latency SECONDS]
-           [--page-size N] [--logged-out]
+           [--page-size N] [--startup SECONDS] [--token-ttl SECONDS] [--logged-out]
                                            new sandbox and default state (prints the status)
   sim reset                                fresh demo data and connections, logged in, no failure switches
   sim fail <mode> [--times N | --forever] [--on KIND[,KIND]]
                                            make the next N matching calls fail; `sim fail clear` removes all
-  sim status [--json]                      settings, connections, failure switches, paths
+  sim dialect [NAME[,NAME...]]             show or set the output dialect(s) (persisted; see below)
+  sim set [--startup S] [--token-ttl S] [--latency S]
+                                           change settings, keeping the data
+  sim revoke-tokens                        invalidate every token minted so far
+  sim serve [--port N]                     serve the HTTP proxy route on 127.0.0.1 (foreground)
+  sim status [--json]                      settings, connections, failure switches, dialects, paths
 
 Failure modes: not-logged-in, connection-not-ready, unknown-action, exit-nonzero-json-stdout,
   exit-nonzero-json-stderr, exit-nonzero-text, malformed-output, crash (killed by a signal),
-  hang (sleeps past any timeout), rate-limit (a proxied 429), body-only-output (the body alone).
-Call kinds for --on: request, action-run, action-list, connection-list, connection-get, search, connect.
+  hang (sleeps past any timeout), rate-limit (a proxied 429), body-only-output (the body alone),
+  silent-no-op (an action run that changes nothing and names no record).
+Call kinds for --on: request, action-run, action-list, connection-list, connection-get, search,
+  connect, token.
+
+Dialects: standard, body-only, text-errors, stderr-json, code-errors, ids-only, flat-inputs,
+  nested-inputs, no-schemas, disconnected, no-integration-key, base-without-v1, proxy
+  (`sim dialect` describes each).
 
 State lives in $MEMBRANE_SIM_HOME (default ~/.ontraport-pandas/membrane-sim). Flags take
-`--flag value` or `--flag=value`. Errors: exit 1, {type, key, message, data} on stdout, one line on stderr.
+`--flag value` or `--flag=value`. Errors (standard dialect): exit 1, {type, key, message, data}
+on stdout, one line on stderr.
 """
 
 #: Flags that take no value.
@@ -183,11 +226,21 @@ def _emit(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
 
 
-def _fail(error: SimError, *, to: str = "stdout") -> int:
-    text = json.dumps(error.payload)
-    if to == "stdout":
+def _fail(error: SimError, *, to: str = "stdout", dialects: set[str] | frozenset[str] = frozenset()) -> int:
+    """Print a failure in the dialect in force; return the exit code."""
+    payload = error.payload
+    if "text-errors" in dialects and to == "stdout":
+        status = (payload.get("data") or {}).get("status")
+        text = f"Request failed with status code {status}" if status else payload["message"]
+        sys.stderr.write(f"Error: {text}\n")
+        return error.exit_code
+    if "code-errors" in dialects and to == "stdout":
+        sys.stdout.write(json.dumps({"code": error_code(payload), "message": payload["message"]}) + "\n")
+        return 2 if error.exit_code == 1 else error.exit_code
+    text = json.dumps(payload)
+    if to == "stdout" and "stderr-json" not in dialects:
         sys.stdout.write(text + "\n")
-        sys.stderr.write(f"Error: {error.payload['message']}\n")
+        sys.stderr.write(f"Error: {payload['message']}\n")
     else:
         sys.stderr.write(text + "\n")
     return error.exit_code
@@ -265,14 +318,19 @@ def _proxy(
     body: bytes | None = None,
     content_type: str | None = None,
     headers: Sequence[tuple[str, str]] = (),
+    *,
+    versioned: bool = True,
 ) -> Proxied:
-    """One request into the sandbox WSGI app, as Membrane's proxy would send it to Ontraport."""
+    """One request into the sandbox WSGI app, as Membrane's proxy would send it to Ontraport.
+
+    ``versioned``: the connector's base URL ends in ``/1`` (else paths arrive exactly as given).
+    """
     from . import DroppedConnection
 
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method.upper(),
         "SCRIPT_NAME": "",
-        "PATH_INFO": "/1/" + path.lstrip("/"),
+        "PATH_INFO": ("/1/" if versioned else "/") + path.lstrip("/"),
         "QUERY_STRING": urlencode(list(query)),
         "SERVER_NAME": "api.ontraport.com",
         "SERVER_PORT": "443",
@@ -335,7 +393,7 @@ def _gate(state: SimState, kind: str, *, action_run_id: str | None = None) -> st
             "Simulated failure: the Membrane API refused the request",
             action_run_id=action_run_id,
         )
-        sys.exit(_fail(error, to="stderr"))
+        sys.exit(_fail(error, to="stderr", dialects=state.dialects()))
     if mode == "exit-nonzero-text":
         sys.stdout.write("Something went wrong.\n")
         sys.stderr.write("Error: simulated failure (exit-nonzero-text): socket hang up\n")
@@ -414,7 +472,8 @@ def cmd_connection(state: SimState, args: Args) -> int:
     sub = args.pos[1] if len(args.pos) > 1 else ""
     if sub == "list":
         mode = _gate(state, "connection-list")
-        conns = state.connections()
+        dialects = state.dialects()
+        conns = [connection_view(dialects, c) for c in state.connections()]
         key = args.get("integrationKey")
         if key:
             conns = [c for c in conns if c.get("integrationKey") == key]
@@ -444,7 +503,7 @@ def cmd_connection(state: SimState, args: Args) -> int:
                 **connection_record(cid, name=record["name"], state="CLIENT_ACTION_REQUIRED"),
                 "createdAt": record["createdAt"],
             }
-        _emit(record)
+        _emit(connection_view(state.dialects(), record))
         return 0
     _usage(f"unknown connection command {sub!r} (the simulator knows: list, get)")
 
@@ -511,6 +570,13 @@ def _connection_for(state: SimState, cid: str | None, *, mode: str | None) -> di
         raise _not_ready(str(cid), "CLIENT_ACTION_REQUIRED")
     if record.get("state") != "READY":
         raise _not_ready(str(cid), str(record.get("state")))
+    if connection_view(state.dialects(), record).get("disconnected"):
+        raise SimError(
+            "connection",
+            f"Connection {cid} is disconnected: the user must re-authenticate it",
+            key="connection_disconnected",
+            data={"connectionId": cid},
+        )
     if record.get("integrationKey") != "ontraport":
         raise SimError(
             "configuration",
@@ -523,33 +589,57 @@ def _connection_for(state: SimState, cid: str | None, *, mode: str | None) -> di
 def cmd_action(state: SimState, args: Args) -> int:
     from ontraport_pandas import actions
 
+    dialects = state.dialects()
+    specs = list(actions.ACTIONS.values())
     sub = args.pos[1] if len(args.pos) > 1 else ""
     if sub == "list":
         mode = _gate(state, "action-list")
         cid = args.get("connectionId")
         if cid:
             _connection_for(state, cid, mode=mode)
-        items = [spec.item() for spec in actions.find_actions(args.get("intent"))]
-        if args.get("limit"):
-            items = items[: int(args.get("limit"))]
-        _emit(items if mode == "body-only-output" else {"items": items})
+        items = action_items(dialects, actions.find_actions(args.get("intent")))
+        size = int(args.get("limit") or state.settings()["page_size"])
+        if mode == "body-only-output":
+            _emit(items[:size] if args.get("limit") else items)
+            return 0
+        start = int(args.get("cursor") or 0)
+        page: dict[str, Any] = {"items": items[start : start + size]}
+        if start + size < len(items):
+            page["cursor"] = str(start + size)
+        _emit(page)
+        return 0
+    if sub == "get":
+        if len(args.pos) < 3:
+            _usage("action get needs an action id")
+        _gate(state, "action-list")
+        item = find_item(dialects, specs, args.pos[2])
+        if item is None or "no-schemas" in dialects:
+            raise SimError(
+                "bad_request",
+                f"Action {args.pos[2]!r} not found",
+                key="not_found",
+                data={"elementType": "action", "id": args.pos[2]},
+            )
+        _emit(action_items(dialects, [actions.ACTIONS[item["key"]]])[0])
         return 0
     if sub != "run":
-        _usage(f"unknown action command {sub!r} (the simulator knows: list, run)")
+        _usage(f"unknown action command {sub!r} (the simulator knows: list, get, run)")
     if len(args.pos) < 3:
-        _usage("action run needs an action key")
-    key = args.pos[2]
+        _usage("action run needs an action id")
+    selector = args.pos[2]
     run_id = "run_" + uuid.uuid4().hex[:16]
     mode = _gate(state, "action-run", action_run_id=run_id)
     cid = args.get("connectionId")
     _connection_for(state, cid, mode=mode)
-    if mode == "unknown-action" or key not in actions.ACTIONS:
+    item = find_item(dialects, specs, selector)
+    if mode == "unknown-action" or item is None:
         raise SimError(
             "bad_request",
-            f"Action {key!r} not found for connection {cid}",
+            f"Action {selector!r} not found for connection {cid}",
             key="not_found",
-            data={"elementType": "action", "key": key},
+            data={"elementType": "action", "selector": selector},
         )
+    key = str(item["key"])
     if mode == "rate-limit":
         raise SimError(
             "action_run",
@@ -563,7 +653,15 @@ def cmd_action(state: SimState, args: Args) -> int:
         payload = json.loads(raw) if isinstance(raw, str) and raw.strip() else {}
     except ValueError:
         raise SimError("bad_request", f"--input is not valid JSON: {str(raw)[:100]}") from None
-    output = _run_action(state, str(cid), key, payload, run_id)
+    payload = from_dialect_input(dialects, key, payload)
+    if mode == "silent-no-op":  # the action ran, changed nothing and named no record
+        _emit({"output": {"success": True}, "actionRunId": run_id})
+        return 0
+    if key == "update-contact" and isinstance(payload, dict) and not payload.get("fields"):
+        output: Any = {"id": str(payload.get("id")), "updated": []}  # nothing it knows: a silent no-op
+    else:
+        output = _run_action(state, str(cid), key, payload, run_id)
+    output = to_dialect_output(dialects, key, output)
     _emit(output if mode == "body-only-output" else {"output": output, "actionRunId": run_id})
     return 0
 
@@ -666,6 +764,7 @@ def cmd_request(state: SimState, args: Args) -> int:
                 content_type = "application/json"
             except ValueError:
                 content_type = content_type or "application/x-www-form-urlencoded"
+    dialects = state.dialects()
     if mode == "rate-limit":
         s = state.settings()
         limit = str(s["rate_limit"] or 180)
@@ -682,14 +781,62 @@ def cmd_request(state: SimState, args: Args) -> int:
     else:
         app = _sandbox(state)
         try:
-            r = _proxy(app, state.credentials(cid), method, path, query, body, content_type, headers)
+            r = _proxy(
+                app,
+                state.credentials(cid),
+                method,
+                path,
+                query,
+                body,
+                content_type,
+                headers,
+                versioned="base-without-v1" not in dialects,
+            )
         finally:
             app.close()
-    if mode == "body-only-output" or not args.flag("json"):
+    if "text-errors" in dialects and r.status >= 400:
+        sys.stderr.write(f"Error: Request failed with status code {r.status}\n")
+        return 1
+    if mode == "body-only-output" or not args.flag("json") or dialects & {"body-only", "text-errors"}:
         value = r.body_value()
         sys.stdout.write((value if isinstance(value, str) else json.dumps(value)) + "\n")
         return 0 if (mode == "body-only-output" or r.status < 400) else 1
     _emit({"status": r.status, "headers": dict(r.headers), "body": r.body_value()})
+    return 0
+
+
+def cmd_token(state: SimState, args: Args) -> int:
+    if "proxy" not in state.dialects():
+        _usage("unknown command 'token'")
+    _gate(state, "token")
+    token, expires = state.mint_token()
+    _emit({"token": token, "expiresAt": iso(expires)})
+    return 0
+
+
+def cmd_credentials(state: SimState, args: Args) -> int:
+    if "proxy" not in state.dialects():
+        _usage("unknown command 'credentials'")
+    _gate(state, "token")
+    _emit(
+        {
+            "apiUri": state.settings().get("proxy_url") or "https://membrane-sim.invalid",
+            "workspaceKey": "sim-workspace",
+            "workspaceSecret": "sim-workspace-secret-never-print",
+            "tenantKey": "sim-tenant",
+        }
+    )
+    return 0
+
+
+def cmd_integration(state: SimState, args: Args) -> int:
+    sub = args.pos[1] if len(args.pos) > 1 else ""
+    if sub != "list":
+        _usage(f"unknown integration command {sub!r} (the simulator knows: list)")
+    _gate(state, "search")
+    search = str(args.get("search") or "").lower()
+    items = [dict(i) for i in (ONTRAPORT, HUBSPOT) if search in i["key"] or search in i["name"].lower()]
+    _emit({"items": items})
     return 0
 
 
@@ -703,6 +850,8 @@ def cmd_sim(state: SimState, args: Args) -> int:
             ("rate-window", "rate_window", float),
             ("latency", "latency", float),
             ("page-size", "page_size", int),
+            ("startup", "startup", float),
+            ("token-ttl", "token_ttl", float),
         ):
             if args.get(flag) is not None:
                 settings[key] = conv(args.get(flag))
@@ -744,7 +893,42 @@ def cmd_sim(state: SimState, args: Args) -> int:
         state.ensure()
         _emit(state.status())
         return 0
-    _usage(f"unknown sim command {sub!r} (init, reset, fail, status)")
+    if sub == "dialect":
+        state.ensure()
+        if len(args.pos) >= 3:
+            try:
+                state.set_dialect(",".join(args.pos[2:]).split(","))
+            except ValueError as exc:
+                _usage(str(exc))
+        _emit({"dialects": sorted(state.dialects()), "known": DIALECTS})
+        return 0
+    if sub == "set":
+        state.ensure()
+        changes: dict[str, Any] = {}
+        for flag, key, conv in (
+            ("startup", "startup", float),
+            ("token-ttl", "token_ttl", float),
+            ("latency", "latency", float),
+        ):
+            if args.get(flag) is not None:
+                changes[key] = conv(args.get(flag))
+        _emit(state.update_settings(**changes))
+        return 0
+    if sub == "revoke-tokens":
+        state.ensure()
+        state.revoke_tokens()
+        _emit({"tokens": 0})
+        return 0
+    if sub == "serve":
+        from .membrane_proxy import serve_proxy
+
+        state.ensure()
+        served = serve_proxy(state.home, port=int(args.get("port") or 0))
+        sys.stdout.write(json.dumps({"apiUri": served.url}) + "\n")
+        sys.stdout.flush()
+        served.serve_forever()
+        return 0
+    _usage(f"unknown sim command {sub!r} (init, reset, fail, status, dialect, set, revoke-tokens, serve)")
 
 
 COMMANDS = {
@@ -756,6 +940,9 @@ COMMANDS = {
     "connect": cmd_connect,
     "action": cmd_action,
     "request": cmd_request,
+    "token": cmd_token,
+    "credentials": cmd_credentials,
+    "integration": cmd_integration,
 }
 
 
@@ -767,10 +954,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     state = SimState()
     command = args.pos[0]
+    dialects: set[str] = set()
     try:
         if command == "sim":
             return cmd_sim(state, args)
         state.ensure()
+        settings = state.settings()
+        dialects = state.dialects()
+        if float(settings.get("startup") or 0) > 0:
+            time.sleep(float(settings["startup"]))  # a Node CLI's start-up, for benchmarks
         if command == "logout":
             state.set_logged_in(False)
             sys.stdout.write("Logged out (simulated).\n")
@@ -780,7 +972,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _usage(f"unknown command {command!r}")
         return handler(state, args)
     except SimError as error:
-        return _fail(error)
+        return _fail(error, dialects=dialects)
 
 
 if __name__ == "__main__":

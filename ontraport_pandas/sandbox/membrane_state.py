@@ -28,6 +28,7 @@ from .config import DEMO_API_KEY, DEMO_APP_ID
 
 __all__ = [
     "DEFAULT_SETTINGS",
+    "DIALECTS",
     "ENV_HOME",
     "FAIL_MODES",
     "GENERIC_MODES",
@@ -39,7 +40,16 @@ __all__ = [
 ENV_HOME = "MEMBRANE_SIM_HOME"
 
 #: The kinds of tenant commands a failure switch can hit.
-KINDS = ("request", "action-run", "action-list", "connection-list", "connection-get", "search", "connect")
+KINDS = (
+    "request",
+    "action-run",
+    "action-list",
+    "connection-list",
+    "connection-get",
+    "search",
+    "connect",
+    "token",
+)
 
 #: Failure modes that hit every kind of tenant command.
 GENERIC_MODES = (
@@ -56,8 +66,34 @@ FAIL_MODES: dict[str, tuple[str, ...]] = {
     **{mode: KINDS for mode in GENERIC_MODES},
     "connection-not-ready": ("request", "action-run", "action-list", "connection-get"),
     "unknown-action": ("action-run",),
+    "silent-no-op": ("action-run",),
     "rate-limit": ("request", "action-run"),
     "body-only-output": ("request", "action-run", "action-list", "connection-list"),
+}
+
+#: The output and behaviour dialects ``sim dialect <name>[,<name>…]`` switches between.
+#: Each one is a reading of the vendor evidence that the toolkit must handle (membrane-cli.md §3-§8).
+DIALECTS: dict[str, str] = {
+    "standard": "request --json prints {status, headers, body}; errors {type, key, message, data} JSON on "
+    "stdout and one line on stderr, exit 1; actions listed with ids and keys",
+    "body-only": "request prints the body alone (a plain-text Ontraport error body for an upstream error, exit 1)",
+    "text-errors": "request prints the body alone; every failure is plain text on stderr "
+    "(`Error: Request failed with status code 429`), exit 1",
+    "stderr-json": "errors as {type, key, message} JSON on stderr only, exit 1",
+    "code-errors": "errors as {code: 'CONNECTION_DISCONNECTED', message} objects on stdout, exit 2",
+    "ids-only": "actions listed with ids but no keys; `action run` takes only an id",
+    "flat-inputs": "write actions take the record's fields at the top level of their input (declared "
+    "standard fields only); unknown input properties are silently ignored",
+    "nested-inputs": "write actions nest the record's fields under `record`; unknown input properties are "
+    "silently ignored; outputs carry the record as {record: {id}}",
+    "no-schemas": "actions listed without inputSchema, and `action get` fails",
+    "disconnected": "the demo connection says state READY but disconnected: true; requests through it fail "
+    "with {code: CONNECTION_DISCONNECTED}",
+    "no-integration-key": "connection records carry integrationId only (no integrationKey, no integration "
+    "object); `integration list --search` maps the id",
+    "base-without-v1": "the connector's base URL lacks /1: paths reach Ontraport exactly as given",
+    "proxy": "`membrane token --json` and `credentials --json` work, and the HTTP proxy route (served by "
+    "`sim serve`) checks the bearer token",
 }
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -67,6 +103,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "rate_window": 60.0,
     "latency": 0.0,
     "page_size": 25,
+    "dialect": "standard",
+    "startup": 0.0,
+    "token_ttl": 3600.0,
+    "proxy_url": None,
 }
 
 ONTRAPORT: dict[str, str] = {"id": "int_ontraport", "key": "ontraport", "name": "Ontraport"}
@@ -176,6 +216,7 @@ class SimState:
                 "CREATE TABLE IF NOT EXISTS failures (seq INTEGER PRIMARY KEY AUTOINCREMENT, mode TEXT NOT NULL, "
                 "remaining INTEGER NOT NULL, kinds TEXT NOT NULL DEFAULT '')"
             )
+            conn.execute("CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, expires REAL NOT NULL)")
             yield conn
             conn.execute("COMMIT")
         except BaseException:
@@ -224,6 +265,7 @@ class SimState:
             self._set(conn, "initialized", True)
             conn.execute("DELETE FROM connections")
             conn.execute("DELETE FROM failures")
+            conn.execute("DELETE FROM tokens")
             for n, record in enumerate(default_connections()):
                 self._put_connection(conn, record, seq=n)
         return settings
@@ -299,6 +341,38 @@ class SimState:
         with self._db(write=True) as conn:
             self._put_connection(conn, record)
 
+    # -- dialects and tokens ------------------------------------------------------------
+    def dialects(self) -> set[str]:
+        """The dialect names in force (``standard`` when none other)."""
+        raw = str(self.settings().get("dialect") or "standard")
+        return {d for d in raw.split(",") if d} or {"standard"}
+
+    def set_dialect(self, names: Iterable[str]) -> list[str]:
+        wanted = [n for n in names if n]
+        unknown = [n for n in wanted if n not in DIALECTS]
+        if unknown:
+            raise ValueError(f"unknown dialect(s) {', '.join(unknown)}; known: {', '.join(DIALECTS)}")
+        self.update_settings(dialect=",".join(wanted or ["standard"]))
+        return sorted(self.dialects())
+
+    def mint_token(self) -> tuple[str, float]:
+        import secrets
+
+        token = "simtok_" + secrets.token_hex(16)
+        expires = time.time() + float(self.settings()["token_ttl"])
+        with self._db(write=True) as conn:
+            conn.execute("INSERT INTO tokens (token, expires) VALUES (?, ?)", (token, expires))
+        return token, expires
+
+    def token_valid(self, token: str) -> bool:
+        with self._db() as conn:
+            row = conn.execute("SELECT expires FROM tokens WHERE token = ?", (token,)).fetchone()
+        return row is not None and float(row[0]) > time.time()
+
+    def revoke_tokens(self) -> None:
+        with self._db(write=True) as conn:
+            conn.execute("DELETE FROM tokens")
+
     # -- failure switches ---------------------------------------------------------------
     def add_failure(self, mode: str, times: int, kinds: Iterable[str] = ()) -> None:
         """Fail the next ``times`` matching calls (-1: every call) with ``mode``."""
@@ -346,4 +420,5 @@ class SimState:
                 {"id": c["id"], "name": c["name"], "state": c["state"]} for c in self.connections()
             ],
             "failures": self.failures(),
+            "dialects": sorted(self.dialects()),
         }

@@ -34,6 +34,7 @@ from ..errors import (
 )
 
 __all__ = [
+    "HostedActions",
     "RateLimitInfo",
     "Response",
     "Transport",
@@ -146,6 +147,41 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@runtime_checkable
+class HostedActions(Protocol):
+    """What a backend with hosted actions offers (Membrane): the transport's ``hosted`` attribute.
+
+    The session hands it to the writer and the action catalog (``session.hosted``), so
+    no module above ``transports/`` needs to know the concrete backend.
+    """
+
+    last_action_run_id: str | None
+
+    def run(self, key: str, input: Mapping[str, Any] | None = None, *, timeout: float | None = None) -> Any:
+        """Run an action by key (resolved to its id); return its output."""
+        ...
+
+    def list_actions(self, intent: str | None = None) -> list[dict[str, Any]]:
+        """The actions the connection offers (items with ``id``, ``key``, ``name``, schemas)."""
+        ...
+
+    def uses_actions(self, key: str) -> bool:
+        """Whether pushes write through this action (False: through REST)."""
+        ...
+
+    def check(self, key: str, fields: Any = (), *, tags: bool = False, many: bool = False) -> None:
+        """Raise before anything is sent when the action's schema has no place for these fields."""
+        ...
+
+    def update(self, record_id: int, fields: Mapping[str, Any]) -> None: ...
+
+    def upsert(self, fields: Mapping[str, Any]) -> int: ...
+
+    def add_tags(self, ids: Any, tag: str) -> None: ...
+
+    def delete(self, record_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
