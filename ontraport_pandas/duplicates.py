@@ -70,8 +70,9 @@ HOLD_TAG = "Duplicate: not deleted"
 _EXTRA = 'pip install "ontraport-pandas[clean]"'
 _PHONES = ("home_phone", "office_phone", "sms_number", "fax", "phone", "mobile_phone")
 #: Types whose contact reference is not moved unless asked: the documented PUT Tasks takes only
-#: owner, date_due and status.
-_NOT_MOVED_BY_DEFAULT = frozenset({"tasks"})
+#: owner, date_due and status; a stored credit card is payment data that recurring orders and
+#: transactions charge, so its owner is not changed behind the user's back (``move=`` does it).
+_NOT_MOVED_BY_DEFAULT = frozenset({"tasks", "credit_cards"})
 #: Name parts that are not names ("Test N/A"): never evidence of a duplicate.
 _PLACEHOLDER_NAMES = frozenset(
     {"test", "testing", "n/a", "na", "none", "null", "asdf", "qwerty", "xxx", "unknown"}
@@ -843,6 +844,8 @@ def plan_merge(
                 if "PUT" not in otype.verbs or not spec.editable
                 else "not moved (move= does not include it)"
                 if allowed is not None
+                else "payment data: pass move= to give it to the survivor"
+                if otype.name == "credit_cards"
                 else "the API's documented update does not take the contact"
             )
             counts = owned[spec.key].astype("Int64").value_counts()
