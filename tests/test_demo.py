@@ -69,7 +69,7 @@ def test_demo_command_loads_cleans_and_writes_the_report(tmp_path, capsys):
     assert summary[("transactions", "collected")] == f"${collected:,.0f}"
     assert summary[("transactions", "refunded")] == f"${refunded:,.0f}"
     assert summary[("transactions", "net revenue")] == f"${collected - refunded:,.0f}"
-    paid = purchases[purchases["status"] == 1]
+    paid = purchases[(purchases["status"] == "Paid").fillna(False).to_numpy(dtype=bool)]
     by_product = paid.groupby("product_id")["total_price"].sum().sort_values(ascending=False)
     best = by_product.index[0]
     assert summary[("purchases", "best-selling product (paid revenue)")] == (
