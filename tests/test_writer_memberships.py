@@ -171,7 +171,7 @@ def test_many_unsubscriptions_need_confirm(op):
     plan = op.plan(edited)
     assert plan.counts["unsubscriptions"] >= 30 and plan.confirm_required == 30
     op.sandbox.reset_log()
-    with pytest.raises(opd.ConfirmationRequired):
+    with pytest.raises(opd.ConfirmationRequired, match="row\\(s\\) leaving a sequence or automation"):
         plan.apply()
     assert sent(op) == []
     plan.apply(confirm=30).raise_for_errors()
