@@ -378,3 +378,31 @@ def test_the_journal_refuses_a_membership_operation_of_the_wrong_shape(op, tmp_p
         path.write_text("\n".join(damaged) + "\n")
         with pytest.raises(opd.JournalDamaged):
             read_journal(path)
+
+
+# -- the Membrane backend ----------------------------------------------------------------------------
+
+
+def test_memberships_through_the_membrane_proxy_read_back_and_undo(home):
+    from .membrane_fixtures import DEMO, membrane_client
+
+    op = membrane_client(home, DEMO)
+    try:
+        contacts, edited, name, rows, holder, dropped = membership_edit(op)
+        plan = op.plan(edited)
+        assert sorted(o.kind for o in plan.ops) == ["subscribe", "unsubscribe"]
+        result = plan.apply()
+        result.raise_for_errors()
+        sandbox = opd.connect("sandbox", path=str(home / "sandbox.sqlite"), rate_limit=None)
+        try:
+            after = sandbox.contacts(progress=False)
+            assert all(after.at[i, "updateSequence"].count(name) == 1 for i in rows)
+            assert dropped not in after.at[holder, "updateSequence"]
+            result.undo().raise_for_errors()
+            back = sandbox.contacts(progress=False)
+            for i in [*rows, holder]:
+                assert sorted(back.at[i, "updateSequence"]) == sorted(contacts.at[i, "updateSequence"])
+        finally:
+            sandbox.close()
+    finally:
+        op.close()
