@@ -118,6 +118,19 @@ def membership_changes(
         old_cells = original[col].tolist() if col in original.columns else None
         rows: list[Any] = []
         pairs: list[tuple[Any, Any]] = []
+        if old_cells is None and any(
+            not new_mask[pos] and not _same_items(cell, []) for pos, cell in enumerate(new_cells)
+        ):
+            problems.append(
+                Problem(
+                    None,
+                    col,
+                    None,
+                    f"{col} was not loaded, so the memberships it would change are unknown: load it "
+                    f"with the frame (fields=[..., {col!r}]) and edit that column",
+                )
+            )
+            continue
         for pos, cell in enumerate(new_cells):
             if new_mask[pos]:
                 if pos not in names:

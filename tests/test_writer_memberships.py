@@ -148,6 +148,16 @@ def test_a_csv_round_trip_of_the_membership_columns_is_refused_like_tags(op, tmp
     assert after.loc[members, "updateSequence"].tolist() == contacts.loc[members, "updateSequence"].tolist()
 
 
+def test_a_membership_column_added_to_a_frame_loaded_without_it_is_refused(op):
+    contacts = op.contacts(fields=["firstname"], progress=False)
+    edited = contacts.copy()
+    edited["updateSequence"] = pd.Series([[names(op)[0]]] * len(edited), index=edited.index, dtype=object)
+    with pytest.raises(opd.ValidationError) as err:
+        op.plan(edited)
+    (problem,) = err.value.problems
+    assert problem.column == "updateSequence" and "was not loaded" in problem.message
+
+
 def test_on_null_skip_keeps_memberships_and_clear_leaves_them(op):
     contacts = op.contacts(progress=False)
     rid = next(i for i in contacts.index if contacts.at[i, "updateSequence"])
