@@ -70,7 +70,14 @@ def membership_columns(schema: Any, columns: Sequence[Any]) -> dict[str, str]:
 
 
 def _is_na(value: Any) -> bool:
-    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (list, tuple, np.ndarray, str)):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def membership_changes(
@@ -106,8 +113,10 @@ def membership_changes(
         return [], []  # the index is not the record ids: refused by the diff
     new_mask = np.asarray(kinds.new, dtype=bool)
     orig_kinds = classify_index(original.index)
-    orig_pos = {int(rid): k for k, rid in enumerate(orig_kinds.ids.tolist()) if rid > 0}
+    orig_pos = {rid: k for k, rid in enumerate(orig_kinds.ids.tolist()) if rid > 0}
     create_pos = np.flatnonzero(new_mask).tolist()
+    new_list = new_mask.tolist()
+    id_list = kinds.ids.tolist()
     names = dict(zip(create_pos, create_rows, strict=False))
     groups: dict[tuple[str, int, bool], list[Any]] = {}
     problems: list[Problem] = []
@@ -119,7 +128,7 @@ def membership_changes(
         rows: list[Any] = []
         pairs: list[tuple[Any, Any]] = []
         if old_cells is None and any(
-            not new_mask[pos] and not _same_items(cell, []) for pos, cell in enumerate(new_cells)
+            not is_new and not _same_items(cell, []) for is_new, cell in zip(new_list, new_cells, strict=True)
         ):
             problems.append(
                 Problem(
@@ -131,21 +140,21 @@ def membership_changes(
                 )
             )
             continue
-        for pos, cell in enumerate(new_cells):
-            if new_mask[pos]:
+        for pos, cell, is_new, rid in zip(range(len(new_cells)), new_cells, new_list, id_list, strict=True):
+            if is_new:
                 if pos not in names:
                     continue
                 row, old = names[pos], []
             else:
-                row = int(kinds.ids[pos])
-                k = orig_pos.get(row)
+                k = orig_pos.get(rid)
                 if k is None or old_cells is None:
                     continue  # not a loaded record (refused by the diff) or not loaded with this column
                 old = old_cells[k]
+                if _same_items(cell, old):
+                    continue  # the usual case: the row's list is as loaded
+                row = rid
             if on_null == "skip" and _is_na(cell):
                 continue
-            if not new_mask[pos] and _same_items(cell, old):
-                continue  # the usual case: the row's list is as loaded
             rows.append(row)
             pairs.append((cell, old))
         if not rows:
@@ -183,6 +192,8 @@ def membership_changes(
 
 def _same_items(a: Any, b: Any) -> bool:
     """Whether two cells hold the same list of names (NA and an empty list are the same)."""
+    if type(a) is list and type(b) is list:  # the usual case, kept cheap for big frames
+        return a == b
     a = [] if _is_na(a) else a
     b = [] if _is_na(b) else b
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
