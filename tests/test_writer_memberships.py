@@ -158,6 +158,23 @@ def test_a_membership_column_added_to_a_frame_loaded_without_it_is_refused(op):
     assert problem.column == "updateSequence" and "was not loaded" in problem.message
 
 
+def test_duplicated_membership_columns_and_a_lost_index_are_refused_cleanly(op):
+    contacts, edited, name, rows, holder, dropped = membership_edit(op)
+    op.sandbox.reset_log()
+    doubled = pd.concat([edited, edited[["updateSequence"]]], axis=1)
+    doubled.attrs = edited.attrs
+    with pytest.raises(opd.ValidationError) as err:
+        op.plan(doubled)
+    assert {p.column for p in err.value.problems} == {"updateSequence"}
+    assert any("duplicate" in p.message.lower() for p in err.value.problems)
+    positional = edited.reset_index(drop=True)
+    positional.attrs = edited.attrs
+    with pytest.raises(opd.ValidationError) as err:
+        op.plan(positional, original=contacts)
+    assert len(err.value.problems) == 1 and "index" in err.value.problems[0].message
+    assert sent(op) == []
+
+
 def test_on_null_skip_keeps_memberships_and_clear_leaves_them(op):
     contacts = op.contacts(progress=False)
     rid = next(i for i in contacts.index if contacts.at[i, "updateSequence"])
