@@ -1,4 +1,4 @@
-"""Bulk operations from frames: task, membership, pause and transaction actions as plans.
+"""Bulk operations from frames: task, pause and transaction actions as plans.
 
 What users do by hand in the Ontraport UI, row by row, becomes a :class:`BulkPlan`
 built from a frame: the API calls it would send (grouped where the API takes many ids
@@ -15,8 +15,6 @@ plan                     calls                                           undo
 ``reassign_tasks``       ``PUT Tasks`` per task (``owner``)              the old owner
 ``assign_task``          ``task/assign`` (a task message per record)     none (tasks cannot
                                                                          be deleted)
-``plan_memberships``     ``objects/subscribe`` / ``DELETE`` grouped by   the opposite call
-                         sequence or automation
 ``pause`` / ``unpause``  ``objects/pause`` / ``objects/unpause``         the opposite call
 ``transactions``         ``transaction/markPaid|writeOff|void|refund|    none (money moved)
                          resendInvoice``, always behind ``confirm=``
@@ -34,7 +32,8 @@ Choices:
   :data:`CONFIRM_ROWS` records; its value is the number of records.
 - Before sending, the records' current values of the fields the action changes are read
   and journaled (the before-images undo uses). Status actions, reschedules, owner
-  changes, pauses and memberships are idempotent, so lost answers are retried;
+  changes, pauses and memberships (in journals of membership plans written before
+  ``op.plan`` planned them) are idempotent, so lost answers are retried;
   ``task/assign`` and the transaction actions are not retried after an ambiguous
   failure (the row is reported failed with "may have been applied").
 """

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = [
     "assign_task",
     "pause",
-    "plan_memberships",
     "reassign_tasks",
     "reschedule_tasks",
     "task_status",
@@ -30,7 +29,6 @@ __all__ = [
 ]
 
 PAUSABLE = {5: "sequences", 6: "rules", 140: "automations"}
-MEMBERSHIP = {"updateSequence": "sequence", "updateCampaign": "campaign"}
 
 
 def task_status(
@@ -206,90 +204,6 @@ def assign_task(
         for i, chunk in enumerate(chunks(ids))
     ]
     return BulkPlan(op, otype, "assign_task", calls, (), undoable=False)
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None or (not isinstance(value, (list, tuple, set)) and pd.isna(value)):
-        return []
-    if isinstance(value, str):
-        return [value] if value else []
-    return [str(v) for v in value]
-
-
-def plan_memberships(op: Ontraport, edited: pd.DataFrame) -> BulkPlan:
-    """Subscribe / unsubscribe calls from edits of ``updateSequence`` / ``updateCampaign``, grouped by item."""
-    info = edited.attrs.get("ontraport") or {}
-    otype = op.session.resolve(info.get("object_type_id", "contacts"))
-    ids = record_ids(edited, otype, action="plan_memberships")
-    columns = [c for c in MEMBERSHIP if c in edited.columns]
-    if not columns:
-        raise ValidationError(
-            [Problem(None, "updateSequence", None, "edit updateSequence or updateCampaign")]
-        )
-    original = op.snapshot(edited)
-    if original is None:
-        raise ValidationError(
-            [
-                Problem(
-                    None, columns[0], None, "the frame's original is unknown: load it with an accessor first"
-                )
-            ]
-        )
-    lookups = op.session.lookups(otype)
-    problems: list[Problem] = []
-    groups: dict[tuple[str, str, bool], list[int]] = {}
-    names: dict[tuple[str, str], str] = {}
-    for col in columns:
-        by_name = {label: key for key, label in (lookups.get(col) or {}).items()}
-        for label, rid in zip(edited.index, ids, strict=True):
-            new = _as_list(edited.at[label, col])
-            old = (
-                _as_list(original.at[label, col])
-                if label in original.index and col in original.columns
-                else []
-            )
-            for item in set(new) ^ set(old):
-                key = by_name.get(item, item if item.isdigit() and item in (lookups.get(col) or {}) else None)
-                if key is None:
-                    kind = MEMBERSHIP[col]
-                    problems.append(Problem(label, col, item, f"there is no {kind} with this name"))
-                    continue
-                names[(col, key)] = item
-                groups.setdefault((col, key, item in new), []).append(rid)
-    if problems:
-        raise ValidationError(problems)
-    calls: list[BulkCall] = []
-    for (col, key, adding), rids in sorted(
-        groups.items(), key=lambda g: (g[0][0], int(g[0][1]), not g[0][2])
-    ):
-        kind = MEMBERSHIP[col]
-        for chunk in chunks(sorted(rids)):
-            body = {
-                "objectID": otype.id,
-                "ids": chunk,
-                "sub_type": kind,
-                ("add_list" if adding else "remove_list"): [int(key)],
-            }
-            calls.append(
-                BulkCall(
-                    len(calls),
-                    "subscribe" if adding else "unsubscribe",
-                    "PUT" if adding else "DELETE",
-                    "objects/subscribe",
-                    body,
-                    chunk,
-                    f"{kind} {names[(col, key)]}",
-                )
-            )
-    plan = BulkPlan(op, otype, "memberships", calls, tuple(columns))
-    others = [
-        c for c in edited.columns if c not in columns and original is not None and c in original.columns
-    ]
-    if others:
-        plan.notes.append(
-            "Only sequence and automation membership is in this plan; op.plan(edited) writes other edits."
-        )
-    return plan
 
 
 def pause(op: Ontraport, frame: pd.DataFrame, *, paused: bool) -> BulkPlan:

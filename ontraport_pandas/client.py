@@ -1025,12 +1025,13 @@ class Ontraport:
 
         return assign_task(self, records, message, due_in_days=due_in_days, owner=owner)
 
-    def plan_memberships(self, edited: pd.DataFrame) -> BulkPlan:
-        """Plan subscribe / unsubscribe calls, grouped by sequence or automation, from edits of
-        a frame's ``updateSequence`` / ``updateCampaign`` columns."""
-        from .bulk_ops import plan_memberships
+    def plan_memberships(self, edited: pd.DataFrame, **plan_options: Any) -> Plan:
+        """The same plan as ``op.plan(edited, **plan_options)``.
 
-        return plan_memberships(self, edited)
+        Edits of a frame's ``updateSequence`` / ``updateCampaign`` columns are planned by
+        :meth:`plan` as subscribe / unsubscribe operations grouped by sequence or automation,
+        together with the frame's other edits; this name is kept for code written before."""
+        return self.plan(edited, **plan_options)
 
     def pause(self, frame: pd.DataFrame) -> BulkPlan:
         """Plan pausing the rules, sequences or automations of a frame."""

@@ -10,7 +10,8 @@
 * cells that changed in existing rows, compared through the field types (so a
   ``Float64`` price that rounds to the same cents, or a category relabelled to the
   same option, is not a change); a cell changed to NA is a *clear*;
-* tags added and removed per row (the tag list column);
+* tags added and removed per row (the tag list column); sequence and automation
+  membership columns are checked here and compared by :mod:`ontraport_pandas.memberships`;
 * rows that disappeared, which become deletes only when asked.
 
 It also validates everything at once and returns every problem with its row,
@@ -38,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, SchemaError
+from .memberships import MEMBERSHIP_MODELS
 from .objects import ObjectType
 from .validation import (
     check_index,
@@ -321,11 +323,13 @@ def diff_frames(
             if not _already_typed(edit_col_all, spec):
                 edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
         editable = not (spec.read_only or col in SYSTEM_COLUMNS)
+        if editable and spec.type == "subscription" and spec.sub_model in MEMBERSHIP_MODELS:
+            continue  # sequences and automations: subscribe calls (ontraport_pandas.memberships)
         # Why a value in this column cannot be sent (None when it can).
         unwritable = (
             "is read-only and cannot be written"
             if not editable
-            else "is changed through its own actions: op.plan_memberships(edited) for sequences and automations"
+            else "is changed through its own actions, not by writing the field"
             if spec.type == "subscription"
             else None
         )

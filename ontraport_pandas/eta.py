@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_LATENCY",
     "DEFAULT_LIMIT",
     "DEFAULT_WINDOW",
+    "MEMBER_BATCH",
     "READ_BATCH",
     "TAG_BATCH",
     "Estimate",
@@ -45,8 +46,10 @@ DEFAULT_WINDOW = 60.0
 DEFAULT_LATENCY = 0.3
 #: Records read (or deleted) per request by id.
 READ_BATCH = 50
-#: Records per tag-by-name call.
+#: Records per tag-by-name call (no cap is documented; Ontraport processes tag calls in the background).
 TAG_BATCH = 2500
+#: Records per subscribe / unsubscribe call.
+MEMBER_BATCH = 500
 _NO_LIMIT = 1 << 29  # what the limiter records for a backend that reports none
 
 

@@ -8,6 +8,8 @@ is noticed):
   a secret), when it started, and for a retry the ids created by the push it retries
   (``carried``);
 * ``op``: one planned operation and what will be sent (all written before the first request);
+  a ``subscribe`` / ``unsubscribe`` operation names its ``sub_type`` (``sequence`` or
+  ``campaign``) and ``item_id``, and its rows like a tag operation;
 * ``before``: an operation's before-image, read from the API just before sending;
   ``tags_before``: the tag field of records whose tags the push changes, in stored order;
 * ``lock``: which process opened the journal to push, resume or undo it;
@@ -52,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import JournalDamaged, JournalLocked
+from .plan import GROUP_KINDS, MEMBER_KINDS
 from .private import private_dir, private_open
 
 __all__ = ["Carried", "Journal", "JournalState", "default_journal_dir", "read_journal"]
@@ -251,11 +254,12 @@ class Carried:
             if o["kind"] == "create" and status == "unknown":
                 if str(o["row"]) not in created:
                     unknown[str(o["row"])] = {"since": float(ev.get("since") or t), "at": t}
-            tags = o["kind"] in ("add_tags", "remove_tags")
+            tags = o["kind"] in GROUP_KINDS
             if status != "ok" and not (tags and status in ("sending", "failed")):
                 continue
             if tags:
-                # a tag call may have been applied even when it failed or its outcome was not recorded
+                # a tag or membership call may have been applied even when it failed or its
+                # outcome was not recorded
                 for rid in ev.get("ids") or []:
                     own[int(rid)] = max(own.get(int(rid), 0.0), t)
             elif ev.get("record_id") is not None:
@@ -442,7 +446,7 @@ def _check_entry(entry: dict[str, Any], n_ops: int, *, bulk: bool = False) -> st
     if kind == "op":
         if entry.get("i") != n_ops:
             return f"is operation {entry.get('i')!r} where operation {n_ops} was expected"
-        if entry.get("kind") not in ("create", "update", "delete", "add_tags", "remove_tags"):
+        if entry.get("kind") not in ("create", "update", "delete", *GROUP_KINDS):
             return f"has an unknown kind {entry.get('kind')!r}"
         if not isinstance(entry.get("fields", {}), dict) or not isinstance(entry.get("rows", []), list):
             return "has fields or rows of the wrong shape"
@@ -452,6 +456,11 @@ def _check_entry(entry: dict[str, Any], n_ops: int, *, bulk: bool = False) -> st
             return "has no record id"
         if entry["kind"] in ("add_tags", "remove_tags") and not isinstance(entry.get("tag"), str):
             return "has no tag name"
+        if entry["kind"] in MEMBER_KINDS:
+            if entry.get("sub_type") not in ("sequence", "campaign"):
+                return f"has a sub_type {entry.get('sub_type')!r} that is neither sequence nor campaign"
+            if not _is_int(entry.get("item_id")):
+                return "has no sequence or automation id"
         if entry.get("match_id") is not None and not _is_int(entry.get("match_id")):
             return "has a match id that is not a number"
         return None

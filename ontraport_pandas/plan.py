@@ -2,7 +2,8 @@
 
 A :class:`Plan` holds :class:`Operation` values: creates, updates with only the cells
 that changed, tag additions and removals grouped by tag (one call covers every row
-gaining the same tag), and deletes. It renders in Jupyter as a diff (old → new per
+gaining the same tag), sequence and automation subscriptions and unsubscriptions
+grouped the same way (one per sequence or automation), and deletes. It renders in Jupyter as a diff (old → new per
 changed cell, counts per kind, creates, clears and deletes called out, a LIVE or
 SANDBOX badge) and converts to a long frame with :meth:`Plan.to_frame`. The new values
 shown are the ones Ontraport will store (a cleared number is 0, a price is whole cents),
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from .errors import OntraportError
-from .eta import READ_BATCH, TAG_BATCH, Estimate, estimate
+from .eta import MEMBER_BATCH, READ_BATCH, TAG_BATCH, Estimate, estimate
 
 if TYPE_CHECKING:
     from .client import Ontraport
@@ -30,10 +31,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Operation", "Plan"]
 
-OpKind = Literal["create", "update", "delete", "add_tags", "remove_tags"]
+OpKind = Literal["create", "update", "delete", "add_tags", "remove_tags", "subscribe", "unsubscribe"]
+#: Operations over many rows: tags added / removed, sequences and automations joined / left.
+GROUP_KINDS = ("add_tags", "remove_tags", "subscribe", "unsubscribe")
+MEMBER_KINDS = ("subscribe", "unsubscribe")
 
-#: A plan that clears more cells (tags removed from rows count too) than this, or affects more
-#: rows than BIG_PLAN_ROWS, needs ``confirm=``.
+#: A plan that clears more cells (tags removed from rows and rows taken out of a sequence or
+#: automation count too) than this, or affects more rows than BIG_PLAN_ROWS, needs ``confirm=``.
 CLEAR_THRESHOLD = 25
 BIG_PLAN_ROWS = 5000
 
@@ -47,7 +51,8 @@ class Operation:
     i : int
         Position in the plan (and in the journal).
     kind : str
-        ``create``, ``update``, ``delete``, ``add_tags`` or ``remove_tags``.
+        ``create``, ``update``, ``delete``, ``add_tags``, ``remove_tags``, ``subscribe``
+        or ``unsubscribe``.
     row : any
         The row label in the edited frame (the record id for existing rows).
     record_id : int or None
@@ -63,7 +68,15 @@ class Operation:
     tag : str or None
         The tag name of a tag operation.
     rows : list
-        Row labels a tag operation covers.
+        Row labels a tag or membership operation covers.
+    sub_type : str or None
+        For ``subscribe`` / ``unsubscribe``: ``"sequence"`` or ``"campaign"`` (an automation).
+    item_id : int or None
+        The id of the sequence or automation joined or left.
+    item : str or None
+        Its name (for display).
+    column : str or None
+        The frame column the membership edit came from (``updateSequence``, ``updateCampaign``).
     match_id : int or None
         For a create: the existing record it will update instead (same e-mail).
     """
@@ -80,6 +93,10 @@ class Operation:
     tag: str | None = None
     rows: list[Any] = field(default_factory=list)
     match_id: int | None = None
+    sub_type: str | None = None
+    item_id: int | None = None
+    item: str | None = None
+    column: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -113,10 +130,12 @@ class Plan:
     @property
     def counts(self) -> dict[str, int]:
         """Operations per kind, plus ``clears`` (cells set empty), ``cells`` (cells written),
-        ``matched_creates``, ``tagged_rows`` (rows in tag operations) and ``tag_removals``
-        (tags removed, one per row and tag)."""
+        ``matched_creates``, ``tagged_rows`` (rows in tag operations), ``tag_removals``
+        (tags removed, one per row and tag), ``member_rows`` (rows in subscribe and
+        unsubscribe operations) and ``unsubscriptions`` (one per row and sequence or
+        automation left)."""
         c: Counter[str] = Counter()
-        clears = cells = matched = tagged = removals = 0
+        clears = cells = matched = tagged = removals = members = leaves = 0
         for op in self.ops:
             kind = op.kind
             c[kind] += 1
@@ -129,9 +148,20 @@ class Plan:
                 tagged += len(op.rows)
                 if kind == "remove_tags":
                     removals += len(op.rows)
-        out = {k: c.get(k, 0) for k in ("create", "update", "delete", "add_tags", "remove_tags")}
+            elif kind in MEMBER_KINDS:
+                members += len(op.rows)
+                if kind == "unsubscribe":
+                    leaves += len(op.rows)
+        kinds = ("create", "update", "delete", "add_tags", "remove_tags", "subscribe", "unsubscribe")
+        out = {k: c.get(k, 0) for k in kinds}
         out.update(
-            clears=clears, cells=cells, matched_creates=matched, tagged_rows=tagged, tag_removals=removals
+            clears=clears,
+            cells=cells,
+            matched_creates=matched,
+            tagged_rows=tagged,
+            tag_removals=removals,
+            member_rows=members,
+            unsubscriptions=leaves,
         )
         return out
 
@@ -143,7 +173,7 @@ class Plan:
     def records_affected(self) -> int:
         rows: set[str] = set()
         for op in self.ops:
-            if op.kind in ("add_tags", "remove_tags"):
+            if op.kind in GROUP_KINDS:
                 rows.update(map(str, op.rows))
             else:
                 rows.add(str(op.row))
@@ -154,10 +184,11 @@ class Plan:
         """The number to pass as ``apply(confirm=…)``, or None when the plan needs no confirmation.
 
         Needed when the plan deletes records, clears more than 25 cells and tags (a tag
-        removed from a row counts as one cleared cell), or touches more than 5,000 records.
+        removed from a row, or a row taken out of a sequence or automation, counts as one
+        cleared cell), or touches more than 5,000 records.
         """
         c = self.counts
-        destructive = c["clears"] + c["tag_removals"]
+        destructive = c["clears"] + c["tag_removals"] + c["unsubscriptions"]
         if c["delete"] or destructive > CLEAR_THRESHOLD or self.records_affected > BIG_PLAN_ROWS:
             return self.records_affected
         return None
@@ -166,8 +197,8 @@ class Plan:
     def requests(self) -> int:
         """The API requests :meth:`apply` sends when every answer arrives: the conflict check
         (records read 50 at a time), one per create and update, the read-back of the updated
-        records, the tag reads and tag-by-name calls (2,500 records each), and deletes in batches
-        of 50. Lost answers add read-backs on top."""
+        records, the tag reads and tag-by-name calls (2,500 records each), subscribe calls (500
+        records each), and deletes in batches of 50. Lost answers add read-backs on top."""
         updates = creates = deletes = 0
         checked: set[int] = set()
         losing: set[int] = set()
@@ -191,6 +222,8 @@ class Plan:
                     adding = True
                 else:
                     losing.update(int(float(r)) for r in o.rows if _is_record_label(r))
+            elif kind in ("subscribe", "unsubscribe"):
+                tag_calls += -(-len(o.rows) // MEMBER_BATCH)
         deleted = {int(o.record_id) for o in self.ops if o.kind == "delete" and o.record_id is not None}
         n = _batches(len(checked - deleted)) + _batches(len(deleted))
         n += creates + updates + _batches(updates)
@@ -232,7 +265,8 @@ class Plan:
         ----------
         confirm : int, optional
             Required when the plan deletes records, clears more than 25 cells (each
-            tag removed from a row counts as one) or touches more than 5,000 records:
+            tag removed from a row, and each row taken out of a sequence or automation,
+            counts as one) or touches more than 5,000 records:
             the number of records affected, as the plan's repr says.
         on_conflict : {"skip", "overwrite"}, optional
             What to do with records modified in Ontraport since the load (default:
@@ -266,10 +300,29 @@ class Plan:
 
     # -- display ------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
-        """One row per changed cell or tag: op, kind, record_id, row, column, old, new, clear."""
+        """One row per changed cell, tag or membership: op, kind, record_id, row, column, old, new, clear.
+
+        A membership row's column is the frame's (``updateSequence`` / ``updateCampaign``)
+        and old / new the name of the sequence or automation left / joined."""
         rows: list[dict[str, Any]] = []
         for op in self.ops:
-            if op.kind in ("add_tags", "remove_tags"):
+            if op.kind in MEMBER_KINDS:
+                adding = op.kind == "subscribe"
+                for r in op.rows:
+                    rows.append(
+                        {
+                            "op": op.i,
+                            "kind": op.kind,
+                            "record_id": r if not isinstance(r, str) or r.isdigit() else None,
+                            "row": r,
+                            "column": op.column
+                            or ("updateSequence" if op.sub_type == "sequence" else "updateCampaign"),
+                            "old": None if adding else op.item,
+                            "new": op.item if adding else None,
+                            "clear": False,
+                        }
+                    )
+            elif op.kind in ("add_tags", "remove_tags"):
                 for r in op.rows:
                     rows.append(
                         {
@@ -331,8 +384,18 @@ class Plan:
             f"{c['clears']} clear(s)",
             f"{c['add_tags']} tag addition(s) and {c['remove_tags']} removal(s) over {c['tagged_rows']} row(s)"
             + (f" ({c['tag_removals']} tag(s) removed from rows)" if c["tag_removals"] else ""),
-            f"{c['delete']} delete(s)",
         ]
+        if c["subscribe"] or c["unsubscribe"]:
+            parts.append(
+                f"{c['subscribe']} subscription(s) and {c['unsubscribe']} unsubscription(s) over "
+                f"{c['member_rows']} row(s)"
+                + (
+                    f" ({c['unsubscriptions']} row(s) leave a sequence or automation)"
+                    if c["unsubscriptions"]
+                    else ""
+                )
+            )
+        parts.append(f"{c['delete']} delete(s)")
         if self.ops:
             parts.append(str(self.estimate))
         return "; ".join(parts)
@@ -364,7 +427,8 @@ class Plan:
             f"<b>Plan for {esc(self.object_type.name)}</b> on {esc(self.client.name)}<br>",
             "<table><tr>"
             + "".join(
-                f"<th>{k}</th>" for k in ("updates", "cells", "creates", "clears", "tag ops", "deletes")
+                f"<th>{k}</th>"
+                for k in ("updates", "cells", "creates", "clears", "tag ops", "membership ops", "deletes")
             )
             + "</tr><tr>"
             + "".join(
@@ -375,6 +439,7 @@ class Plan:
                     c["create"],
                     c["clears"],
                     c["add_tags"] + c["remove_tags"],
+                    c["subscribe"] + c["unsubscribe"],
                     c["delete"],
                 )
             )

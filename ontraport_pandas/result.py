@@ -67,7 +67,7 @@ class PushResult:
         """A plan of the operations that failed or whose outcome is unknown.
 
         ``result.failed().apply()`` retries them. The plan carries what this push (and
-        the ones it retried) created, so that tags of new rows reach their records; a
+        the ones it retried) created, so that tags and memberships of new rows reach their records; a
         create whose outcome is unknown is looked up again before anything is sent.
         """
         from .journal import Carried, read_journal
@@ -79,7 +79,7 @@ class PushResult:
         for op in self.plan.ops:
             if op.i not in bad:
                 continue
-            if op.kind in ("add_tags", "remove_tags"):
+            if op.kind in ("add_tags", "remove_tags", "subscribe", "unsubscribe"):
                 failed_rows = set(self.frame.loc[(self.frame["op"] == op.i) & retry, "row"].astype(str))
                 op = dataclasses.replace(op, rows=[r for r in op.rows if str(r) in failed_rows])
             else:

@@ -650,6 +650,8 @@ class PlanPreview(w.VBox):
             parts.append(f"clears {c['clears']:,} cells")
         if c.get("tag_removals"):
             parts.append(f"removes {c['tag_removals']:,} tags from rows")
+        if c.get("unsubscriptions"):
+            parts.append(f"takes rows out of sequences or automations {c['unsubscriptions']:,} times")
         return f" ({', '.join(parts)})" if parts else ""
 
     def _header_html(self) -> str:
@@ -665,6 +667,7 @@ class PlanPreview(w.VBox):
                 f"{c['matched_creates']:,} match an e-mail" if c["matched_creates"] else "",
             ),
             ("tag changes", c["add_tags"] + c["remove_tags"], f"{c['tagged_rows']:,} rows"),
+            ("sequence changes", c["subscribe"] + c["unsubscribe"], f"{c['member_rows']:,} rows"),
             ("clears", c["clears"], ""),
             ("deletes", c["delete"], ""),
         ]

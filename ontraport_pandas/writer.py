@@ -9,6 +9,10 @@ How changes travel:
   the shared rate limiter;
 * tag edits become tag-by-name calls grouped by tag: all rows gaining the same tag
   are one call with many ids;
+* sequence and automation membership edits (``updateSequence``, ``updateCampaign``)
+  become ``PUT objects/subscribe`` / ``DELETE objects/subscribe`` calls grouped the same
+  way, one per sequence or automation joined or left (:mod:`ontraport_pandas.memberships`);
+  they are idempotent, so a lost answer is sent again; undo sends the opposite call;
 * deletes (only with ``delete_missing=True`` and ``confirm=``) go last, in batches.
 
 Safety: validation happens before anything is sent (:mod:`ontraport_pandas.diff`);
@@ -74,9 +78,11 @@ from .errors import (
     ServerError,
     ValidationError,
 )
+from .eta import MEMBER_BATCH, READ_BATCH, TAG_BATCH
 from .journal import Carried, Journal, JournalState, read_journal
+from .memberships import membership_changes
 from .objects import ObjectType
-from .plan import Operation, Plan
+from .plan import GROUP_KINDS, MEMBER_KINDS, Operation, Plan
 from .progress import make_progress
 from .related import split_externs
 from .result import PushResult
@@ -89,9 +95,7 @@ __all__ = ["apply_plan", "build_plan", "resume", "undo"]
 
 logger = logging.getLogger(__name__)
 
-BATCH = 50
-#: Ids per tag-by-name call (no cap is documented; Ontraport processes tag calls in the background).
-TAG_BATCH = 2500
+BATCH = READ_BATCH
 AMBIGUOUS = (ServerError, ConnectionFailed, RequestTimeout)
 #: Failures after which a write may have been applied: no answer, a 5xx, or an answer not understood.
 MAY_BE_APPLIED = (*AMBIGUOUS, ProtocolError)
@@ -271,6 +275,16 @@ def _build_plan(
                 problems.append(Problem(r.row, None, None, f"{otype.name} cannot be {what} through the API"))
     if tagged and changes.tag_field is None:
         problems.append(Problem(None, None, None, f"{otype.name} has no tags"))
+    members, member_problems = membership_changes(
+        original,
+        edited,
+        schema,
+        lookups=lookups,
+        create_rows=[r.row for r in creates],
+        on_null=on_null,
+        skip={p.column for p in problems},
+    )
+    problems.extend(member_problems)
 
     # create-or-update: which new rows will match an existing record on the natural key.
     key = otype.natural_key
@@ -325,6 +339,16 @@ def _build_plan(
         add("add_tags", None, tag=t, rows=add_groups[t])
     for t in sorted(remove_groups):
         add("remove_tags", None, tag=t, rows=remove_groups[t])
+    for m in members:
+        add(
+            "subscribe" if m.adding else "unsubscribe",
+            None,
+            rows=m.rows,
+            sub_type=m.sub_type,
+            item_id=m.item_id,
+            item=m.item,
+            column=m.column,
+        )
     for r in deletes:
         add("delete", r.row, record_id=r.record_id)
 
@@ -537,6 +561,12 @@ class _Sender:
         body: dict[str, Any] = {"objectID": self.otype.id, "ids": ids}
         body["add_names" if add else "remove_names"] = [tag]
         self.session.data("PUT" if add else "DELETE", "objects/tagByName", json=body, retry=True)
+
+    def subscribe(self, ids: list[int], sub_type: str, item_id: int, *, add: bool) -> None:
+        """Add records to (or remove them from) one sequence or automation: ``objects/subscribe``."""
+        body: dict[str, Any] = {"objectID": self.otype.id, "ids": ids, "sub_type": sub_type}
+        body["add_list" if add else "remove_list"] = [item_id]
+        self.session.data("PUT" if add else "DELETE", "objects/subscribe", json=body, retry=True)
 
     def delete(self, ids: list[int]) -> None:
         _refuse_empty(ids, "delete")
@@ -762,8 +792,14 @@ def apply_plan(
     need = plan.confirm_required
     if need is not None and confirm != need:
         c = plan.counts
+        leaving = (
+            f", {c['unsubscriptions']} row(s) leaving a sequence or automation"
+            if c["unsubscriptions"]
+            else ""
+        )
         raise ConfirmationRequired(
-            f"This plan affects {need} record(s) ({c['delete']} delete(s), {c['clears']} cleared cell(s)). "
+            f"This plan affects {need} record(s) ({c['delete']} delete(s), {c['clears']} cleared cell(s)"
+            f"{leaving}). "
             f"Nothing was sent. Check it (plan.to_frame()), then apply with plan.apply(confirm={need}).",
             need,
         )
@@ -819,7 +855,7 @@ class _Run:
     The phases run in this order: creates; a second look, after ``verify_delay``, for
     creates whose answer was lost; updates; a read-back of the updated records (another
     writer that touched them meanwhile turns the row into ``conflict (concurrent)``);
-    tag additions and removals; deletes.
+    tag additions and removals; subscriptions and unsubscriptions; deletes.
     """
 
     def __init__(
@@ -967,6 +1003,8 @@ class _Run:
                         )
                 for kind in ("add_tags", "remove_tags"):
                     list(pool.map(self._guard(self.do_tags), by_kind.get(kind, [])))
+                for kind in MEMBER_KINDS:
+                    list(pool.map(self._guard(self.do_members), by_kind.get(kind, [])))
             self.do_deletes(by_kind.get("delete", []))
         finally:
             self.bar.close()
@@ -1193,8 +1231,8 @@ class _Run:
             )
 
     # tags
-    def do_tags(self, o: dict[str, Any]) -> None:
-        i = o["i"]
+    def _group_ids(self, o: dict[str, Any]) -> tuple[list[int], dict[str, list[Any]]]:
+        """The record ids a tag or membership operation reaches, and the rows it cannot reach."""
         ids: list[int] = []
         conflict_rows: list[Any] = []
         failed_rows: list[Any] = []
@@ -1207,10 +1245,14 @@ class _Run:
             elif str(r) in self.created:
                 ids.append(self.created[str(r)])
             else:
-                failed_rows.append(r)  # its create failed or is unknown: the tag waits with it
-        rows = {"conflict_rows": conflict_rows, "failed_rows": failed_rows}
+                failed_rows.append(r)  # its create failed or is unknown: the change waits with it
+        return ids, {"conflict_rows": conflict_rows, "failed_rows": failed_rows}
+
+    def do_tags(self, o: dict[str, Any]) -> None:
+        i = o["i"]
+        ids, rows = self._group_ids(o)
         if not ids:
-            status = "failed" if failed_rows else "conflict"
+            status = "failed" if rows["failed_rows"] else "conflict"
             self.event(i, status, ids=[], **rows, error="no record to tag: " + _why_rows(rows))
             return
         adding = o["kind"] == "add_tags"
@@ -1223,6 +1265,32 @@ class _Run:
             self.event(i, "failed", ids=ids, **rows, new_tag=new_tag, error=_error_text(exc))
             return
         self.event(i, "ok", ids=ids, **rows, new_tag=new_tag)
+
+    # memberships
+    def do_members(self, o: dict[str, Any]) -> None:
+        """One sequence or automation joined (``subscribe``) or left (``unsubscribe``) by many records.
+
+        The calls are set operations, so a lost answer is sent again (the session retries
+        it) and a failed operation is safe to send again with ``result.failed().apply()``.
+        """
+        i = o["i"]
+        ids, rows = self._group_ids(o)
+        adding = o["kind"] == "subscribe"
+        if not ids:
+            status = "failed" if rows["failed_rows"] else "conflict"
+            what = "subscribe" if adding else "unsubscribe"
+            self.event(i, status, ids=[], **rows, error=f"no record to {what}: " + _why_rows(rows))
+            return
+        self.event(i, "sending", ids=ids)
+        try:
+            for start in range(0, len(ids), MEMBER_BATCH):
+                self.sender.subscribe(
+                    ids[start : start + MEMBER_BATCH], str(o["sub_type"]), int(o["item_id"]), add=adding
+                )
+        except OntraportError as exc:
+            self.event(i, "failed", ids=ids, **rows, error=_error_text(exc))
+            return
+        self.event(i, "ok", ids=ids, **rows)
 
     # deletes
     def do_deletes(self, ops: list[dict[str, Any]]) -> None:
@@ -1293,7 +1361,8 @@ def _result(plan: Plan, state: JournalState | None, **extra: Any) -> PushResult:
         if status == "sending":
             status = "unknown" if o["kind"] == "create" else "failed"
             error = IN_FLIGHT
-        if o["kind"] in ("add_tags", "remove_tags"):
+        if o["kind"] in GROUP_KINDS:
+            label = o["tag"] if o["kind"] in ("add_tags", "remove_tags") else o.get("item")
             conflict_rows = {str(r) for r in ev.get("conflict_rows", ev.get("skipped_rows", []))}
             failed_rows = {str(r) for r in ev.get("failed_rows", [])}
             for r in o["rows"]:
@@ -1310,7 +1379,7 @@ def _result(plan: Plan, state: JournalState | None, **extra: Any) -> PushResult:
                         "row": r,
                         "kind": o["kind"],
                         "status": st,
-                        "fields": [o["tag"]],
+                        "fields": [label],
                         "error": err,
                     }
                 )
@@ -1422,7 +1491,9 @@ def undo(
     create that updated an existing contact, that contact's previous values are put
     back); the tags of every record whose tags changed are put back as they were, in
     their order, and tags the push created by name are deleted when no record uses
-    them any more; deleted records are created again from their before-image. Those
+    them any more; records that joined a sequence or automation leave it, and records
+    that left one join it again (for a call that failed or was cut off, only the records
+    whose membership shows it was applied); deleted records are created again from their before-image. Those
     get new ids: the result's ``restored_ids`` maps old -> new, and a warning says that
     references to the old ids (in other records, automations, links) are not restored.
 
@@ -1440,18 +1511,56 @@ def undo(
         source.close()
 
 
+def _member_changed(op: Ontraport, otype: ObjectType, o: dict[str, Any], ids: list[int]) -> list[int]:
+    """Of the records a subscribe / unsubscribe that failed or was cut off was sent for, the ones
+    whose membership shows it was applied (joined for a subscribe, not a member for an unsubscribe).
+
+    Records that cannot be read are left out (with a warning): undo sends no call it cannot
+    justify, since subscribing a record again may restart its sequence."""
+    from .schema import parse_list_wire
+
+    column = o.get("column") or ("updateSequence" if o.get("sub_type") == "sequence" else "updateCampaign")
+    try:
+        current = _Sender(op, otype).read(ids, [column])
+    except OntraportError as exc:
+        logger.warning(
+            "undo could not read %s of %d record(s) to see whether %s %s was applied (%s); left as they are",
+            column,
+            len(ids),
+            o["kind"],
+            o.get("item"),
+            exc,
+        )
+        return []
+    item = str(o.get("item_id"))
+    joined = o["kind"] == "subscribe"
+    return [
+        rid for rid in ids if rid in current and (item in parse_list_wire(current[rid].get(column))) == joined
+    ]
+
+
 def _undo(op: Ontraport, state: JournalState, *, progress: bool | None, journal_dir: str) -> PushResult:
     otype = op.session.resolve(state.header["object_type_id"])
     updates: dict[int, dict[str, Any]] = {}
     deletes: list[int] = []
     restores: list[dict[str, Any]] = []
     tag_ops: list[tuple[str, str, list[int]]] = []
+    member_ops: list[tuple[dict[str, Any], list[int]]] = []
     new_tags: list[str] = []
     tag_field = _tag_field(op, otype) if state.tags_before else None
     for o in reversed(state.ops):
         ev = state.events.get(o["i"], {})
         status = ev.get("status")
         kind = o["kind"]
+        if kind in MEMBER_KINDS:
+            ids = [int(x) for x in ev.get("ids", [])]
+            if status not in ("ok", "failed", "sending") or not ids:
+                continue
+            if status != "ok":  # it may have been applied: undo what the records show was done
+                ids = _member_changed(op, otype, o, ids)
+            if ids:
+                member_ops.append((o, ids))
+            continue
         if kind in ("add_tags", "remove_tags"):
             ids = [int(x) for x in ev.get("ids", [])]
             if status not in ("ok", "failed", "sending") or not ids:
@@ -1511,6 +1620,21 @@ def _undo(op: Ontraport, state: JournalState, *, progress: bool | None, journal_
         keep = [i for i in ids if i not in created]
         if keep:
             ops.append(Operation(len(ops), kind, None, tag=tag, rows=keep))  # type: ignore[arg-type]
+    for o, ids in member_ops:
+        keep = [i for i in ids if i not in created]
+        if keep:
+            ops.append(
+                Operation(
+                    len(ops),
+                    "unsubscribe" if o["kind"] == "subscribe" else "subscribe",
+                    None,
+                    rows=keep,
+                    sub_type=o.get("sub_type"),
+                    item_id=o.get("item_id"),
+                    item=o.get("item"),
+                    column=o.get("column"),
+                )
+            )
     for rid in deletes:
         ops.append(Operation(len(ops), "delete", rid, record_id=rid))
     for r in restores:

@@ -1,4 +1,4 @@
-"""Bulk operations from frames: task, membership, pause and transaction plans, read back from the sandbox."""
+"""Bulk operations from frames: task, pause and transaction plans, read back from the sandbox."""
 
 from __future__ import annotations
 
@@ -151,43 +151,7 @@ def test_big_task_plans_need_confirm(op, tmp_path):
     assert err.value.expected == len(tasks) and sent(op) == []
 
 
-# -- memberships and pauses -----------------------------------------------------------------------
-
-
-def test_membership_edits_become_grouped_subscribe_calls(op, tmp_path):
-    contacts = op.contacts(progress=False).sort_index()
-    edited = contacts.copy()
-    sequences = op.sequences(progress=False)
-    name = sequences["name"].iloc[0]
-    rows = [i for i in edited.index[:6] if name not in edited.at[i, "updateSequence"]][:3]
-    for i in rows:
-        edited.at[i, "updateSequence"] = [*edited.at[i, "updateSequence"], name]
-    holder = next(i for i in edited.index if edited.at[i, "updateSequence"] and i not in rows)
-    dropped = edited.at[holder, "updateSequence"][0]
-    edited.at[holder, "updateSequence"] = edited.at[holder, "updateSequence"][1:]
-    plan = op.plan_memberships(edited)
-    adds = [c for c in plan.calls if c.action == "subscribe"]
-    assert len(adds) == 1 and sorted(adds[0].ids) == sorted(int(r) for r in rows)
-    assert adds[0].detail == f"sequence {name}"
-    result = plan.apply(journal_dir=str(tmp_path))
-    assert result.ok
-    after = op.contacts(progress=False)
-    assert all(name in after.at[i, "updateSequence"] for i in rows)
-    assert dropped not in after.at[holder, "updateSequence"]
-    result.undo(journal_dir=str(tmp_path))
-    back = op.contacts(progress=False)
-    for i in [*rows, holder]:
-        assert sorted(back.at[i, "updateSequence"]) == sorted(contacts.at[i, "updateSequence"])
-
-
-def test_membership_unknown_name_is_a_problem_naming_the_row(op):
-    edited = op.contacts(progress=False).sort_index()
-    first = edited.index[0]
-    edited.at[first, "updateCampaign"] = ["No Such Automation"]
-    with pytest.raises(opd.ValidationError) as err:
-        op.plan_memberships(edited)
-    (problem,) = err.value.problems
-    assert (problem.row, problem.column, problem.value) == (first, "updateCampaign", "No Such Automation")
+# -- pauses -----------------------------------------------------------------------
 
 
 def test_pause_and_unpause_rules_with_undo(op, tmp_path):
@@ -339,10 +303,6 @@ def test_a_frame_back_from_csv_still_plans(op, tmp_path):
     result = op.cancel_tasks(back).apply(journal_dir=str(tmp_path))
     assert result.ok
     assert (op.tasks(progress=False).loc[tasks.index, "status"] == "Cancelled").all()
-    contacts_csv = tmp_path / "contacts.csv"
-    op.contacts(progress=False).head(2).to_csv(contacts_csv)
-    with pytest.raises(opd.ValidationError, match="original is unknown"):
-        op.plan_memberships(pd.read_csv(contacts_csv, index_col="id"))
 
 
 def test_resume_after_a_crash_mid_apply_and_a_torn_journal(op, tmp_path):

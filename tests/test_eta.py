@@ -9,7 +9,7 @@ import pytest
 
 import ontraport_pandas as opd
 from ontraport_pandas import writer
-from ontraport_pandas.eta import READ_BATCH, TAG_BATCH, estimate, format_duration
+from ontraport_pandas.eta import MEMBER_BATCH, READ_BATCH, TAG_BATCH, estimate, format_duration
 from ontraport_pandas.ratelimit import RateLimiter
 from ontraport_pandas.transports.base import RateLimitInfo
 
@@ -62,7 +62,7 @@ def test_the_estimate_follows_what_the_limiter_learnt():
 
 
 def test_the_batches_match_the_writer():
-    assert READ_BATCH == writer.BATCH and TAG_BATCH == writer.TAG_BATCH
+    assert READ_BATCH == writer.BATCH and TAG_BATCH == writer.TAG_BATCH and MEMBER_BATCH == writer.MEMBER_BATCH
 
 
 def test_a_plans_request_count_is_what_apply_sends(op):

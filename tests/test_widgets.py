@@ -325,6 +325,25 @@ def test_plan_preview_needs_the_tick_for_a_destructive_plan(op):
     assert preview.confirm.disabled
 
 
+def test_plan_preview_names_rows_leaving_sequences_and_applies_them(op):
+    contacts = op.contacts(progress=False)
+    members = [i for i in contacts.index if contacts.at[i, "updateSequence"]][:26]
+    edited = contacts.copy()
+    for i in members:
+        edited.at[i, "updateSequence"] = []
+    plan = op.plan(edited)
+    preview = PlanPreview(plan)
+    leaves = plan.counts["unsubscriptions"]
+    assert leaves >= 26 and preview.confirm is not None
+    assert f"takes rows out of sequences or automations {leaves} times" in preview.confirm.description
+    assert "sequence changes" in preview.header.value
+    preview.confirm.value = True
+    preview.apply_button.click()
+    assert preview.result is not None and preview.result.ok
+    after = op.contacts(progress=False)
+    assert all(after.at[i, "updateSequence"] == [] for i in members)
+
+
 def test_plan_preview_shows_failures_first(op):
     contacts = op.contacts(progress=False)
     first, second = int(contacts.index[0]), int(contacts.index[1])
