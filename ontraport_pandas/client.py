@@ -75,11 +75,18 @@ _OPTIONS_DOC = """\
             Columns of related records, as paths through parent fields:
             ``["owner//firstname", "f2001//owner//email"]`` (also accepted inside
             ``fields=``). Each is typed by the related field's type and read-only.
+        labels : bool, default False
+            Name the columns by their Ontraport labels ("Membership Level" instead of ``f1001``,
+            "First Name" instead of ``firstname``). A label several fields share gets the key as a
+            suffix ("IP Address [ip_addy]"), so every name stays one field. The frame still plans
+            and pushes: ``attrs["ontraport"]["labels"]`` maps the labels back to keys, and
+            :meth:`plan` works the same mapping out from the schema when ``attrs`` were lost.
+            ``where``, ``fields`` and ``sort`` still take field keys.
 
         Returns
         -------
         pandas.DataFrame
-            Columns are Ontraport field keys with pandas dtypes from the type table, the index is the
+            Columns are Ontraport field keys (labels with ``labels=True``) with pandas dtypes from the type table, the index is the
             record id; ``attrs["ontraport"]`` records the object type and the connection.
 
         Raises
@@ -417,6 +424,7 @@ class Ontraport:
         cache: bool = False,
         params: Mapping[str, Any] | None = None,
         externs: Sequence[str] | None = None,
+        labels: bool = False,
     ) -> pd.DataFrame:
         namespace = _caller_namespace(sys._getframe(1), where)
         return self._load(
@@ -431,6 +439,7 @@ class Ontraport:
             params=params,
             externs=externs,
             namespace=namespace,
+            labels=labels,
         )
 
     frame.__doc__ = f"""Every record of an object type as a typed DataFrame indexed by record id.
@@ -455,7 +464,10 @@ class Ontraport:
         params: Mapping[str, Any] | None,
         namespace: Mapping[str, Any] | None,
         externs: Sequence[str] | None = None,
+        labels: bool = False,
     ) -> pd.DataFrame:
+        if not isinstance(labels, bool):
+            raise TypeError(f"labels must be True or False, not {labels!r}")
         otype = self.session.resolve(object_type)
         stats = LoadStats()
         frame = load_frame(
@@ -474,7 +486,21 @@ class Ontraport:
             max_condition_chars=self.max_condition_chars,
             externs=externs,
         )
-        return self._stamp(frame, otype, where=where, fields=fields, stats=stats)
+        frame = self._stamp(frame, otype, where=where, fields=fields, stats=stats)
+        if labels:
+            frame = self._labelled(frame, otype)
+        return frame
+
+    def _labelled(self, frame: pd.DataFrame, otype: ObjectType) -> pd.DataFrame:
+        """The loaded frame with label columns; its snapshot keeps the field keys."""
+        from .labels import apply_labels
+        from .related import is_extern, resolve_externs
+
+        schema = self.session.schema(otype)
+        paths = [str(c) for c in frame.columns if is_extern(c)]
+        if paths:
+            schema, _ = resolve_externs(self.session, otype, schema, paths)
+        return apply_labels(frame, schema)
 
     def record_cache(self) -> Any:
         """The on-disk record cache of this connection (see ``frame(cache=True)``)."""

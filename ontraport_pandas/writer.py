@@ -74,6 +74,7 @@ from .errors import (
     ValidationError,
 )
 from .journal import Carried, Journal, JournalState, read_journal
+from .labels import labels_of, relabel_problems, to_keys
 from .objects import ObjectType
 from .plan import Operation, Plan
 from .progress import make_progress
@@ -159,24 +160,33 @@ def build_plan(
                     )
                 ]
             )
-    edited, original = split_externs(edited, original)  # related-record columns are read-only
     schema = op.session.schema(otype)
-    lookups = op.session.lookups(otype)
-    with gc_paused():  # a big diff makes one small object per changed row: no cycles to collect
-        return _build_plan(
-            op,
-            edited,
-            original,
-            otype,
-            schema,
-            lookups,
-            info,
-            delete_missing,
-            on_null,
-            on_conflict,
-            journal_dir,
-            allow_empty,
-        )
+    # A labels=True frame ("Membership Level") is planned by field key (f1001); problems name its columns.
+    keyed = to_keys(edited, schema, labels_of(edited))
+    shown = {str(k): str(c) for c, k in zip(edited.columns, keyed.columns, strict=True) if c != k}
+    original = to_keys(original, schema, labels_of(original))
+    try:
+        edited, original = split_externs(keyed, original)  # related-record columns are read-only
+        lookups = op.session.lookups(otype)
+        with gc_paused():  # a big diff makes one small object per changed row: no cycles to collect
+            return _build_plan(
+                op,
+                edited,
+                original,
+                otype,
+                schema,
+                lookups,
+                info,
+                delete_missing,
+                on_null,
+                on_conflict,
+                journal_dir,
+                allow_empty,
+            )
+    except ValidationError as exc:
+        if not shown:
+            raise
+        raise relabel_problems(exc, shown) from None
 
 
 def _build_plan(
