@@ -548,6 +548,19 @@ class Ontraport:
         info = frame.attrs.get("ontraport") or {}
         return self._snapshots.get(info.get("load_id", ""))
 
+    def loads(self, object_type: ObjectLike | None = None) -> list[pd.DataFrame]:
+        """Every frame this client loaded (of one type), as loaded, oldest first.
+
+        Columns are field keys (also for ``labels=True`` loads); each frame's ``attrs`` say
+        which type it is and when it was loaded. :meth:`plan` recovers a frame's type and
+        records from them when ``pd.concat``, ``merge`` or ``join`` dropped its ``attrs``.
+        """
+        frames = list(self._snapshots.values())
+        if object_type is None:
+            return frames
+        type_id = self.session.resolve(object_type).id
+        return [f for f in frames if (f.attrs.get("ontraport") or {}).get("object_type_id") == type_id]
+
     contacts = _make_accessor(frame, "contacts", "Every contact")
     tasks = _make_accessor(frame, "tasks", "Every task")
     deals = _make_accessor(frame, "deals", "Every deal")
@@ -686,9 +699,13 @@ class Ontraport:
             ``new`` (``"new-1"``) are created. Any other index (positional after
             ``reset_index(drop=True)``, e-mails, re-sorted ids) is refused.
         original : pandas.DataFrame, optional
-            The frame as loaded (default: this client's snapshot of the load).
+            The frame as loaded (default: this client's snapshot of the load; when
+            ``pd.concat``, ``merge`` or ``join`` dropped the frame's ``attrs``, the records
+            as this client loaded them, see :mod:`ontraport_pandas.lineage`).
         object_type : str or int, optional
-            Needed only when the frame's ``attrs`` do not say.
+            Needed only when neither the frame's ``attrs`` nor its columns and ids (among
+            this client's loads) say. Columns named by labels (``labels=True``) are
+            mapped back to field keys.
         delete_missing : bool
             Delete records whose rows were removed from the frame.
         on_null : {"clear", "skip"}

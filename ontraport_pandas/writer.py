@@ -75,6 +75,7 @@ from .errors import (
 )
 from .journal import Carried, Journal, JournalState, read_journal
 from .labels import labels_of, relabel_problems, to_keys
+from .lineage import infer_object_type, recover_original
 from .objects import ObjectType
 from .plan import Operation, Plan
 from .progress import make_progress
@@ -124,8 +125,13 @@ def build_plan(
     if on_null not in ("clear", "skip"):
         raise ValueError(f"on_null must be 'clear' or 'skip', not {on_null!r}")
     info = edited.attrs.get("ontraport") or {}
+    # attrs of another client's frame are never matched against this client's loads
+    ours = not info or info.get("client_id") in (None, op.id)
     if object_type is None:
         object_type = info.get("object_type_id", info.get("object_type"))
+    if object_type is None and ours:
+        inferred = infer_object_type(op, edited)  # attrs lost in a concat / merge / join
+        object_type = inferred.id if inferred is not None else None
     if object_type is None:
         raise ValidationError(
             [
@@ -142,6 +148,11 @@ def build_plan(
     otype = op.session.resolve(object_type)
     if original is None:
         original = op.snapshot(edited)
+    if original is None and ours:
+        recovered = recover_original(op, otype, edited, delete_missing=delete_missing)
+        if recovered is not None:
+            original, facts = recovered
+            info = {**info, **facts}
     if original is None:
         from .diff import is_new_label
 
