@@ -173,6 +173,9 @@ class Ontraport:
     #: The longest ``condition`` (URL-encoded characters) sent in one request; a longer one is sent as
     #: several requests whose rows are merged by id (see :func:`ontraport_pandas.query.split_condition`).
     max_condition_chars: int = MAX_CONDITION_CHARS
+    #: :meth:`related` selects the related records by the frame's ids up to this many ids (a
+    #: ``where=`` pushed down to the API); for more it loads the related type and filters in pandas.
+    related_pushdown_ids: int = 500
     tz: Any = "UTC"
 
     def __init__(
@@ -589,6 +592,75 @@ class Ontraport:
         frame, "purchase_history_logs", "Every purchase history log entry (purchases, refunds, declines)"
     )
     webhooks = _make_accessor(frame, "webhooks", "Every webhook subscription")
+
+    # -- joins ------------------------------------------------------------------------------------
+    def related(
+        self,
+        frame: pd.DataFrame,
+        related: ObjectLike,
+        *,
+        on: str | None = None,
+        fields: Sequence[str] | None = None,
+        prefix: str | None = None,
+        object_type: ObjectLike | None = None,
+        labels: bool | None = None,
+        progress: bool | None = None,
+    ) -> pd.DataFrame:
+        """``frame`` joined to its related records, one row per related record.
+
+        ``op.related(contacts, "deals")`` (or ``"transactions"``, ``"purchases"``,
+        ``"tasks"``, ``"notes"``; any type with a field pointing at the frame's type)
+        repeats each contact's row for each of its deals and adds the deal's columns
+        with a prefix (``deal_id``, ``deal_name``, ``deal_owner``, ``deal_date``), so
+        nothing clashes with the frame's own columns. A contact without deals keeps one
+        row whose deal columns are NA. See :mod:`ontraport_pandas.joins`.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Indexed by record id: a loaded frame (``fields=`` and ``labels=True`` frames too).
+        related : str or int
+            The related type.
+        on : str, optional
+            The related type's field that holds the frame's ids, when several do.
+        fields : list of str, optional
+            Related columns to add (field keys; default: all of them).
+        prefix : str, optional
+            Instead of the related type's singular name (``"deal_"``).
+        object_type : str or int, optional
+            The frame's type, when its ``attrs`` were lost and this client's loads do not tell.
+        labels : bool, optional
+            Name the related columns by label ("Deal: Deal Name"); default: as the frame does.
+        progress : bool, optional
+            A progress bar while the related records load.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the frame's record id (repeated once per related record); for
+            analysis, not for planning (its ids repeat).
+
+        Raises
+        ------
+        UnknownFieldError
+            When no field (or several, without ``on=``) links the types, or a field in
+            ``fields`` is unknown; before any request for related records.
+        ValidationError
+            When a prefixed column already exists in the frame.
+        """
+        from .joins import related_frame
+
+        return related_frame(
+            self,
+            frame,
+            related,
+            on=on,
+            fields=fields,
+            prefix=prefix,
+            object_type=object_type,
+            labels=labels,
+            progress=progress,
+        )
 
     # -- single records --------------------------------------------------------------------
     def get(self, object_type: ObjectLike, id: int | str) -> pd.Series:
