@@ -113,15 +113,17 @@ def recover_original(
 ) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     """The records of ``edited`` as this client loaded them, and the load facts the plan keeps.
 
-    Returns None when this client holds no load of the type.
+    Returns None when this client holds no load of the type, or the frame has no record id
+    (only new rows: there is nothing to compare with).
 
     Raises
     ------
     ValidationError
         For ``delete_missing=True`` (it needs the frame's own load).
     """
+    ids = pd.Index(_ids(edited.index), dtype="int64")
     loads = op.loads(otype.id)
-    if not loads:
+    if not loads or not len(ids):  # nothing loaded, or only new rows: nothing to compare with
         return None
     if delete_missing:
         raise ValidationError(
@@ -144,7 +146,6 @@ def recover_original(
     ]
     if "dlm" in schema.fields and "dlm" not in columns:
         columns.append("dlm")  # the conflict check compares it
-    ids = pd.Index(_ids(edited.index), dtype="int64")
     indexed = [(snap, _snapshot_ids(snap)) for snap in loads]
     data: dict[str, pd.Series] = {}
     rows = pd.Index([], dtype="int64")

@@ -129,3 +129,32 @@ def test_labelled_related_columns_are_read_only(op):
     unchanged.loc[named.index[0], "First Name"] = "Ann"
     plan = op.plan(unchanged)
     assert [list(o.fields) for o in plan.ops] == [["firstname"]]
+
+
+def test_a_duplicated_label_column_and_a_lost_index_are_reported_by_label(op):
+    named = op.contacts(labels=True, progress=False)
+    doubled = pd.concat([named, named[["Last Name"]]], axis=1)
+    doubled.attrs = named.attrs
+    op.sandbox.reset_log()
+    with pytest.raises(opd.ValidationError) as info:
+        op.plan(doubled)
+    assert [(p.column, "appears 2 times" in p.message) for p in info.value.problems] == [("Last Name", True)]
+    with pytest.raises(opd.ValidationError, match="positional index"):
+        op.plan(named.reset_index(drop=True))
+    assert _puts(op) == []
+
+
+def test_labelled_frame_without_attrs_maps_back_from_the_schema(op):
+    named = op.contacts(labels=True, progress=False)
+    rid = int(named.index[7])
+    bare = named.copy()
+    bare.attrs = {}
+    bare.loc[rid, "City"] = "Faro"
+    bare.loc[rid, "Membership Level"] = pd.NA
+    plan = op.plan(bare)
+    assert sorted(k for o in plan.ops for k in o.fields) == sorted(
+        ["city", *(["f1001"] if pd.notna(named.at[rid, "Membership Level"]) else [])]
+    )
+    plan.apply(confirm=plan.confirm_required).raise_for_errors()
+    stored = op.contact(rid)
+    assert stored["city"] == "Faro" and pd.isna(stored["f1001"])

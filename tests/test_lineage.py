@@ -148,3 +148,15 @@ def test_without_any_load_the_error_asks_for_object_type(op):
     frame = pd.DataFrame({"firstname": ["A"]}, index=pd.Index([3], dtype="Int64", name="id"))
     with pytest.raises(opd.ValidationError, match="object_type="):
         op.plan(frame)
+
+
+def test_a_frame_of_new_rows_only_creates_them_even_with_loads(op):
+    op.contacts(progress=False)
+    frame = _new_rows(
+        {"firstname": ["Only", "New"], "email": ["only.new1@example.com", "only.new2@example.com"]}
+    )
+    plan = op.plan(frame, delete_missing=True)
+    assert [o.kind for o in plan.ops] == ["create", "create"]
+    plan.apply().raise_for_errors()
+    after = op.contacts(progress=False)
+    assert set(after.loc[after["email"].str.startswith("only.new", na=False), "firstname"]) == {"Only", "New"}
