@@ -14,7 +14,9 @@ made (:meth:`Ontraport.loads`), never from another client or the network:
   between, is then compared with what it was first and its older ``dlm`` makes the push
   report it as a conflict instead of overwriting the newer value (the safe side). A
   cell no load holds is compared as an added column would be: a value is written, an
-  NA is left alone.
+  NA is left alone. An NA is a clear as in any frame, also one ``pd.concat`` made by
+  stacking loads of different ``fields=`` once another load holds that cell; the plan
+  shows such clears (more than 25 need ``confirm=``) and ``on_null="skip"`` leaves them.
 
 ``delete_missing=True`` needs the load itself (which rows were removed is not in the
 frame), so it is refused on a recovered original.

@@ -160,3 +160,34 @@ def test_a_frame_of_new_rows_only_creates_them_even_with_loads(op):
     plan.apply().raise_for_errors()
     after = op.contacts(progress=False)
     assert set(after.loc[after["email"].str.startswith("only.new", na=False), "firstname"]) == {"Only", "New"}
+
+
+def test_concat_of_two_loads_of_the_same_type(op):
+    first = op.contacts(where="id <= 100", progress=False)
+    second = op.contacts(where="id > 100", progress=False)
+    both = pd.concat([first, second])
+    assert not both.attrs
+    a, b = int(first.index[0]), int(second.index[0])
+    both.loc[a, "firstname"] = "FromFirst"
+    both.loc[b, "firstname"] = "FromSecond"
+    plan = op.plan(both)
+    assert sorted((o.record_id, tuple(o.fields)) for o in plan.ops) == [
+        (a, ("firstname",)),
+        (b, ("firstname",)),
+    ]
+    plan.apply().raise_for_errors()
+    after = op.contacts(progress=False)
+    assert after.at[a, "firstname"] == "FromFirst" and after.at[b, "firstname"] == "FromSecond"
+
+
+def test_cells_a_concat_fills_with_na_are_clears_unless_on_null_skip(op):
+    names = op.contacts(fields=["firstname", "lastname"], where="id <= 5", progress=False)
+    emails = op.contacts(fields=["firstname", "email"], where="id > 5 and id <= 10", progress=False)
+    both = pd.concat([names, emails])  # rows 1-5 have no email, rows 6-10 no lastname: NA
+    assert not both.attrs
+    # the loads of rows 1-5 never held their e-mails, nor 6-10 their last names: nothing to clear
+    assert op.plan(both).empty
+    op.contacts(progress=False)  # a full load: now the stored values are known
+    cleared = op.plan(both)
+    assert cleared.counts["clears"] == 10
+    assert op.plan(both, on_null="skip").empty
