@@ -158,3 +158,17 @@ def test_labelled_frame_without_attrs_maps_back_from_the_schema(op):
     plan.apply(confirm=plan.confirm_required).raise_for_errors()
     stored = op.contact(rid)
     assert stored["city"] == "Faro" and pd.isna(stored["f1001"])
+
+
+def test_keyed_and_labelled_switch_names_and_both_plan(op):
+    keyed = op.contacts(fields=["firstname", "f1001", "ip_addy"], progress=False)
+    named = keyed.ontraport.labelled()
+    assert list(named.columns) == ["First Name", "Membership Level", "IP Address [ip_addy]"]
+    back = named.ontraport.keyed()
+    pd.testing.assert_frame_equal(back, keyed)
+    assert "labels" not in back.attrs["ontraport"]
+    rid = int(named.index[0])
+    named.loc[rid, "First Name"] = "Switched"
+    op.plan(named).apply().raise_for_errors()
+    assert op.contact(rid)["firstname"] == "Switched"
+    assert keyed.ontraport.keyed() is not keyed and keyed.ontraport.keyed().equals(keyed)
