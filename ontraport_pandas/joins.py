@@ -78,7 +78,10 @@ def link_field(schema: Any, base: ObjectType, related: ObjectType, on: str | Non
             )
         return on, any_record and on == _ANY_RECORD[0]
     if not links:
-        raise UnknownFieldError(f"No field of {related.label} points at a {base.label}: nothing to join on.")
+        raise UnknownFieldError(
+            f"No field of {related.label} points at a {base.label}: nothing to join on. (For the record a "
+            f"{base.label} points at, load the {base.label} with externs=['<field>//<its field>'].)"
+        )
     if len(links) > 1:
         shown = ", ".join(f"{k!r} ({fields[k].label})" for k in links)
         raise UnknownFieldError(
