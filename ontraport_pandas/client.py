@@ -25,7 +25,6 @@ from .errors import NotFoundError
 from .loader import LoadStats, count_frame, load_frame
 from .objects import ObjectType
 from .query import MAX_CONDITION_CHARS
-from .schema import label_names
 from .session import Session
 from .transports.base import Transport
 
@@ -78,15 +77,17 @@ _OPTIONS_DOC = """\
             ``["owner//firstname", "f2001//owner//email"]`` (also accepted inside
             ``fields=``). Each is typed by the related field's type and read-only.
         labels : bool, default False
-            Name the columns by their Ontraport labels ("Membership Level" instead of ``f1001``;
-            a label two fields share gets its key: "Phone (sms_number)"). ``where``, ``fields``
-            and ``sort`` still take field keys. The mapping travels in ``attrs``, so the frame
-            plans and pushes like any other.
+            Name the columns by their Ontraport labels ("Membership Level" instead of ``f1001``,
+            "First Name" instead of ``firstname``). A label several fields share gets the key as a
+            suffix ("IP Address [ip_addy]"), so every name stays one field. The frame still plans
+            and pushes: ``attrs["ontraport"]["labels"]`` maps the labels back to keys, and
+            :meth:`plan` works the same mapping out from the schema when ``attrs`` were lost.
+            ``where``, ``fields`` and ``sort`` still take field keys.
 
         Returns
         -------
         pandas.DataFrame
-            Columns are Ontraport field keys with pandas dtypes from the type table, the index is the
+            Columns are Ontraport field keys (labels with ``labels=True``) with pandas dtypes from the type table, the index is the
             record id; ``attrs["ontraport"]`` records the object type and the connection.
 
         Raises
@@ -173,6 +174,9 @@ class Ontraport:
     #: The longest ``condition`` (URL-encoded characters) sent in one request; a longer one is sent as
     #: several requests whose rows are merged by id (see :func:`ontraport_pandas.query.split_condition`).
     max_condition_chars: int = MAX_CONDITION_CHARS
+    #: :meth:`related` selects the related records by the frame's ids up to this many ids (a
+    #: ``where=`` pushed down to the API); for more it loads the related type and filters in pandas.
+    related_pushdown_ids: int = 500
     tz: Any = "UTC"
 
     def __init__(
@@ -518,6 +522,8 @@ class Ontraport:
         externs: Sequence[str] | None = None,
         labels: bool = False,
     ) -> pd.DataFrame:
+        if not isinstance(labels, bool):
+            raise TypeError(f"labels must be True or False, not {labels!r}")
         otype = self.session.resolve(object_type)
         stats = LoadStats()
         frame = load_frame(
@@ -536,11 +542,21 @@ class Ontraport:
             max_condition_chars=self.max_condition_chars,
             externs=externs,
         )
-        names: dict[str, str] | None = None
+        frame = self._stamp(frame, otype, where=where, fields=fields, stats=stats)
         if labels:
-            names = label_names(self.session.schema(otype), frame.columns)
-            frame = frame.rename(columns=names)
-        return self._stamp(frame, otype, where=where, fields=fields, stats=stats, labels=names)
+            frame = self._labelled(frame, otype)
+        return frame
+
+    def _labelled(self, frame: pd.DataFrame, otype: ObjectType) -> pd.DataFrame:
+        """The loaded frame with label columns; its snapshot keeps the field keys."""
+        from .labels import apply_labels
+        from .related import is_extern, resolve_externs
+
+        schema = self.session.schema(otype)
+        paths = [str(c) for c in frame.columns if is_extern(c)]
+        if paths:
+            schema, _ = resolve_externs(self.session, otype, schema, paths)
+        return apply_labels(frame, schema)
 
     def record_cache(self) -> Any:
         """The on-disk record cache of this connection (see ``frame(cache=True)``)."""
@@ -558,7 +574,6 @@ class Ontraport:
         where: str | None = None,
         fields: Sequence[str] | None = None,
         stats: LoadStats | None = None,
-        labels: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         from .schema import local_dates
 
@@ -578,9 +593,6 @@ class Ontraport:
             "fields": list(fields) if fields is not None else None,
             "stats": vars(stats) if stats is not None else None,
         }
-        if labels:
-            # label -> field key: how op.plan names the columns again
-            frame.attrs["ontraport"]["labels"] = {v: k for k, v in labels.items()}
         # Under copy-on-write (pandas 3) a shallow copy is a frozen view of the load;
         # pandas 2 needs a real copy so that in-place edits do not reach the snapshot.
         self._snapshots[load_id] = frame.copy(deep=not _COW)
@@ -716,6 +728,19 @@ class Ontraport:
         }
         return out
 
+    def loads(self, object_type: ObjectLike | None = None) -> list[pd.DataFrame]:
+        """Every frame this client loaded (of one type), as loaded, oldest first.
+
+        Columns are field keys (also for ``labels=True`` loads); each frame's ``attrs`` say
+        which type it is and when it was loaded. :meth:`plan` recovers a frame's type and
+        records from them when ``pd.concat``, ``merge`` or ``join`` dropped its ``attrs``.
+        """
+        frames = list(self._snapshots.values())
+        if object_type is None:
+            return frames
+        type_id = self.session.resolve(object_type).id
+        return [f for f in frames if (f.attrs.get("ontraport") or {}).get("object_type_id") == type_id]
+
     contacts = _make_accessor(frame, "contacts", "Every contact")
     tasks = _make_accessor(frame, "tasks", "Every task")
     deals = _make_accessor(frame, "deals", "Every deal")
@@ -745,33 +770,74 @@ class Ontraport:
     )
     webhooks = _make_accessor(frame, "webhooks", "Every webhook subscription")
 
+    # -- joins ------------------------------------------------------------------------------------
     def related(
         self,
         frame: pd.DataFrame,
-        other: ObjectLike,
+        related: ObjectLike,
         *,
         on: str | None = None,
-        how: Literal["left", "inner"] = "left",
+        fields: Sequence[str] | None = None,
+        prefix: str | None = None,
         object_type: ObjectLike | None = None,
+        labels: bool | None = None,
         progress: bool | None = None,
     ) -> pd.DataFrame:
-        """``frame`` joined to its related records of type ``other``, their columns prefixed.
+        """``frame`` joined to its related records, one row per related record.
 
-        ``op.related(contacts, "deals")`` loads the deals whose ``primary_contact`` is one of
-        the frame's contacts and joins them, one row per contact and deal, with the deal
-        columns named ``deals_id``, ``deals_status``, ``deals_date``, … so nothing clashes;
-        ``op.related(deals, "contacts")`` joins each deal to its contact. The link is the
-        parent field between the two types; ``on=`` names it when there are several. See
-        :mod:`ontraport_pandas.joins`.
+        ``op.related(contacts, "deals")`` (or ``"transactions"``, ``"purchases"``,
+        ``"tasks"``, ``"notes"``; any type with a field pointing at the frame's type)
+        repeats each contact's row for each of its deals and adds the deal's columns
+        with a prefix (``deal_id``, ``deal_name``, ``deal_owner``, ``deal_date``), so
+        nothing clashes with the frame's own columns. A contact without deals keeps one
+        row whose deal columns are NA. See :mod:`ontraport_pandas.joins`.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Indexed by record id: a loaded frame (``fields=`` and ``labels=True`` frames too).
+        related : str or int
+            The related type.
+        on : str, optional
+            The related type's field that holds the frame's ids, when several do.
+        fields : list of str, optional
+            Related columns to add (field keys; default: all of them).
+        prefix : str, optional
+            Instead of the related type's singular name (``"deal_"``).
+        object_type : str or int, optional
+            The frame's type, when its ``attrs`` were lost and this client's loads do not tell.
+        labels : bool, optional
+            Name the related columns by label ("Deal: Deal Name"); default: as the frame does.
+        progress : bool, optional
+            A progress bar while the related records load.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the frame's record id (repeated once per related record); for
+            analysis, not for planning (its ids repeat).
 
         Raises
         ------
+        UnknownFieldError
+            When no field (or several, without ``on=``) links the types, or a field in
+            ``fields`` is unknown; before any request for related records.
         ValidationError
-            When no field, or more than one, links the two types (the message lists them).
+            When a prefixed column already exists in the frame.
         """
         from .joins import related_frame
 
-        return related_frame(self, frame, other, object_type=object_type, on=on, how=how, progress=progress)
+        return related_frame(
+            self,
+            frame,
+            related,
+            on=on,
+            fields=fields,
+            prefix=prefix,
+            object_type=object_type,
+            labels=labels,
+            progress=progress,
+        )
 
     # -- single records --------------------------------------------------------------------
     def get(self, object_type: ObjectLike, id: int | str) -> pd.Series:
@@ -884,9 +950,13 @@ class Ontraport:
             ``new`` (``"new-1"``) are created. Any other index (positional after
             ``reset_index(drop=True)``, e-mails, re-sorted ids) is refused.
         original : pandas.DataFrame, optional
-            The frame as loaded (default: this client's snapshot of the load).
+            The frame as loaded (default: this client's snapshot of the load; when
+            ``pd.concat``, ``merge`` or ``join`` dropped the frame's ``attrs``, the records
+            as this client loaded them, see :mod:`ontraport_pandas.lineage`).
         object_type : str or int, optional
-            Needed only when the frame's ``attrs`` do not say.
+            Needed only when neither the frame's ``attrs`` nor its columns and ids (among
+            this client's loads) say. Columns named by labels (``labels=True``) are
+            mapped back to field keys.
         delete_missing : bool
             Delete records whose rows were removed from the frame.
         on_null : {"clear", "skip"}

@@ -100,7 +100,6 @@ __all__ = [
     "column_to_wire",
     "frame_from_records",
     "frame_to_records",
-    "label_names",
     "parse_list_wire",
     "parse_meta",
     "local_dates",
@@ -412,22 +411,6 @@ _KIND_DTYPES: dict[str, str | ExtensionDtype] = {
     "subscription": "object",
     "parent": _INT64,
 }
-
-
-def label_names(schema: ObjectSchema, columns: Iterable[Any]) -> dict[str, str]:
-    """Field key -> column label for ``columns``: the field's label, or ``"Label (key)"`` when two
-    columns share a label, a label is blank, or it is another column's key. Keys with no field keep
-    their name."""
-    columns = [c for c in columns if isinstance(c, str)]
-    plain = {c: (schema.fields[c].label.strip() if c in schema.fields else c) or c for c in columns}
-    counts: dict[str, int] = {}
-    for label in plain.values():
-        counts[label] = counts.get(label, 0) + 1
-    out: dict[str, str] = {}
-    for c, label in plain.items():
-        clash = counts[label] > 1 or (label != c and label in plain)
-        out[c] = f"{label} ({c})" if clash and label != c else label
-    return out
 
 
 def _text_spec(key: str) -> FieldSpec:

@@ -80,6 +80,8 @@ from .errors import (
 )
 from .eta import MEMBER_BATCH, READ_BATCH, TAG_BATCH
 from .journal import Carried, Journal, JournalState, read_journal
+from .labels import labels_of, relabel_problems, to_keys
+from .lineage import infer_object_type, recover_original
 from .memberships import membership_changes
 from .objects import ObjectType
 from .plan import GROUP_KINDS, MEMBER_KINDS, Operation, Plan
@@ -128,8 +130,13 @@ def build_plan(
     if on_null not in ("clear", "skip"):
         raise ValueError(f"on_null must be 'clear' or 'skip', not {on_null!r}")
     info = edited.attrs.get("ontraport") or {}
+    # attrs of another client's frame are never matched against this client's loads
+    ours = not info or info.get("client_id") in (None, op.id)
     if object_type is None:
         object_type = info.get("object_type_id", info.get("object_type"))
+    if object_type is None and ours:
+        inferred = infer_object_type(op, edited)  # attrs lost in a concat / merge / join
+        object_type = inferred.id if inferred is not None else None
     if object_type is None:
         raise ValidationError(
             [
@@ -146,11 +153,13 @@ def build_plan(
     otype = op.session.resolve(object_type)
     if original is None:
         original = op.snapshot(edited)
-    names = info.get("labels")
-    if isinstance(names, dict) and names:  # a frame loaded with labels=True: back to field keys
-        edited = edited.rename(columns=names)
-        if original is not None:
-            original = original.rename(columns=names)
+    if (
+        original is None and ours and not info.get("coerced")
+    ):  # a coerced frame is planned against live records
+        recovered = recover_original(op, otype, edited, delete_missing=delete_missing)
+        if recovered is not None:
+            original, facts = recovered
+            info = {**info, **facts}
     if original is None:
         from .diff import is_new_label
 
@@ -172,24 +181,33 @@ def build_plan(
                     )
                 ]
             )
-    edited, original = split_externs(edited, original)  # related-record columns are read-only
     schema = op.session.schema(otype)
-    lookups = op.session.lookups(otype)
-    with gc_paused():  # a big diff makes one small object per changed row: no cycles to collect
-        return _build_plan(
-            op,
-            edited,
-            original,
-            otype,
-            schema,
-            lookups,
-            info,
-            delete_missing,
-            on_null,
-            on_conflict,
-            journal_dir,
-            allow_empty,
-        )
+    # A labels=True frame ("Membership Level") is planned by field key (f1001); problems name its columns.
+    keyed = to_keys(edited, schema, labels_of(edited))
+    shown = {str(k): str(c) for c, k in zip(edited.columns, keyed.columns, strict=True) if c != k}
+    original = to_keys(original, schema, labels_of(original))
+    try:
+        edited, original = split_externs(keyed, original)  # related-record columns are read-only
+        lookups = op.session.lookups(otype)
+        with gc_paused():  # a big diff makes one small object per changed row: no cycles to collect
+            return _build_plan(
+                op,
+                edited,
+                original,
+                otype,
+                schema,
+                lookups,
+                info,
+                delete_missing,
+                on_null,
+                on_conflict,
+                journal_dir,
+                allow_empty,
+            )
+    except ValidationError as exc:
+        if not shown:
+            raise
+        raise relabel_problems(exc, shown) from None
 
 
 def _live_original(op: Ontraport, otype: ObjectType, edited: pd.DataFrame) -> pd.DataFrame:

@@ -62,7 +62,9 @@ def test_the_estimate_follows_what_the_limiter_learnt():
 
 
 def test_the_batches_match_the_writer():
-    assert READ_BATCH == writer.BATCH and TAG_BATCH == writer.TAG_BATCH and MEMBER_BATCH == writer.MEMBER_BATCH
+    assert (
+        READ_BATCH == writer.BATCH and TAG_BATCH == writer.TAG_BATCH and MEMBER_BATCH == writer.MEMBER_BATCH
+    )
 
 
 def test_a_plans_request_count_is_what_apply_sends(op):
