@@ -10,6 +10,7 @@ the same classes, a push writes what the sandbox reads back.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,7 +80,7 @@ def test_full_frame_loads_through_failed_calls_and_equals_the_sandbox(dialect_ho
     assert op.transport.mode == expected_mode(dialect)
     assert ("proxy route" if dialect == "proxy" else "membrane request") in op.backend
     assert op.transport.path_prefix == ("/1" if dialect == "base-without-v1" else "")
-    op.session.retry.backoff = 0.01
+    op.session.retry = dataclasses.replace(op.session.retry, backoff=0.01)
     # A Membrane-side 5xx as error JSON, then a plain-text "socket hang up": both retried like over HTTP.
     sim(home, "sim", "fail", "exit-nonzero-json-stdout", "--times", "1", "--on", "request")
     sim(home, "sim", "fail", "exit-nonzero-text", "--times", "1", "--on", "request")
@@ -103,7 +104,9 @@ def test_errors_and_rate_limits_map_to_the_same_classes(dialect_home):
         op.request("GET", "Contacts", params={"condition": bad})
     with pytest.raises(opd.NotFoundError):
         op.run("no-such-action", {})
-    op.session.retry.max_rate_limit_waits = 0  # raise instead of waiting, to see the mapping
+    op.session.retry = dataclasses.replace(
+        op.session.retry, max_rate_limit_waits=0
+    )  # raise, to see the mapping
     sim(home, "sim", "fail", "rate-limit", "--on", "request")
     with pytest.raises(opd.RateLimitError) as info:
         op.request("GET", "Contacts/getInfo")
