@@ -170,6 +170,11 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
         xa = np.where(na_a, marker, xa)
         xb = np.where(na_b, marker, xb)
         return np.asarray(xa == xb, dtype=bool) | (na_a & na_b)
+    if a.dtype.kind == "M" and a.dtype == b.dtype:
+        # Timestamps of one unit and zone: compare the integers; NaT equals NaT.
+        ia, ib = getattr(a.array, "asi8", None), getattr(b.array, "asi8", None)
+        if ia is not None and ib is not None:
+            return np.asarray(ia == ib, dtype=bool)
     na_a, na_b = _na_mask(a), _na_mask(b)
     try:
         eq = np.asarray(a.eq(b).fillna(False), dtype=bool)
