@@ -5,6 +5,7 @@ Run (each figure is the median and range over ``--runs`` runs)::
     python benchmarks/bench_load.py --contacts 20000 --latency 0.1 --rate-limit 180 --runs 3
     python benchmarks/bench_load.py --contacts 3000 --windows full --no-latency-bound   # steady state
     python benchmarks/bench_load.py --contacts 20000 --only-incremental                  # refresh
+    python benchmarks/bench_load.py --contacts 10000 --windows fresh --no-latency-bound --runs 1 --trace  # memory
 
 Rate-limited figures are shares of the **fastest schedule** any client could achieve from the
 same window state (``_figures.fastest_schedule``: the sandbox's rolling window, the requests
@@ -276,7 +277,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--windows", default="fresh,full", help="rate-limited runs: fresh, full, or both")
     ap.add_argument("--no-latency-bound", action="store_true")
-    ap.add_argument("--no-trace", dest="trace", action="store_false", help="skip tracemalloc's peak")
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help="measure the toolkit's peak memory with tracemalloc in fresh-window runs (slows typing: "
+        "the time and 'frame ready' figures of traced runs are pessimistic)",
+    )
     ap.add_argument("--only-incremental", action="store_true", help="only the incremental refresh")
     args = ap.parse_args()
     print(
