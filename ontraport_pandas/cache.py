@@ -11,7 +11,8 @@ own cache folder). The next call:
 2. when the API has fewer records than the cache plus the changes, some were deleted:
    it bisects the id range, comparing the server's count for each half with the cached
    ids, and lists the ids of the small ranges that differ, so a few deletions among many
-   records cost a handful of requests;
+   records cost a handful of requests; each level of the bisection is counted at once on
+   the session's threads, so the round trips grow with the depth, not the deletions;
 3. types only the changed records and splices them into the cached frame. Whenever that
    could type a column differently from a full conversion (field types or labels changed,
    a number column gained or lost its decimals, a stray dropdown id vanished), every
@@ -435,30 +436,37 @@ def _find_deleted(session: Session, otype: ObjectType, local_ids: list[int], ser
                 return found
             start += PAGE_SIZE
 
-    def visit(lo: int, hi: int, server: int) -> None:
-        local = local_count(lo, hi)
-        if local == server:
-            return
-        if local <= PAGE_SIZE * 2 or hi - lo <= 2:
-            present = server_ids(lo, hi)
-            i, j = bisect.bisect_left(local_ids, lo), bisect.bisect_left(local_ids, hi)
-            deleted.extend(x for x in local_ids[i:j] if x not in present)
-            return
-        mid = local_ids[bisect.bisect_left(local_ids, lo) + local // 2]
-        left = count_records(
-            session, otype, condition=_and(_cond(id_field, ">=", lo), _cond(id_field, "<", mid))
+    def count_in(bounds: tuple[int, int]) -> int:
+        lo, hi = bounds
+        return count_records(
+            session, otype, condition=_and(_cond(id_field, ">=", lo), _cond(id_field, "<", hi))
         )
-        visit(lo, mid, left)
-        visit(mid, hi, server - left)
 
-    if local_ids:
-        visit(
-            local_ids[0], local_ids[-1] + 1, _server_count_in(session, otype, local_ids[0], local_ids[-1] + 1)
-        )
-    return deleted
-
-
-def _server_count_in(session: Session, otype: ObjectType, lo: int, hi: int) -> int:
-    return count_records(
-        session, otype, condition=_and(_cond(otype.id_field, ">=", lo), _cond(otype.id_field, "<", hi))
-    )
+    # Breadth first: every range of one level is counted (or listed) at once, so 10
+    # deletions cost about as many round trips as levels, not one per range visited.
+    workers = max(1, session.max_workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        if not local_ids:
+            return deleted
+        full = (local_ids[0], local_ids[-1] + 1)
+        level = [(full[0], full[1], count_in(full))]
+        while level:
+            small: list[tuple[int, int]] = []  # ranges whose ids are listed
+            halves: list[tuple[int, int, int, int]] = []  # lo, mid, hi, server count: split in two
+            for lo, hi, server in level:
+                local = local_count(lo, hi)
+                if local == server:
+                    continue
+                if local <= PAGE_SIZE * 2 or hi - lo <= 2:
+                    small.append((lo, hi))
+                else:
+                    halves.append((lo, local_ids[bisect.bisect_left(local_ids, lo) + local // 2], hi, server))
+            listed = pool.map(lambda b: server_ids(*b), small)
+            lefts = pool.map(count_in, [(lo, mid) for lo, mid, _, _ in halves])
+            for (lo, hi), present in zip(small, listed, strict=True):
+                i, j = bisect.bisect_left(local_ids, lo), bisect.bisect_left(local_ids, hi)
+                deleted.extend(x for x in local_ids[i:j] if x not in present)
+            level = []
+            for (lo, mid, hi, server), left in zip(halves, lefts, strict=True):
+                level += [(lo, mid, left), (mid, hi, server - left)]
+    return sorted(deleted)

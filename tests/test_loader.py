@@ -116,6 +116,25 @@ def test_cache_returns_what_a_full_load_returns_after_creates_updates_deletes():
     op.close()
 
 
+def test_cache_finds_scattered_deletions_at_both_ends_and_new_records():
+    op = opd.connect("sandbox", contacts=2000, rate_limit=None)
+    first = op.contacts(cache=True, progress=False)
+    ids = [int(i) for i in first.index]
+    gone = [ids[0], ids[-1], *ids[150:1900:200]]  # the first, the last and eight in between
+    op.request("DELETE", "Contacts", params={"ids": ",".join(map(str, gone))})
+    for k in range(10):
+        op.request("POST", "Contacts", json={"firstname": f"New{k}", "email": f"new{k}@example.com"})
+    op.sandbox.reset_log()
+    refreshed = op.contacts(cache=True, progress=False)
+    counts = sum("condition" in path for _, path, _ in op.sandbox.request_log)
+    full = op.contacts(progress=False)
+    pd.testing.assert_frame_equal(refreshed, full)
+    assert not set(gone) & set(refreshed.index.tolist())
+    assert (refreshed["firstname"] == "New9").sum() == 1
+    assert 0 < counts < 80  # id ranges counted and listed, not every id
+    op.close()
+
+
 def test_cache_with_where_and_fields(op):
     op.contacts(cache=True, progress=False)
     got = op.contacts(cache=True, where="f1003 > 4", fields=["email"], progress=False)
