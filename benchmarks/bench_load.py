@@ -234,7 +234,8 @@ def mutate(url: str, frame: pd.DataFrame, deletions: int, creations: int) -> tup
 
 def incremental(args: argparse.Namespace, fresh, tmp: str) -> None:
     n = args.contacts
-    for label, limit in (("rate-limited", args.rate_limit), ("latency-bound", None)):
+    modes = [("rate-limited", args.rate_limit), ("latency-bound", None)]
+    for label, limit in [m for m in modes if args.incremental_modes in ("both", m[0])]:
         full_s, inc_s, inc_req = [], [], []
         for run in range(args.runs):
             db = fresh(f"inc-{limit}-{run}")
@@ -284,6 +285,7 @@ def main() -> None:
         "the time and 'frame ready' figures of traced runs are pessimistic)",
     )
     ap.add_argument("--only-incremental", action="store_true", help="only the incremental refresh")
+    ap.add_argument("--incremental-modes", choices=["both", "rate-limited", "latency-bound"], default="both")
     args = ap.parse_args()
     print(
         f"{args.contacts} contacts, {args.latency * 1000:.0f} ms latency per request, limit "
