@@ -1,11 +1,12 @@
 """Benchmark: wire records <-> typed DataFrame (ontraport_pandas.schema).
 
 Generates deterministic, contact-like wire records (60 fields of mixed Ontraport types, with the
-empties and nulls real replies have), then times ``frame_from_records`` and ``frame_to_records``.
+empties and nulls real replies have), then times ``frame_from_records`` and ``frame_to_records``: the median, best and worst of
+``--repeat`` runs (best alone flatters on a shared machine).
 
 Usage::
 
-    python benchmarks/bench_convert.py --rows 200000
+    python benchmarks/bench_convert.py --rows 200000 --repeat 5
     python benchmarks/bench_convert.py --rows 50000 --repeat 3 --seed 7
 
 Prints figures; asserts nothing except that the round trip gives back the canonical records.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -179,7 +181,7 @@ def make_records(n: int, seed: int) -> tuple[list[dict[str, Any]], dict[str, dic
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -194,24 +196,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pandas {pd.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
     print(f"{args.rows:,} records x {n_fields} fields generated in {gen:.2f} s")
 
-    best_read = best_write = float("inf")
+    reads: list[float] = []
+    writes: list[float] = []
     frame = None
     back: list[dict[str, Any]] = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
         frame = frame_from_records(records, schema, lookups=lookups)
-        best_read = min(best_read, time.perf_counter() - t0)
+        reads.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         back = frame_to_records(frame, schema, lookups=lookups)
-        best_write = min(best_write, time.perf_counter() - t0)
+        writes.append(time.perf_counter() - t0)
     assert frame is not None
     cells = args.rows * n_fields
-    print(
-        f"frame_from_records: {best_read:.3f} s  ({args.rows / best_read:,.0f} rows/s, {cells / best_read / 1e6:.1f} M cells/s)"
-    )
-    print(
-        f"frame_to_records:   {best_write:.3f} s  ({args.rows / best_write:,.0f} rows/s, {cells / best_write / 1e6:.1f} M cells/s)"
-    )
+    for name, times in (("frame_from_records", reads), ("frame_to_records", writes)):
+        med = statistics.median(times)
+        print(
+            f"{name}: median {med:.3f} s, best {min(times):.3f} s, worst {max(times):.3f} s over "
+            f"{len(times)} runs  ({args.rows / med:,.0f} rows/s, {cells / med / 1e6:.1f} M cells/s at the median)"
+        )
     print(
         f"frame memory: {frame.memory_usage(deep=True).sum() / 1e6:.0f} MB; dtypes: "
         + ", ".join(f"{d}={c}" for d, c in frame.dtypes.astype(str).value_counts().items())

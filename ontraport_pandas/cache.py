@@ -11,7 +11,8 @@ own cache folder). The next call:
 2. when the API has fewer records than the cache plus the changes, some were deleted:
    it bisects the id range, comparing the server's count for each half with the cached
    ids, and lists the ids of the small ranges that differ, so a few deletions among many
-   records cost a handful of requests;
+   records cost a handful of requests; each level of the bisection is counted at once on
+   the session's threads, so the round trips grow with the depth, not the deletions;
 3. types only the changed records and splices them into the cached frame. Whenever that
    could type a column differently from a full conversion (field types or labels changed,
    a number column gained or lost its decimals, a stray dropdown id vanished), every
@@ -33,7 +34,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,11 @@ class RecordCache:
         digest = hashlib.sha256(connection_key.encode()).hexdigest()[:16]
         self.directory = Path(directory) / digest
         self._lock = threading.Lock()
+        # The last typed frame of each type, kept in memory for this client, and the
+        # snapshot files being written in the background (off the refresh's critical path).
+        self._frames: dict[int, tuple[pd.DataFrame, dict[str, Any]]] = {}
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: dict[int, Future[None]] = {}
 
     def _db(self, otype: ObjectType) -> sqlite3.Connection:
         private_dir(self.directory)
@@ -140,10 +146,15 @@ class RecordCache:
     def load_frame(self, otype: ObjectType) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         """The typed frame of the last refresh and its state, if there is one.
 
-        The file is a pickle written by this cache into the user's own cache folder.
+        This client's last frame comes from memory; otherwise the snapshot file, a pickle
+        written by this cache into the user's own cache folder, is read.
         """
         from .schema import gc_paused
 
+        held = self._frames.get(otype.id)
+        if held is not None:
+            return held[0].copy(deep=not _copy_on_write()), dict(held[1])
+        self.flush(otype)
         path = self._frame_path(otype)
         if not path.exists():
             return None
@@ -156,24 +167,59 @@ class RecordCache:
             return None
 
     def store_frame(self, otype: ObjectType, frame: pd.DataFrame, state: dict[str, Any]) -> None:
-        """Keep the typed frame next to the records (written atomically)."""
+        """Keep the typed frame in memory and write its snapshot file in the background.
+
+        The copy kept is this cache's own (a user's in-place edit of the returned frame
+        cannot reach it); the file is written atomically by one background thread, and
+        :meth:`flush` waits for it.
+        """
+        kept = frame.copy(deep=not _copy_on_write())
+        with self._lock:
+            self._frames[otype.id] = (kept, dict(state))
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opd-snapshot")
+            self._pending[otype.id] = self._writer.submit(self._write_frame, otype, kept, dict(state))
+
+    def _write_frame(self, otype: ObjectType, frame: pd.DataFrame, state: dict[str, Any]) -> None:
         from .schema import gc_paused
 
-        private_dir(self.directory)
-        path = self._frame_path(otype)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with self._lock, gc_paused(), private_open(tmp, "wb") as fh:
-            pickle.dump({"frame": frame, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        try:
+            private_dir(self.directory)
+            path = self._frame_path(otype)
+            tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
+            with gc_paused(), private_open(tmp, "wb") as fh:
+                pickle.dump({"frame": frame, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except Exception:  # a snapshot is an optimisation: the records cache still holds the truth
+            logger.warning("could not write the frame snapshot of %s", otype.name, exc_info=True)
+
+    def flush(self, otype: ObjectType | None = None) -> None:
+        """Wait until the snapshot files being written (of one type, or all) are on disk."""
+        with self._lock:
+            pending = [f for t, f in self._pending.items() if otype is None or t == otype.id]
+        for future in pending:
+            future.result()
 
     def clear(self, otype: ObjectType | None = None) -> None:
         """Forget the cache of one type, or of every type of this connection."""
+        self.flush(otype)
         with self._lock:
+            if otype is None:
+                self._frames.clear()
+            else:
+                self._frames.pop(otype.id, None)
             if not self.directory.exists():
                 return
             pattern = "type-*" if otype is None else f"type-{otype.id}.*"
             for f in self.directory.glob(pattern):
                 f.unlink()
+
+
+def _copy_on_write() -> bool:
+    """Whether pandas copies on write (always from pandas 3): then a shallow copy is private."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return bool(pd.get_option("mode.copy_on_write") is True)
 
 
 def _dlm(record: dict[str, Any]) -> int:
@@ -435,30 +481,37 @@ def _find_deleted(session: Session, otype: ObjectType, local_ids: list[int], ser
                 return found
             start += PAGE_SIZE
 
-    def visit(lo: int, hi: int, server: int) -> None:
-        local = local_count(lo, hi)
-        if local == server:
-            return
-        if local <= PAGE_SIZE * 2 or hi - lo <= 2:
-            present = server_ids(lo, hi)
-            i, j = bisect.bisect_left(local_ids, lo), bisect.bisect_left(local_ids, hi)
-            deleted.extend(x for x in local_ids[i:j] if x not in present)
-            return
-        mid = local_ids[bisect.bisect_left(local_ids, lo) + local // 2]
-        left = count_records(
-            session, otype, condition=_and(_cond(id_field, ">=", lo), _cond(id_field, "<", mid))
+    def count_in(bounds: tuple[int, int]) -> int:
+        lo, hi = bounds
+        return count_records(
+            session, otype, condition=_and(_cond(id_field, ">=", lo), _cond(id_field, "<", hi))
         )
-        visit(lo, mid, left)
-        visit(mid, hi, server - left)
 
-    if local_ids:
-        visit(
-            local_ids[0], local_ids[-1] + 1, _server_count_in(session, otype, local_ids[0], local_ids[-1] + 1)
-        )
-    return deleted
-
-
-def _server_count_in(session: Session, otype: ObjectType, lo: int, hi: int) -> int:
-    return count_records(
-        session, otype, condition=_and(_cond(otype.id_field, ">=", lo), _cond(otype.id_field, "<", hi))
-    )
+    # Breadth first: every range of one level is counted (or listed) at once, so 10
+    # deletions cost about as many round trips as levels, not one per range visited.
+    workers = max(1, session.max_workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        if not local_ids:
+            return deleted
+        full = (local_ids[0], local_ids[-1] + 1)
+        level = [(full[0], full[1], count_in(full))]
+        while level:
+            small: list[tuple[int, int]] = []  # ranges whose ids are listed
+            halves: list[tuple[int, int, int, int]] = []  # lo, mid, hi, server count: split in two
+            for lo, hi, server in level:
+                local = local_count(lo, hi)
+                if local == server:
+                    continue
+                if local <= PAGE_SIZE * 2 or hi - lo <= 2:
+                    small.append((lo, hi))
+                else:
+                    halves.append((lo, local_ids[bisect.bisect_left(local_ids, lo) + local // 2], hi, server))
+            listed = pool.map(lambda b: server_ids(*b), small)
+            lefts = pool.map(count_in, [(lo, mid) for lo, mid, _, _ in halves])
+            for (lo, hi), present in zip(small, listed, strict=True):
+                i, j = bisect.bisect_left(local_ids, lo), bisect.bisect_left(local_ids, hi)
+                deleted.extend(x for x in local_ids[i:j] if x not in present)
+            level = []
+            for (lo, mid, hi, server), left in zip(halves, lefts, strict=True):
+                level += [(lo, mid, left), (mid, hi, server - left)]
+    return sorted(deleted)

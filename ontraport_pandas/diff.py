@@ -156,14 +156,27 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
         )
         return out
     if isinstance(a.dtype, pd.StringDtype) and isinstance(b.dtype, pd.StringDtype):
+        pa_a, pa_b = getattr(a.array, "_pa_array", None), getattr(b.array, "_pa_array", None)
+        if pa_a is not None and pa_b is not None:
+            # Arrow strings (pandas 3's default): compare in Arrow with its own null masks.
+            import pyarrow.compute as pc
+
+            eq = pc.fill_null(pc.equal(pa_a, pa_b), False)
+            both_na = pc.and_(pc.is_null(pa_a), pc.is_null(pa_b))
+            return np.asarray(pc.or_(eq, both_na).to_numpy(zero_copy_only=False), dtype=bool)
         # Text: compare plain object arrays with NA swapped for a marker no string equals.
         xa, xb = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
-        na_a, na_b = pd.isna(xa), pd.isna(xb)
+        na_a, na_b = np.asarray(a.isna(), dtype=bool), np.asarray(b.isna(), dtype=bool)
         marker = np.empty(1, dtype=object)
         marker[0] = object()
         xa = np.where(na_a, marker, xa)
         xb = np.where(na_b, marker, xb)
         return np.asarray(xa == xb, dtype=bool) | (na_a & na_b)
+    if a.dtype.kind == "M" and a.dtype == b.dtype:
+        # Timestamps of one unit and zone: compare the integers; NaT equals NaT.
+        ia, ib = getattr(a.array, "asi8", None), getattr(b.array, "asi8", None)
+        if ia is not None and ib is not None:
+            return np.asarray(ia == ib, dtype=bool)
     na_a, na_b = _na_mask(a), _na_mask(b)
     try:
         eq = np.asarray(a.eq(b).fillna(False), dtype=bool)
@@ -254,6 +267,7 @@ def diff_frames(
     # The usual case (rows neither added, dropped nor reordered) needs no realignment.
     orig_rows = orig_by_id if orig_index.equals(upd_ids) else orig_by_id.loc[upd_ids]
 
+    identity = len(edit_pos) == len(edited) and bool((edit_pos == np.arange(len(edit_pos))).all())
     rows: dict[Any, RowChange] = {}
 
     def row_change(rid: int) -> RowChange:
@@ -378,7 +392,8 @@ def diff_frames(
 
         # updates (after the creates: a `continue` below ends this column's work)
         if len(upd_ids):
-            new_vals = edit_col_all.iloc[edit_pos]
+            # Rows neither added nor dropped: the column as it is, without a copy.
+            new_vals = edit_col_all.set_axis(upd_ids) if identity else edit_col_all.iloc[edit_pos]
             new_vals.index = upd_ids
             if col in orig_rows.columns:
                 old_vals = orig_rows[col]

@@ -131,7 +131,7 @@ def load_records(
     """
     stats = stats if stats is not None else LoadStats()
     started = time.perf_counter()
-    waited0 = session.limiter.waited
+    waited0 = session.limiter.wall_waited
     sent0 = session.requests_sent
     path, base = otype.route()
     filters = _query_params(otype, condition=condition, search=search)
@@ -199,7 +199,7 @@ def load_records(
         stats.pages = len(starts) - len(failures)
         stats.requests = session.requests_sent - sent0
         stats.seconds = time.perf_counter() - started
-        stats.rate_limit_wait = session.limiter.waited - waited0
+        stats.rate_limit_wait = session.limiter.wall_waited - waited0
         raise _incomplete(otype, path, records, wanted, failures, session)
     if reconcile and limit is None and len(records) != count:
         try:
@@ -214,7 +214,7 @@ def load_records(
     stats.pages = len(starts)
     stats.requests = session.requests_sent - sent0
     stats.seconds = time.perf_counter() - started
-    stats.rate_limit_wait = session.limiter.waited - waited0
+    stats.rate_limit_wait = session.limiter.wall_waited - waited0
     return records
 
 

@@ -33,9 +33,22 @@ The limiter follows the server's own numbers instead of guessing:
   the window is not documented; the backoff keeps early probes to a handful per
   minute either way.
 
+Answers arrive out of order (eight threads, a server that counts them in whatever
+order they reach it), so an answer's ``Remaining`` may be older than the one already
+recorded: a request counted *before* the last recorded one reports one slot more than
+is left, and trusting it sends a request into a full window (a wasted 429). So a
+number is believed as it is only when it is lower than the one recorded (more
+requests counted: always safe), or when its request was sent after the recorded
+answer arrived (then the server counted it later, so the increase is slots the
+rolling window freed, not an older count). Any other increase is ignored; once the
+reported reset has passed, a probe learns the new state.
+During a 429 hold the probe's answer is believed as it is (see above).
+
 Before the first response nothing is known, so one request goes alone to learn
-the numbers. Waiting time is accumulated in :attr:`RateLimiter.waited` so progress
-bars can show it. Pure bookkeeping: no I/O. The clock and the wait are injectable,
+the numbers. Waiting time is accumulated in :attr:`RateLimiter.waited` (summed over
+threads, so eight threads waiting one second count eight) and, as wall time during
+which at least one request was held back, in :attr:`RateLimiter.wall_waited`, so
+progress bars and load statistics can show it. Pure bookkeeping: no I/O. The clock and the wait are injectable,
 so the waits can be tested on a fake clock.
 """
 
@@ -105,6 +118,10 @@ class RateLimiter:
         self._step = probe_after
         self.safety = safety
         self.waited = 0.0
+        self.wall_waited = 0.0
+        self._waiters = 0
+        self._waiting_since = 0.0
+        self._fresh_from = 0  # tickets from this one on were sent after `remaining` was recorded
         self.on_wait: Callable[[float], None] | None = None
 
     # -- before a request ------------------------------------------------------------
@@ -119,8 +136,17 @@ class RateLimiter:
                 if self.on_wait is not None and self.remaining is not None:
                     self.on_wait(max(0.0, self._next_try() - now))
                 started = self._clock()
-                self._wait(self._cond, wait)
-                self.waited += max(0.0, self._clock() - started)
+                if self._waiters == 0:
+                    self._waiting_since = started
+                self._waiters += 1
+                try:
+                    self._wait(self._cond, wait)
+                finally:
+                    self._waiters -= 1
+                    ended = self._clock()
+                    self.waited += max(0.0, ended - started)
+                    if self._waiters == 0:
+                        self.wall_waited += max(0.0, ended - self._waiting_since)
             self._tickets += 1
             self._in_flight += 1
             return self._tickets
@@ -176,7 +202,12 @@ class RateLimiter:
                 return
             if info is not None:
                 if info.remaining is not None:
+                    if not self._believable(info.remaining, ticket):
+                        # An older count than the one recorded: keep the lower number.
+                        self._cond.notify_all()
+                        return
                     self.remaining = info.remaining
+                    self._fresh_from = self._tickets + 1
                 if info.reset is not None:
                     self._reset_at = self._clock() + info.reset
             elif self.remaining is None:
@@ -191,6 +222,14 @@ class RateLimiter:
             if self._held_from is None and (self.remaining or 0) > 0:
                 self._step = self.probe_after
             self._cond.notify_all()
+
+    def _believable(self, remaining: int, ticket: int | None) -> bool:
+        """Whether an answer's ``Remaining`` may replace the recorded one (under the lock)."""
+        if self.remaining is None or ticket is None or self._held_from is not None:
+            return True  # nothing known yet, no ticket to date it, or a hold's probe
+        if remaining <= self.remaining:
+            return True  # more requests counted than we knew of: never too hopeful
+        return ticket >= self._fresh_from  # counted after the recorded answer
 
     def release(self, ticket: int | None = None) -> None:
         """Release a slot whose request got no answer (an exception of any kind)."""

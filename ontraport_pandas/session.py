@@ -146,6 +146,9 @@ class Session:
         self._lookups: dict[int, dict[str, dict[str, str]]] = {}
         self.catalog: Catalog = DEFAULT_CATALOG
         self.requests_sent = 0
+        #: How many of the requests sent were answered 429 (and sent again): counted apart
+        #: from ``requests_sent`` so figures can tell wasted requests from useful ones.
+        self.rate_limited = 0
         #: The ``account_id`` of the last JSON envelope (None until one was read).
         self.account_id: Any = None
 
@@ -222,6 +225,8 @@ class Session:
             except RateLimitError as exc:
                 limited += 1
                 attempt -= 1
+                with self._lock:
+                    self.rate_limited += 1
                 self.limiter.penalize(exc.reset_after, ticket)
                 if limited > self.retry.max_rate_limit_waits:
                     raise

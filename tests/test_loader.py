@@ -116,6 +116,61 @@ def test_cache_returns_what_a_full_load_returns_after_creates_updates_deletes():
     op.close()
 
 
+def test_cache_finds_scattered_deletions_at_both_ends_and_new_records():
+    op = opd.connect("sandbox", contacts=2000, rate_limit=None)
+    first = op.contacts(cache=True, progress=False)
+    ids = [int(i) for i in first.index]
+    gone = [ids[0], ids[-1], *ids[150:1900:200]]  # the first, the last and eight in between
+    op.request("DELETE", "Contacts", params={"ids": ",".join(map(str, gone))})
+    for k in range(10):
+        op.request("POST", "Contacts", json={"firstname": f"New{k}", "email": f"new{k}@example.com"})
+    op.sandbox.reset_log()
+    refreshed = op.contacts(cache=True, progress=False)
+    counts = sum("condition" in path for _, path, _ in op.sandbox.request_log)
+    full = op.contacts(progress=False)
+    pd.testing.assert_frame_equal(refreshed, full)
+    assert not set(gone) & set(refreshed.index.tolist())
+    assert (refreshed["firstname"] == "New9").sum() == 1
+    assert 0 < counts < 80  # id ranges counted and listed, not every id
+    op.close()
+
+
+def test_cache_keeps_the_last_frame_in_memory_and_writes_the_snapshot_in_the_background(tmp_path):
+    app = create_app(contacts=600, rate_limit=None)
+
+    def client() -> opd.Ontraport:
+        c = client_over(app)
+        c.cache_dir, c.cache_key = str(tmp_path), "one-account"
+        return c
+
+    op = client()
+    first = op.contacts(cache=True, progress=False)
+    cache = op.record_cache()
+    cache.flush()
+    snapshots = list(tmp_path.rglob("*.frame.pickle"))
+    assert len(snapshots) == 1  # on disk once the background write is done
+    snapshots[0].write_bytes(b"damaged")  # this client does not read it again: its frame is in memory
+    first.loc[first.index[0], "firstname"] = "Edited in place"  # the user's edit stays theirs
+    rid = int(first.index[5])
+    op.request("PUT", "Contacts", json={"id": rid, "lastname": "Refreshed"})
+    op.sandbox.reset_log()
+    again = op.contacts(cache=True, progress=False)
+    refresh_requests = len(op.sandbox.request_log)
+    full = op.contacts(progress=False)
+    pd.testing.assert_frame_equal(again, full)
+    assert again.loc[rid, "lastname"] == "Refreshed"
+    assert refresh_requests <= 3  # incremental: the damaged file did not force a full load
+    cache.flush()
+    # A new client reads the snapshot the background thread wrote, and refreshes incrementally.
+    other = client()
+    other.session.meta()
+    other.session.lookups("contacts")
+    app.reset_log()
+    pd.testing.assert_frame_equal(other.contacts(cache=True, progress=False), full)
+    assert len(app.request_log) <= 3  # the snapshot was read: an incremental refresh
+    op.close()
+
+
 def test_cache_with_where_and_fields(op):
     op.contacts(cache=True, progress=False)
     got = op.contacts(cache=True, where="f1003 > 4", fields=["email"], progress=False)

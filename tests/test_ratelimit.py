@@ -200,3 +200,115 @@ def test_the_progress_note_counts_down_to_the_next_probe_not_the_full_reset():
     lim.penalize(60, t)
     lim.acquire()
     assert notes and notes[0] == 1.0
+
+
+def test_an_older_answer_cannot_raise_remaining():
+    # Two requests counted by the server in ticket order, answered in reverse: the
+    # later count (1 left) arrives first; the earlier one (2 left) is older news.
+    clock = FakeClock()
+    lim = RateLimiter(clock=clock)
+    first = lim.acquire()
+    lim.update(RateLimitInfo(180, 3, 40), first)
+    a, b = lim.acquire(), lim.acquire()
+    lim.update(RateLimitInfo(180, 1, 40), b)
+    lim.update(RateLimitInfo(180, 2, 40), a)
+    assert lim.remaining == 1
+    lim.acquire()  # the one slot left
+    t, done = _blocked_acquire(lim)
+    assert not done.wait(0.3)  # trusting the stale "2" would send into a full window
+    clock.now = 41.0  # the reset passed: one probe learns the new state
+    t.join(5)
+    assert done.is_set()
+
+
+def test_an_answer_sent_after_the_recorded_one_may_raise_remaining():
+    clock = FakeClock()
+    lim = RateLimiter(clock=clock)
+    first = lim.acquire()
+    lim.update(RateLimitInfo(180, 2, 5), first)  # oldest request leaves in 5 s
+    early = lim.acquire()
+    lim.update(RateLimitInfo(180, 1, 5), early)
+    assert lim.remaining == 1
+    clock.now = 6.0
+    late = lim.acquire()  # sent after that answer: counted later, so its number is newer
+    lim.update(RateLimitInfo(180, 30, 20), late)
+    assert lim.remaining == 30
+    clock.now = 7.0
+    straggler = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 20), straggler)  # lower: believed at once
+    assert lim.remaining == 0
+
+
+def test_lower_numbers_from_other_clients_are_believed():
+    clock = FakeClock()
+    lim = RateLimiter(clock=clock)
+    t1 = lim.acquire()
+    lim.update(RateLimitInfo(180, 100, 60), t1)
+    t2 = lim.acquire()
+    lim.update(RateLimitInfo(180, 10, 60), t2)  # someone else used 89 slots meanwhile
+    assert lim.remaining == 10
+
+
+def test_stale_answers_in_a_simulated_full_window_waste_no_request():
+    # A rolling window of 10 per 10 s on a fake clock; eight requests in flight are
+    # answered in reverse order of their counting. No request may be sent into a full
+    # window: the server-side count never exceeds the limit.
+    clock = FakeClock()
+    lim = RateLimiter(clock=clock)
+    hits: list[float] = []
+    refused = 0
+
+    def count() -> RateLimitInfo:
+        nonlocal refused
+        now = clock.now
+        hits[:] = [h for h in hits if h > now - 10]
+        if len(hits) >= 10:
+            refused += 1
+        else:
+            hits.append(now)
+        reset = 0 if not hits else max(1, int(-(-(hits[0] + 10 - now) // 1)))
+        return RateLimitInfo(10, max(0, 10 - len(hits)), reset)
+
+    sent = 0
+    while sent < 60:
+        batch = []
+        while sent < 60 and lim.remaining is not None and lim.remaining - lim.in_flight > 0:
+            batch.append(lim.acquire())
+            sent += 1
+        if not batch:
+            if lim.remaining is not None and clock.now < lim._reset_at:
+                clock.now = lim._reset_at
+            batch.append(lim.acquire())
+            sent += 1
+        answers = [(ticket, count()) for ticket in batch]
+        clock.now += 0.1
+        for ticket, info in reversed(answers):
+            lim.update(info, ticket)
+    assert refused == 0
+
+
+def test_wall_wait_counts_overlapping_waits_once():
+    clock = FakeClock()
+
+    def wait(cond: threading.Condition, seconds: float) -> None:
+        cond.release()
+        try:
+            time.sleep(0.05)
+        finally:
+            cond.acquire()
+
+    lim = RateLimiter(clock=clock, wait=wait)
+    first = lim.acquire()
+    lim.update(RateLimitInfo(180, 0, 10), first)
+    threads = [_blocked_acquire(lim) for _ in range(4)]
+    time.sleep(0.3)  # all four are waiting
+    clock.now = 11.0
+    deadline = time.monotonic() + 5
+    while sum(done.is_set() for _, done in threads) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lim.update(RateLimitInfo(180, 100, 50))  # the probe's answer lets the others go
+    for t, done in threads:
+        t.join(5)
+        assert done.is_set()
+    assert lim.wall_waited == pytest.approx(11.0)
+    assert lim.waited >= 4 * 11.0 - 1e-9  # the summed figure counts each thread

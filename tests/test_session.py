@@ -176,6 +176,7 @@ def test_a_429_on_a_fake_clock_waits_for_the_probe_not_the_full_reset():
     assert not session.limiter.held
     assert session.data("GET", "Contacts") == "fine"
     assert calls[3] == calls[2]  # the probe said slots came back: no more waiting
+    assert (session.requests_sent, session.rate_limited) == (4, 1)  # the 429 is counted apart
 
 
 @pytest.mark.parametrize("mode", ["not-logged-in", "malformed-output", "exit-nonzero-text"])

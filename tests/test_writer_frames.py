@@ -496,3 +496,20 @@ def test_preview_names_tag_removals_and_shows_whitespace(op):
     preview = PlanPreview(edited.pipe(op.plan))
     assert preview.confirm is not None and "tags from rows" in preview.confirm.description
     assert f"&#x27;{c.loc[rid, 'firstname']}  &#x27;" in preview.diff.value
+
+
+def test_only_edited_cells_are_planned_among_blank_text_and_missing_timestamps(op):
+    c = op.contacts(progress=False)
+    assert c["f1005"].isna().any() and c["address2"].isna().any()  # NaT and NA on both sides
+    edited = c.copy()
+    r = [int(x) for x in c.index[:2]]
+    edited.loc[r[0], "f1005"] = pd.Timestamp("2030-01-02 03:04:05", tz="UTC")
+    edited.loc[r[1], "firstname"] = "Zed-" + str(c.loc[r[1], "firstname"])
+    plan = op.plan(edited)
+    assert plan.counts["update"] == 2 and plan.counts["cells"] == 2
+    back = plan.apply(confirm=plan.confirm_required)
+    back.raise_for_errors()
+    fresh = op.contacts(progress=False)
+    assert fresh.loc[r[0], "f1005"] == pd.Timestamp("2030-01-02 03:04:05", tz="UTC")
+    assert fresh.loc[r[1], "firstname"] == edited.loc[r[1], "firstname"]
+    assert op.plan(fresh, original=fresh).counts["cells"] == 0

@@ -6,6 +6,11 @@
   level, never to stderr.
 - When the app raises :class:`~ontraport_pandas.sandbox.app.DroppedConnection`, the
   connection is closed without a single response byte (the client sees a disconnect).
+- Connections are kept alive (HTTP/1.1): a client sends request after request on one
+  connection, so an unthrottled benchmark measures the client, not TCP set-up. The server
+  closes a connection after a dropped answer, a refusal with unread body, a response
+  without a known length, ``Connection: close``, an HTTP/1.0 request without
+  ``Connection: keep-alive``, or ``read_timeout`` seconds of silence.
 - ``port=0`` picks a free port; ``url`` then names the real one. The server name is the
   host as given (no reverse DNS look-up at start).
 - The served app is closed on shutdown only if :func:`serve` created it.
@@ -46,8 +51,31 @@ class _NullStream:
         pass
 
 
+#: Answers after which the connection is closed (a refused body may be left unread).
+_CLOSING = ("400", "408", "411", "413")
+
+
 class _ServerHandler(ServerHandler):
     request_handler: WSGIRequestHandler
+    #: What the answer was, kept past ``close()`` (which forgets the status and headers).
+    final_status: str = ""
+    had_length: bool = False
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        headers = getattr(self, "headers", None)
+        status = str(getattr(self, "status", "") or "")
+        closing = self.request_handler.close_connection  # the client asked (or HTTP/1.0)
+        if headers is not None and (
+            closing or status.startswith(_CLOSING) or "Content-Length" not in headers
+        ):
+            headers["Connection"] = "close"  # the client must not send another request on it
+
+    def close(self) -> None:
+        headers = getattr(self, "headers", None)
+        self.final_status = str(getattr(self, "status", "") or "")
+        self.had_length = headers is not None and "Content-Length" in headers
+        super().close()
 
     def handle_error(self) -> None:
         if isinstance(sys.exc_info()[1], DroppedConnection):
@@ -60,6 +88,7 @@ class _ServerHandler(ServerHandler):
 
 
 class _RequestHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive unless the client or the answer says otherwise
     error_message_format = "%(message)s"
     error_content_type = "text/plain;charset=UTF-8"
 
@@ -98,7 +127,20 @@ class _RequestHandler(WSGIRequestHandler):
         return _NullStream()
 
     def handle(self) -> None:
-        self.raw_requestline = self.rfile.readline(65537)
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.handle_one_request()
+
+    def handle_one_request(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:  # an idle kept-alive connection timed out, or the client went away
+            self.close_connection = True
+            return
+        if not self.raw_requestline:  # the client closed the connection
+            self.close_connection = True
+            return
         if len(self.raw_requestline) > 65536:
             self.requestline = ""
             self.request_version = ""
@@ -110,8 +152,11 @@ class _RequestHandler(WSGIRequestHandler):
         stdin, stdout = cast(IO[bytes], self.rfile), cast(IO[bytes], self.wfile)
         handler = _ServerHandler(stdin, stdout, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
+        handler.http_version = "1.1" if self.request_version == "HTTP/1.1" else "1.0"
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
-        if str(getattr(handler, "status", None) or "").startswith(("400", "408", "411", "413")):
+        if not handler.had_length:
+            self.close_connection = True  # no length: the end of the body is the end of the connection
+        if handler.final_status.startswith(_CLOSING):
             self.close_connection = True
             self.wfile.flush()
             self._drain()

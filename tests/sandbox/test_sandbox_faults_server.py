@@ -226,3 +226,37 @@ print(client.get("Tags").headers["x-rate-limit-remaining"])
             assert client.get("Tags").status_code == 429
     finally:
         first.close()
+
+
+def test_served_sandbox_keeps_the_connection_alive_and_closes_it_when_asked(make_app):
+    import http.client
+    from urllib.parse import urlsplit
+
+    app = make_app(contacts=10)
+    with serve(app, port=0) as served:
+        url = urlsplit(served.url)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        try:
+            socks = []
+            for path in ("Contacts/getInfo", "Contacts?range=2", "Contact?id=3", "Nope"):
+                conn.request("GET", f"/1/{path}", headers=AUTH)
+                response = conn.getresponse()
+                body = response.read()
+                assert response.version == 11 and body
+                assert conn.sock is not None  # the server left the connection open
+                socks.append(conn.sock)
+            assert all(s is socks[0] for s in socks)  # four answers over one connection
+            conn.request("GET", "/1/Tags?range=1", headers={**AUTH, "Connection": "close"})
+            response = conn.getresponse()
+            assert response.status == 200 and response.read()
+            assert response.will_close and conn.sock is None
+        finally:
+            conn.close()
+        # A dropped answer closes the connection; the next request on a new one is answered.
+        with httpx.Client(base_url=served.url, headers=AUTH) as client:
+            assert client.get("Contacts", params={"range": 1}).status_code == 200
+            app.inject_faults("drop")
+            with pytest.raises(httpx.RemoteProtocolError):
+                client.get("Contacts")
+            assert client.get("Contacts", params={"range": 1}).status_code == 200
+    assert [entry[2] for entry in app.request_log][-3:] == [200, 0, 200]
