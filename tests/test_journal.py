@@ -39,10 +39,11 @@ def _writes(op) -> list[tuple[str, str]]:
 def pushed(op, tmp_path):
     """A finished push on the sandbox: 2 creates, 3 updates, a tag; and the frame as loaded."""
     c = op.contacts(progress=False)
-    edited = _new_rows(c, 2, "Journal")
     ids = c.index[:3]
+    tagged = c.copy()  # a list into one cell before the new rows (pandas 2.2 refuses it on an NA index)
+    tagged.at[ids[0], "contact_cat"] = [*c.at[ids[0], "contact_cat"], "Journal Tag"]
+    edited = _new_rows(tagged, 2, "Journal")
     edited.loc[ids, "lastname"] = "Journaled"
-    edited.at[ids[0], "contact_cat"] = [*c.at[ids[0], "contact_cat"], "Journal Tag"]
     result = op.plan(edited).apply(journal_dir=str(tmp_path / "j"))
     result.raise_for_errors()
     return result, c
