@@ -102,7 +102,19 @@ def test_notebook_runs_top_to_bottom_on_the_sandbox(name, tmp_path):
         assert "True" in _text(nb, "cleanup-27")  # the merge undone
     if name == "reports.ipynb":
         pngs = [o for _, o in outputs if "image/png" in o.get("data", {})]
-        assert len(pngs) == 11
+        assert len(pngs) == 12  # the eleven reports, and one from the labelled frame keyed back
+        written = _text(nb, "report-02")  # the snapshot written: every type, with its row count
+        match = re.search(r"([\d,]+) records of (\d+) types", written)
+        assert match and int(match[1].replace(",", "")) > 2000 and int(match[2]) >= 6
+        assert all(re.search(rf"{t}\s+\d+\s+written", written) for t in ("contacts", "deals", "users"))
+        assert all(n in _text(nb, "report-03") for n in ("string", "category"))  # typed as loaded
+        assert re.search(r"contacts\s+2000\b", _text(nb, "report-05"))  # provenance of the read-back frames
+        assert "$" in _text(nb, "report-07")  # the summary table, from the snapshot
+        assert "First Name" in _text(nb, "report-33") and "firstname" not in _text(nb, "report-33")
+        assert "keys back: True" in _text(nb, "report-34")
+        match = re.search(r"([\d,]+) of 2,000 contacts have ([\d,]+) deals", _text(nb, "report-36"))
+        assert match and int(match[2].replace(",", "")) > 0 and "deal_sales_stage" in _text(nb, "report-36")
+        assert "all deals counted: True" in _text(nb, "report-38") and "sales_stage" in _text(nb, "report-38")
 
 
 def test_report_notebook_without_execution_is_deterministic(tmp_path):
