@@ -108,6 +108,17 @@ def membership_changes(
     }
     if not columns:
         return [], []
+    if len(edited) == len(original) and edited.index.equals(original.index):
+        # the usual plan edits no membership: same rows, each list as loaded (often the same object)
+        def unchanged(col: str) -> bool:
+            if col not in original.columns:
+                return False
+            old = original[col].to_numpy(dtype=object)
+            new = edited[col].to_numpy(dtype=object)
+            return all(a is b or _same_items(a, b) for a, b in zip(new, old, strict=True))
+
+        if all(unchanged(c) for c in columns):
+            return [], []
     kinds = classify_index(edited.index)
     if kinds.bad.any():
         return [], []  # the index is not the record ids: refused by the diff
