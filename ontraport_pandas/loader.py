@@ -671,27 +671,16 @@ def count_frame(
     are loaded and the exact mask counted, so the number always equals
     ``len(load_frame(...))``.
     """
-    from .query import MAX_CONDITION_CHARS, compile_where, split_condition
+    from .query import MAX_CONDITION_CHARS
 
     otype = session.resolve(obj)
     if not where:
         if params is not None:
             raise QueryError("params= gives values for @names in where=; there is no where=")
         return count_records(session, otype, search=search)
-    schema = session.schema(otype)
-    lookups = session.lookups(otype) if _needs_lookups(schema, [], where) else {}
-    compiled = compile_where(
-        where,
-        schema,
-        lookups=lookups,
-        id_field=otype.id_field,
-        partial=True,
-        params=params,
-        namespace=namespace,
-    )
     limit = max_condition_chars or MAX_CONDITION_CHARS
-    conditions, split_exact = split_condition(compiled.condition, limit)
-    if compiled.exact and split_exact and len(conditions) == 1:
+    exact, conditions, split_exact = _pushed_down(session, otype, where, params, namespace, limit)
+    if exact and split_exact and len(conditions) == 1:
         return count_records(session, otype, condition=conditions[0] or None, search=search)
     frame = load_frame(
         session,
@@ -705,6 +694,33 @@ def count_frame(
         max_condition_chars=limit,
     )
     return len(frame)
+
+
+def _pushed_down(
+    session: Session,
+    otype: ObjectType,
+    where: str,
+    params: Mapping[str, Any] | None,
+    namespace: Mapping[str, Any] | None,
+    max_chars: int,
+) -> tuple[bool, list[list[Any]], bool]:
+    """``where`` compiled as the loader pushes it down: whether the compiled condition is exact,
+    its parts (each short enough for one request) and whether cutting it into parts kept it exact."""
+    from .query import compile_where, split_condition
+
+    schema = session.schema(otype)
+    lookups = session.lookups(otype) if _needs_lookups(schema, [], where) else {}
+    compiled = compile_where(
+        where,
+        schema,
+        lookups=lookups,
+        id_field=otype.id_field,
+        partial=True,
+        params=params,
+        namespace=namespace,
+    )
+    conditions, split_exact = split_condition(compiled.condition, max_chars)
+    return compiled.exact, conditions, split_exact
 
 
 def estimate_load(
@@ -725,25 +741,16 @@ def estimate_load(
     records the pushed-down condition selects: the load keeps fewer when part of
     ``where`` is finished in pandas.
     """
-    from .query import MAX_CONDITION_CHARS, compile_where, split_condition
+    from .query import MAX_CONDITION_CHARS
 
     otype = session.resolve(obj)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
     conditions: list[list[Any]] = [[]]
     if where:
-        schema = session.schema(otype)
-        lookups = session.lookups(otype) if _needs_lookups(schema, [], where) else {}
-        compiled = compile_where(
-            where,
-            schema,
-            lookups=lookups,
-            id_field=otype.id_field,
-            partial=True,
-            params=params,
-            namespace=namespace,
+        _, conditions, _ = _pushed_down(
+            session, otype, where, params, namespace, max_condition_chars or MAX_CONDITION_CHARS
         )
-        conditions, _ = split_condition(compiled.condition, max_condition_chars or MAX_CONDITION_CHARS)
     elif params is not None:
         raise QueryError("params= gives values for @names in where=; there is no where=")
     counts = [count_records(session, otype, condition=c or None, search=search) for c in conditions]
