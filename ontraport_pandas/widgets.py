@@ -27,6 +27,7 @@ plain text or HTML instead.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import logging
@@ -398,7 +399,7 @@ class ConnectionPicker(w.VBox):
                 )
                 client.tz = self.tz
                 self._clients[key] = client
-            count = client.count("contacts")
+            count = _probe_count(client)
         except OntraportError as exc:
             self._clients.pop(key, None)
             self.error = _scrub(self._explain(key, exc))
@@ -821,3 +822,19 @@ class PlanPreview(w.VBox):
         for widget in _tree(self)[:-1]:
             widget.close()
         super().close()
+
+
+#: Tries the picker's first request gets: a connection that can't be reached is said at once
+#: (a few seconds), not after the half minute a load's pages may retry for.
+PROBE_ATTEMPTS = 3
+
+
+def _probe_count(client: Ontraport) -> int:
+    """The contact count the picker shows, asked with a short retry budget; the client keeps its own."""
+    session = client.session
+    kept = session.retry
+    session.retry = dataclasses.replace(kept, attempts=min(kept.attempts, PROBE_ATTEMPTS))
+    try:
+        return client.count("contacts")
+    finally:
+        session.retry = kept

@@ -122,6 +122,27 @@ def test_picker_offers_the_environment_key_only_when_set(secret_env):
     picker.close()
 
 
+def test_an_unreachable_environment_key_is_reported_after_a_few_tries(secret_env, caplog):
+    """No network here: the picker says so after its short probe, not after a load's half minute."""
+    from ontraport_pandas.widgets import PROBE_ATTEMPTS
+
+    picker = ConnectionPicker()
+    with caplog.at_level("INFO", logger="ontraport_pandas"):
+        picker.value = "env"
+    retries = [r for r in caplog.records if "retry" in r.getMessage()]
+    assert len(retries) == PROBE_ATTEMPTS - 1
+    assert picker.client is None and picker.error
+    assert SECRET not in picker.error and SECRET not in repr(picker)
+    picker.close()
+
+
+def test_the_probe_leaves_the_client_its_own_retry_policy():
+    picker = ConnectionPicker(sandbox_options=SANDBOX)
+    picker.value = "sandbox"
+    assert picker.client is not None and picker.client.session.retry.attempts == 12
+    picker.close()
+
+
 def test_picking_the_sandbox_connects_and_sets_the_default():
     seen: list[Ontraport | None] = []
     picker = ConnectionPicker(set_default=True, sandbox_options=SANDBOX)
