@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from . import clean as clean
     from . import reports as reports
     from . import widgets as widgets
-    from ._connect import connect
+    from ._connect import connect, connections
     from .client import Ontraport
     from .context import default_client, set_default_client
     from .notebook import report_notebook
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Ontraport": ".client",
     "connect": "._connect",
+    "connections": "._connect",
     "default_client": ".context",
     "set_default_client": ".context",
     "report_notebook": ".notebook",
@@ -90,19 +91,6 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def connections(command: str | list[str] | None = None) -> Any:
-    """The Membrane connections as a DataFrame: id, name, state, integration, created, updated.
-
-    Parameters
-    ----------
-    command : str or list of str, optional
-        The membrane executable (default ``ONTRAPORT_PANDAS_MEMBRANE`` or ``membrane``).
-    """
-    from .transports.membrane import connections_frame
-
-    return connections_frame(command)
 
 
 def __dir__() -> list[str]:

@@ -257,6 +257,21 @@ def connect_membrane(
     return Ontraport(transport, max_workers=max_workers)
 
 
+def connections(command: str | list[str] | None = None) -> Any:
+    """The Membrane connections as a DataFrame: id, name, state, integration, created, updated.
+
+    This is ``opd.connections()``; the connection picker lists the same.
+
+    Parameters
+    ----------
+    command : str or list of str, optional
+        The membrane executable (default ``ONTRAPORT_PANDAS_MEMBRANE`` or ``membrane``).
+    """
+    from .transports.membrane import connections_frame
+
+    return connections_frame(command)
+
+
 def _connect_sandbox(*, max_workers: int, **options: Any) -> Ontraport:
     from .sandbox import SandboxConfig, create_app
     from .transports.http import sandbox_transport

@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     ) from None
 
 
+from ._connect import connections
 from .context import default_client, set_default_client
 from .errors import MembraneSetupError, OntraportError
 from .notebook import (
@@ -271,10 +272,8 @@ class ConnectionPicker(w.VBox):
         self._show_note()
 
     def _membrane_options(self) -> list[tuple[str, str]]:
-        from .transports.membrane import connections_frame
-
         try:
-            frame = connections_frame(self.membrane_command)
+            frame = connections(self.membrane_command)
         except MembraneSetupError as exc:
             self._membrane_note = f"Membrane: {exc}"
             return [(MEMBRANE_LABEL, MEMBRANE_PREFIX)]
