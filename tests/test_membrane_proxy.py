@@ -259,3 +259,17 @@ def test_ontraport_detection_without_the_cli(record, ontraport):
     from ontraport_pandas.transports.membrane import is_ontraport
 
     assert is_ontraport(record) is ontraport
+
+
+def test_a_stopped_proxy_is_no_longer_offered_as_the_api_uri(tmp_path):
+    """While the route serves, the state names its URL (``membrane credentials`` gives it as
+    ``apiUri``); once stopped, the state forgets it, so clients fall back to the CLI route."""
+    from ontraport_pandas.sandbox.membrane_state import SimState
+
+    home = init_home(tmp_path / "sim")
+    with serve_proxy(home) as served:
+        assert SimState(home).settings().get("proxy_url") == served.url
+        assert served.url.startswith("http://127.0.0.1:") and "serving" in repr(served)
+    assert SimState(home).settings().get("proxy_url") is None
+    assert "stopped" in repr(served)
+    served.shutdown()  # a second stop is harmless

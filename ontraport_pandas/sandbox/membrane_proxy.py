@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .membrane_dialects import connection_view
 from .membrane_state import SimState
+from .server import ServedApp
 
 __all__ = ["ServedProxy", "proxy_app", "serve_proxy"]
 
@@ -138,55 +139,24 @@ def proxy_app(state: SimState) -> Callable[[dict[str, Any], StartResponse], list
     return app
 
 
-class ServedProxy:
+class ServedProxy(ServedApp):
     """The proxy route served in a background thread on 127.0.0.1; use as a context manager."""
 
     def __init__(self, home: str | Path, port: int = 0) -> None:
-        from .server import _RequestHandler, _ThreadingServer
-
         self.state = SimState(home)
         self.state.ensure()
-        self.app = proxy_app(self.state)
-        self._server = _ThreadingServer(("127.0.0.1", port), _RequestHandler)
-        self._server.set_app(self.app)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(proxy_app(self.state), "127.0.0.1", port, thread_name="membrane-sim-proxy")
+        self.url = f"http://127.0.0.1:{self.port}"
         self.state.update_settings(proxy_url=self.url)
-        self._closed = threading.Event()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="membrane-sim-proxy",
-            daemon=True,
-        )
-        self._thread.start()
 
-    def shutdown(self) -> None:
-        """Stop serving, close the socket and forget the URL in the state."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-        self.app.close()  # type: ignore[attr-defined]
+    def _closed_down(self) -> None:
+        """Close the sandbox behind the route and forget the URL in the state."""
+        self.app.close()
         if self.state.settings().get("proxy_url") == self.url:
             self.state.update_settings(proxy_url=None)
 
-    def serve_forever(self) -> None:
-        try:
-            while not self._closed.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            self.shutdown()
-
-    def __enter__(self) -> ServedProxy:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-
     def __repr__(self) -> str:
-        return f"<ServedProxy {self.url} {'stopped' if self._closed.is_set() else 'serving'}>"
+        return f"<ServedProxy {self.url} {'serving' if self.serving else 'stopped'}>"
 
 
 def serve_proxy(home: str | Path, *, port: int = 0) -> ServedProxy:

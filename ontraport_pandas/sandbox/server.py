@@ -30,13 +30,15 @@ import socketserver
 import sys
 import threading
 import time
-from typing import IO, Any, cast
+from typing import IO, Any, TypeVar, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from .app import DroppedConnection, SandboxApp, create_app
 from .config import SandboxConfig
 
-__all__ = ["ServedSandbox", "serve"]
+__all__ = ["ServedApp", "ServedSandbox", "serve"]
+
+_S = TypeVar("_S", bound="ServedApp")
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +179,64 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
         log.debug("connection error from %s", client_address, exc_info=True)
 
 
-class ServedSandbox:
+class ServedApp:
+    """A WSGI app served on loopback by the keep-alive handler above, in a background thread.
+
+    The shared life cycle of :class:`ServedSandbox` and the membrane simulator's proxy
+    route: start at once, :meth:`shutdown` (idempotent; closes the socket, joins the
+    thread, then :meth:`_closed_down`), :meth:`serve_forever`, and use as a context manager.
+    """
+
+    def __init__(self, app: Any, host: str, port: int, *, thread_name: str) -> None:
+        self.app = app
+        self._server = _ThreadingServer((host, port), _RequestHandler)
+        self._server.set_app(app)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=thread_name,
+            daemon=True,
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def serving(self) -> bool:
+        return not self._closed.is_set()
+
+    def shutdown(self) -> None:
+        """Stop serving and close the socket (then what :meth:`_closed_down` adds)."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self._closed_down()
+
+    def _closed_down(self) -> None:
+        """What a subclass releases once the server has stopped."""
+
+    def serve_forever(self) -> None:
+        """Block until :meth:`shutdown` is called (or Ctrl-C, which shuts down)."""
+        try:
+            while not self._closed.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            self.shutdown()
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+class ServedSandbox(ServedApp):
     """A sandbox served over HTTP in a background thread; use as a context manager.
 
     Attributes
@@ -188,56 +247,21 @@ class ServedSandbox:
         The served :class:`SandboxApp` (for ``inject_faults``, ``request_log`` …).
     """
 
+    app: SandboxApp
+
     def __init__(self, app: SandboxApp, host: str, port: int, *, owns_app: bool) -> None:
-        self.app = app
         self._owns_app = owns_app
-        self._server = _ThreadingServer((host, port), _RequestHandler)
-        self._server.set_app(app)
-        bound_port = self._server.server_address[1]
+        super().__init__(app, host, port, thread_name="ontraport-sandbox")
         shown = f"[{host}]" if ":" in host else host
-        self.url = f"http://{shown}:{bound_port}/1/"
-        self._closed = threading.Event()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="ontraport-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
+        self.url = f"http://{shown}:{self.port}/1/"
         log.debug("sandbox serving at %s", self.url)
 
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def shutdown(self) -> None:
-        """Stop serving, close the socket (and the app if :func:`serve` created it)."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-        if self._owns_app:
+    def _closed_down(self) -> None:
+        if self._owns_app:  # the app is closed only if serve() created it
             self.app.close()
 
-    def serve_forever(self) -> None:
-        """Block until :meth:`shutdown` is called (or Ctrl-C, which shuts down)."""
-        try:
-            while not self._closed.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            self.shutdown()
-
-    def __enter__(self) -> ServedSandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-
     def __repr__(self) -> str:
-        state = "stopped" if self._closed.is_set() else "serving"
-        return f"<ServedSandbox {self.url} {state}>"
+        return f"<ServedSandbox {self.url} {'serving' if self.serving else 'stopped'}>"
 
 
 def serve(
