@@ -18,7 +18,9 @@ own cache folder). The next call:
    seconds each. A small table is listed whole in one round; many records with free
    requests get wide splits (few rounds); a spent window gets the fewest requests. The
    API documents no bulk "deleted since" listing and no page larger than 50, so counting
-   id ranges is the documented way to find deletions;
+   id ranges is the documented way to find deletions. When requests are free, the first
+   level's counts go with the request for changes (ids are never handed out twice, so
+   the ids created since lie above the cached ones, in the last range);
 3. types only the changed records and splices them into the cached frame. Whenever that
    could type a column differently from a full conversion (field types or labels changed,
    a number column gained or lost its decimals, a stray dropdown id vanished), every
@@ -101,6 +103,8 @@ class RecordCache:
         self._frames: dict[int, tuple[pd.DataFrame, dict[str, Any]]] = {}
         self._writer: ThreadPoolExecutor | None = None
         self._pending: dict[int, Future[None]] = {}
+        #: Seconds of one round trip, as the last refresh measured it (its first guess: 0.1 s).
+        self.latency = 0.1
 
     def _db(self, otype: ObjectType) -> sqlite3.Connection:
         private_dir(self.directory)
@@ -438,16 +442,32 @@ def refresh_frame(
     dlm = cached["dlm"].dropna()
     newest = int(dlm.max().timestamp()) if len(dlm) else 0
     since = max(0, newest - lookback)
+    known = sorted(int(i) for i in cached.index)
+    workers = _search_workers(session)
+    cuts = _speculative_cuts(known, SearchCosts.of(session, cache.latency, workers))
     asked = time.perf_counter()
-    changed, total = _changed_since(session, otype, since)
+    with ThreadPoolExecutor(max_workers=max(1, len(cuts)), thread_name_prefix="opd-deletions") as pool:
+        # The first level of the deletion search is counted while the changes load.
+        edges = [known[0], *cuts]
+        counting = [
+            pool.submit(_count_between, session, otype, a, b) for a, b in zip(edges[:-1], cuts, strict=True)
+        ]
+        changed, total = _changed_since(session, otype, since)
+        counted = [f.result() for f in counting]
     # One round trip, or two when more than a page changed: what the deletion search plans with.
     latency = (time.perf_counter() - asked) / (2 if len(changed) > PAGE_SIZE else 1)
+    cache.latency = latency
     changed_ids = [int(str(r.get(id_field, r.get("id")))) for r in changed]
-    known = [int(i) for i in cached.index]
     present = sorted(set(known) | set(changed_ids))
     deleted: list[int] = []
     if len(present) != total:
-        deleted = _find_deleted(session, otype, present, total, latency=latency)
+        first_level = None
+        if cuts and present[0] == known[0]:
+            first_level = [(a, b, c) for a, b, c in zip(edges[:-1], cuts, counted, strict=True)]
+            first_level.append((cuts[-1], present[-1] + 1, total - sum(counted)))
+        deleted = _find_deleted(
+            session, otype, present, total, latency=latency, workers=workers, first_level=first_level
+        )
     if len(present) - len(deleted) != total:
         logger.info("%s: cache disagrees with the count; typing every record again", otype.name)
         return slow()
@@ -618,6 +638,7 @@ def _find_deleted(
     *,
     latency: float = 0.1,
     workers: int | None = None,
+    first_level: Sequence[tuple[int, int, int]] | None = None,
 ) -> list[int]:
     """Ids present locally but gone from the server, in as few round trips as the limit allows.
 
@@ -626,7 +647,8 @@ def _find_deleted(
     (``listFields=id``), whichever :class:`SearchCosts` says finishes sooner: wide
     splits when requests are free (no limit, or room left in the window), splits in
     two when each request waits for the window. Listing every id is the same choice
-    taken at the first level. Each level's requests go at once.
+    taken at the first level. Each level's requests go at once. ``first_level`` gives
+    ranges (``lo``, ``hi``, server count) already counted, covering every local id.
     """
     import bisect
 
@@ -658,7 +680,7 @@ def _find_deleted(
         return [int(r.get(id_field, r.get("id"))) for r in rows]
 
     def count_in(bounds: tuple[int, int]) -> int:
-        return count_records(session, otype, condition=between(*bounds))
+        return _count_between(session, otype, *bounds)
 
     def call(task: tuple[str, Any]) -> Any:
         kind, arg = task
@@ -668,7 +690,7 @@ def _find_deleted(
         return list(pool.map(call, tasks))
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opd-deletions") as pool:
-        level = [(local_ids[0], local_ids[-1] + 1, server_total)]
+        level = list(first_level or [(local_ids[0], local_ids[-1] + 1, server_total)])
         while level:
             costs = SearchCosts.of(session, latency, workers)
             todo = [(lo, hi, srv, local_count(lo, hi)) for lo, hi, srv in level]
@@ -707,6 +729,27 @@ def _find_deleted(
                     rest -= c
                 level.append((edges[-2], edges[-1], rest))
     return sorted(deleted)
+
+
+def _count_between(session: Session, otype: ObjectType, lo: int, hi: int) -> int:
+    """The server's count of records with ``lo <= id < hi``."""
+    id_field = otype.id_field
+    return count_records(session, otype, condition=_and(_cond(id_field, ">=", lo), _cond(id_field, "<", hi)))
+
+
+def _speculative_cuts(known: Sequence[int], costs: SearchCosts) -> list[int]:
+    """Where to split the cached ids for counts sent with the request for changes.
+
+    Deletions cannot be known before the total arrives, but when requests are free (no
+    limit, or plenty left in the window) counting the first level of the search at the
+    same time saves a round trip; its ``fanout - 1`` counts are wasted when nothing was
+    deleted. None when the window is tight or the table small enough to list.
+    """
+    n = len(known)
+    fanout = _choose_fanout(costs, 1, n, 1)
+    if fanout < 2 or costs.budget < 4 * fanout + 20:
+        return []
+    return sorted({known[n * k // fanout] for k in range(1, fanout)} - {known[0]})
 
 
 def _search_workers(session: Session) -> int:

@@ -230,3 +230,31 @@ def test_a_snapshot_written_by_another_process_meanwhile(store, tmp_path):
     ]
     op.close()
     fresh.close()
+
+
+def test_the_first_level_is_counted_with_the_changes_and_still_right_without_deletions(tmp_path):
+    db = tmp_path / "big.sqlite3"
+    op = opd.connect("sandbox", path=str(db), contacts=2500, rate_limit=None, cache_dir=str(tmp_path / "c"))
+    first = op.contacts(cache=True, progress=False)
+    assert op.record_cache().latency == 0.1  # no refresh measured yet: the first guess
+
+    def id_range_counts() -> int:
+        return sum("getInfo" in path and "condition" in path for _, path, _ in op.sandbox.request_log)
+
+    # Only edits: the counts sent beside the changes find nothing to search, and cost nothing more.
+    op.request("PUT", "Contacts", json={"id": 40, "lastname": "Only an edit"})
+    op.sandbox.reset_log()
+    refreshed = op.contacts(cache=True, progress=False)
+    speculative = id_range_counts()
+    assert speculative >= 1
+    assert len(op.sandbox.request_log) == 2 + speculative  # total, changes, the first level's counts
+    pd.testing.assert_frame_equal(refreshed, op.contacts(progress=False))
+    # Edits, deletions at both ends and creations: the first level counted beside the changes
+    # plus the ids created since fall into the search's first ranges.
+    op.record_cache().latency = 0.1
+    gone = _edit_delete_create(op, first.drop(index=[40]), edits=20, deletions=8)
+    refreshed = op.contacts(cache=True, progress=False)
+    full = op.contacts(progress=False)
+    pd.testing.assert_frame_equal(refreshed, full)
+    assert not set(gone) & set(refreshed.index.tolist())
+    op.close()
