@@ -90,3 +90,33 @@ def test_pages_in_other_orders_still_page_by_offset(make_app):
         ]
         assert sorted(map(int, names)) == list(range(1, 121))
         assert len(set(names)) == 120
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "expected"),
+    [
+        (">=", "17.5", lambda i: i >= 17.5),
+        ("<", "17.5", lambda i: i < 17.5),
+        ("=", "17.0", lambda i: i == 17),
+        ("!=", "17", lambda i: i != 17),
+        (">", "abc", lambda i: i > 0),  # text casts to 0, as for every numeric field
+        ("<=", "1e1", lambda i: i <= 10),
+    ],
+)
+def test_id_conditions_compare_numerically_over_the_rowid(make_app, op, value, expected):
+    app = make_app(contacts=40)
+    with client_for(app) as client:
+        assert client.delete("Contacts", params={"ids": "3,17"}).status_code == 200
+        got = _ids(client, range=50, sort="id", condition=cond(("id", op, value)))
+        assert got == [i for i in range(1, 41) if i not in (3, 17) and expected(i)]
+        count = client.get("Contacts/getInfo", params={"condition": cond(("id", op, value))}).json()["data"][
+            "count"
+        ]
+        assert int(count) == len(got)
+    from ontraport_pandas.sandbox.conditions import compile_condition
+    from ontraport_pandas.sandbox.model import TYPES_BY_ID
+
+    sql, args = compile_condition(cond(("id", ">=", "5"), "AND", ("id", "<", "9")), TYPES_BY_ID[0])
+    with app.store.read() as conn:
+        plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM o_0 AS t WHERE {sql}", args).fetchall()
+    assert "INTEGER PRIMARY KEY" in str(plan)  # a rowid range, not a scan of the table
