@@ -16,9 +16,19 @@ __all__ = ["DEMO_API_KEY", "DEMO_APP_ID", "served_sandbox"]
 
 @contextmanager
 def served_sandbox(
-    *, contacts: int, latency: float, rate_limit: int | None, path: str | None = None, seed: int = 0
+    *,
+    contacts: int,
+    latency: float,
+    rate_limit: int | None,
+    path: str | None = None,
+    seed: int = 0,
+    port: int = 0,
 ) -> Iterator[str]:
-    """Yield the base URL of a sandbox served by a child process; stop it afterwards."""
+    """Yield the base URL of a sandbox served by a child process; stop it afterwards.
+
+    ``port`` serves on a given port (0: a free one), so that a client keeps its URL when
+    the same store is served again with another latency or rate limit.
+    """
     cmd = [
         sys.executable,
         "-m",
@@ -28,7 +38,7 @@ def served_sandbox(
         "--host",
         "127.0.0.1",
         "--port",
-        "0",
+        str(port),
         "--contacts",
         str(contacts),
         "--seed",

@@ -9,14 +9,31 @@ own cache folder). The next call:
    second as the previous load; the first page carries ``count=true`` and ``getInfo``
    counts every record at the same time, so a few changes cost one round trip;
 2. when the API has fewer records than the cache plus the changes, some were deleted:
-   it bisects the id range, comparing the server's count for each half with the cached
-   ids, and lists the ids of the small ranges that differ, so a few deletions among many
-   records cost a handful of requests; each level of the bisection is counted at once on
-   the session's threads, so the round trips grow with the depth, not the deletions;
+   it splits the id range at the cached ids' quantiles, compares the server's count of
+   each part with the cached ids, and splits again or lists (``listFields=id``) the parts
+   that differ. Each level's requests go at once, and each level chooses between listing
+   and splitting in 2 to 64 parts by :class:`SearchCosts`: the round trips (latency as
+   measured by the changes' request, up to ``DELETION_SEARCH_WORKERS`` in flight) and the
+   requests past the rate-limit window's ``Remaining``, paced at ``RATE_WINDOW / limit``
+   seconds each. A small table is listed whole in one round; many records with free
+   requests get wide splits (few rounds); a spent window gets the fewest requests. The
+   API documents no bulk "deleted since" listing and no page larger than 50, so counting
+   id ranges is the documented way to find deletions. When requests are free, the first
+   level's counts go with the request for changes (ids are never handed out twice, so
+   the ids created since lie above the cached ones, in the last range);
 3. types only the changed records and splices them into the cached frame. Whenever that
    could type a column differently from a full conversion (field types or labels changed,
    a number column gained or lost its decimals, a stray dropdown id vanished), every
    record is typed again from the records cache.
+
+The typed frame of the last refresh is kept in memory per client (a later call on the same
+client refreshes from it without reading the snapshot file) and written to the snapshot
+file by a background thread after the frame is returned: pickled to a temporary file of
+its own (process and thread in the name), flushed to disk, then renamed over the snapshot
+atomically, so a crash mid-write leaves the previous snapshot whole and two processes
+writing at once leave one of their snapshots, never a mix; a torn or foreign file is
+ignored (the records cache still holds the truth). Any consistent snapshot is a valid
+starting point: the refresh asks for changes since its own newest ``dlm``.
 
 The cache holds the whole type; ``where=``, ``fields=``, ``sort=`` and ``limit=`` are
 applied to the refreshed frame, so the result equals what a full load returns.
@@ -28,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import pickle
 import sqlite3
@@ -35,9 +53,11 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .loader import PAGE_SIZE, LoadStats, count_records, load_records
@@ -51,6 +71,16 @@ logger = logging.getLogger(__name__)
 
 #: Seconds subtracted from the newest cached ``dlm`` when asking for changes.
 DEFAULT_LOOKBACK = 120
+
+#: Length of the API's rolling rate-limit window in seconds (180 requests a minute).
+RATE_WINDOW = 60.0
+
+#: Requests the deletion search keeps in flight; None: ``SEARCH_WORKERS_PER_WORKER`` times the
+#: session's ``max_workers``, at most ``MAX_SEARCH_WORKERS``. Its answers are a count or 50 ids,
+#: so more of them travel at once than record pages do; the rate limiter still paces them all.
+DELETION_SEARCH_WORKERS: int | None = None
+SEARCH_WORKERS_PER_WORKER = 4
+MAX_SEARCH_WORKERS = 32
 
 
 def default_cache_dir() -> Path:
@@ -74,6 +104,8 @@ class RecordCache:
         self._frames: dict[int, tuple[pd.DataFrame, dict[str, Any]]] = {}
         self._writer: ThreadPoolExecutor | None = None
         self._pending: dict[int, Future[None]] = {}
+        #: Seconds of one round trip, as the last refresh measured it (its first guess: 0.1 s).
+        self.latency = 0.1
 
     def _db(self, otype: ObjectType) -> sqlite3.Connection:
         private_dir(self.directory)
@@ -183,15 +215,23 @@ class RecordCache:
     def _write_frame(self, otype: ObjectType, frame: pd.DataFrame, state: dict[str, Any]) -> None:
         from .schema import gc_paused
 
+        path = self._frame_path(otype)
+        # A name of its own per process and thread: two writers never share a half-written file.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             private_dir(self.directory)
-            path = self._frame_path(otype)
-            tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
+            _remove_stale_temporaries(self.directory)
             with gc_paused(), private_open(tmp, "wb") as fh:
                 pickle.dump({"frame": frame, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+                fh.flush()
+                os.fsync(fh.fileno())  # on disk before the rename makes it the snapshot
+            os.replace(tmp, path)  # atomic: readers see the old snapshot or the new one, never a mix
         except Exception:  # a snapshot is an optimisation: the records cache still holds the truth
             logger.warning("could not write the frame snapshot of %s", otype.name, exc_info=True)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def flush(self, otype: ObjectType | None = None) -> None:
         """Wait until the snapshot files being written (of one type, or all) are on disk."""
@@ -213,6 +253,35 @@ class RecordCache:
             pattern = "type-*" if otype is None else f"type-{otype.id}.*"
             for f in self.directory.glob(pattern):
                 f.unlink()
+
+
+#: A temporary snapshot file this old was left by a writer that died (a crash, a kill).
+STALE_TEMPORARY = 3600.0
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Delete the half-written snapshot files of writers that died, so they do not pile up."""
+    now = time.time()
+    for leftover in directory.glob("type-*.frame.pickle.*.tmp"):
+        try:
+            pid = int(leftover.name.rsplit(".", 2)[-2].split("-")[0])
+            dead = pid != os.getpid() and not _alive(pid)
+            if dead or now - leftover.stat().st_mtime > STALE_TEMPORARY:
+                leftover.unlink()
+        except (OSError, ValueError):
+            continue
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill would end the process there: only the file's age counts
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
 
 
 def _copy_on_write() -> bool:
@@ -374,25 +443,48 @@ def refresh_frame(
     dlm = cached["dlm"].dropna()
     newest = int(dlm.max().timestamp()) if len(dlm) else 0
     since = max(0, newest - lookback)
-    changed, total = _changed_since(session, otype, since)
+    known = sorted(int(i) for i in cached.index)
+    workers = _search_workers(session)
+    cuts = _speculative_cuts(known, SearchCosts.of(session, cache.latency, workers))
+    asked = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, len(cuts)), thread_name_prefix="opd-deletions") as pool:
+        # The first level of the deletion search is counted while the changes load.
+        edges = [known[0], *cuts]
+        counting = [
+            pool.submit(_count_between, session, otype, a, b) for a, b in zip(edges[:-1], cuts, strict=True)
+        ]
+        changed, total = _changed_since(session, otype, since)
+        counted = [f.result() for f in counting]
+    # One round trip, or two when more than a page changed: what the deletion search plans with.
+    latency = (time.perf_counter() - asked) / (2 if len(changed) > PAGE_SIZE else 1)
+    cache.latency = latency
     changed_ids = [int(str(r.get(id_field, r.get("id")))) for r in changed]
-    known = [int(i) for i in cached.index]
     present = sorted(set(known) | set(changed_ids))
     deleted: list[int] = []
     if len(present) != total:
-        deleted = _find_deleted(session, otype, present, total)
+        first_level = None
+        if cuts and present[0] == known[0]:
+            first_level = [(a, b, c) for a, b, c in zip(edges[:-1], cuts, counted, strict=True)]
+            first_level.append((cuts[-1], present[-1] + 1, total - sum(counted)))
+        deleted = _find_deleted(
+            session, otype, present, total, latency=latency, workers=workers, first_level=first_level
+        )
     if len(present) - len(deleted) != total:
         logger.info("%s: cache disagrees with the count; typing every record again", otype.name)
         return slow()
-    drop = sorted(set(changed_ids) | set(deleted))
-    keep = cached.drop(index=pd.Index(drop, dtype=cached.index.dtype), errors="ignore")
+    drop = pd.Index(sorted(set(changed_ids) | set(deleted)), dtype=cached.index.dtype)
     if changed:
         fresh = frame_from_records(
             changed, schema, id_field=id_field, lookups=lookups, columns=list(cached.columns)
         )
-        merged = pd.concat([keep, fresh]).sort_index(kind="stable")
+        # One concatenation and one take in id order (not a drop, a concat and a sort: three copies).
+        combined = pd.concat([cached, fresh])
+        rows = np.concatenate(
+            [np.flatnonzero(~cached.index.isin(drop)), np.arange(len(cached), len(combined))]
+        )
+        merged = combined.take(rows[np.argsort(combined.index.to_numpy()[rows], kind="stable")])
     else:
-        merged = keep
+        merged = cached.drop(index=drop, errors="ignore")
     merged.index.name = cached.index.name
     merged.attrs = {}
     cache.update(
@@ -451,67 +543,222 @@ def _changed_since(session: Session, otype: ObjectType, since: int) -> tuple[lis
     return unique, total
 
 
-def _find_deleted(session: Session, otype: ObjectType, local_ids: list[int], server_total: int) -> list[int]:
-    """Ids present locally but gone from the server, found by bisecting id ranges on counts."""
+@dataclass(frozen=True)
+class SearchCosts:
+    """What one round trip and one request cost now, for choosing how to find deletions.
+
+    ``workers`` requests travel at once; a round of ``r`` requests takes
+    ``ceil(r / workers)`` round trips of ``latency`` seconds. The first ``budget``
+    requests go at once (the rate-limit window's ``Remaining``); each one past it waits
+    ``pace`` seconds (the window's length over its limit). Every request also costs
+    ``work`` seconds of encoding, answering and decoding, which concurrency does not hide
+    on a small machine; it also makes the fewer requests win a tie.
+    """
+
+    workers: int
+    latency: float
+    budget: float = math.inf
+    pace: float = 0.0
+    work: float = 0.002
+
+    def seconds(self, rounds: Sequence[float]) -> float:
+        """Estimated wall time of rounds of this many requests each, one round after the other."""
+        total = used = 0.0
+        for r in rounds:
+            if r <= 0:
+                continue
+            total += math.ceil(r / self.workers) * self.latency + r * self.work
+            total += (max(0.0, used + r - self.budget) - max(0.0, used - self.budget)) * self.pace
+            used += r
+        return total
+
+    @classmethod
+    def of(cls, session: Session, latency: float, workers: int) -> SearchCosts:
+        limiter = session.limiter
+        limit, remaining = limiter.limit, limiter.remaining
+        if remaining is None or remaining >= 1 << 29:
+            return cls(workers, latency)  # no limit reported (or none known yet)
+        budget = max(0, remaining - limiter.in_flight - limiter.safety)
+        pace = RATE_WINDOW / limit if limit else 0.0
+        return cls(workers, latency, float(budget), pace)
+
+
+def _listing_requests(present: float) -> float:
+    return max(1.0, math.ceil(present / PAGE_SIZE))
+
+
+FANOUTS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+
+
+def _rounds(ranges: float, size: float, gone: float, fanout: int) -> list[float]:
+    """Requests per round to resolve ``ranges`` ranges of ``size`` local ids, ``gone`` deleted in each.
+
+    Policy: list a range once listing it is no dearer than one more split, otherwise split
+    every range in ``fanout`` parts (``fanout - 1`` counts; the last part's count is the
+    rest), assuming the deletions fall in different parts (the worst case).
+    """
+    rounds: list[float] = []
+    while True:
+        listing = _listing_requests(size - gone)
+        if fanout < 2 or listing <= fanout - 1 or size <= 2:
+            rounds.append(ranges * listing)
+            return rounds
+        rounds.append(ranges * (fanout - 1))
+        hit = min(gone, fanout)
+        ranges, size, gone = ranges * hit, size / fanout, max(1.0, gone / hit)
+
+
+def _estimate(costs: SearchCosts, ranges: float, size: float, gone: float, fanout: int) -> float:
+    """Seconds to resolve the ranges splitting in ``fanout`` now (0: listing them now).
+
+    The levels after this one are planned again when their counts are in, so they are
+    estimated with whichever single fanout suits them best.
+    """
+    first = _rounds(ranges, size, gone, fanout)[:1]
+    if fanout < 2 or len(_rounds(ranges, size, gone, fanout)) == 1:
+        return costs.seconds(first)
+    hit = min(gone, fanout)
+    rest = (ranges * hit, size / fanout, max(1.0, gone / hit))
+    later = min(costs.seconds(first + _rounds(*rest, k)) for k in (0, *FANOUTS))
+    return later
+
+
+def _choose_fanout(costs: SearchCosts, ranges: int, size: float, gone: float) -> int:
+    """The split that finishes soonest (0: list the ranges now); ties go to fewer requests."""
+    best, best_cost = 0, _estimate(costs, ranges, size, gone, 0)
+    for fanout in FANOUTS:
+        if fanout > size:
+            break
+        cost = _estimate(costs, ranges, size, gone, fanout)
+        if cost < best_cost - 1e-9:
+            best, best_cost = fanout, cost
+    return best
+
+
+def _find_deleted(
+    session: Session,
+    otype: ObjectType,
+    local_ids: list[int],
+    server_total: int,
+    *,
+    latency: float = 0.1,
+    workers: int | None = None,
+    first_level: Sequence[tuple[int, int, int]] | None = None,
+) -> list[int]:
+    """Ids present locally but gone from the server, in as few round trips as the limit allows.
+
+    The id range is split at the local ids' quantiles and each part counted; the parts
+    whose server count differs from the local one are split again or listed
+    (``listFields=id``), whichever :class:`SearchCosts` says finishes sooner: wide
+    splits when requests are free (no limit, or room left in the window), splits in
+    two when each request waits for the window. Listing every id is the same choice
+    taken at the first level. Each level's requests go at once. ``first_level`` gives
+    ranges (``lo``, ``hi``, server count) already counted, covering every local id.
+    """
     import bisect
 
     id_field = otype.id_field
     path, base = otype.route()
     deleted: list[int] = []
+    if not local_ids:
+        return deleted
+    workers = workers or _search_workers(session)
+
+    def between(lo: int, hi: int) -> list[Any]:
+        return _and(_cond(id_field, ">=", lo), _cond(id_field, "<", hi))
 
     def local_count(lo: int, hi: int) -> int:
         return bisect.bisect_left(local_ids, hi) - bisect.bisect_left(local_ids, lo)
 
-    def server_ids(lo: int, hi: int) -> set[int]:
-        found: set[int] = set()
-        start = 0
-        while True:
-            params = {
-                **base,
-                "condition": json.dumps(_and(_cond(id_field, ">=", lo), _cond(id_field, "<", hi))),
-                "listFields": id_field,
-                "sort": id_field,
-                "sortDir": "asc",
-                "start": start,
-                "range": PAGE_SIZE,
-            }
-            rows = session.data("GET", path, params=params) or []
-            found.update(int(r.get(id_field, r.get("id"))) for r in rows)
-            if len(rows) < PAGE_SIZE:
-                return found
-            start += PAGE_SIZE
+    def list_page(task: tuple[int, int, int]) -> list[int]:
+        lo, hi, start = task
+        params = {
+            **base,
+            "condition": json.dumps(between(lo, hi)),
+            "listFields": id_field,
+            "sort": id_field,
+            "sortDir": "asc",
+            "start": start,
+            "range": PAGE_SIZE,
+        }
+        rows = session.data("GET", path, params=params) or []
+        return [int(r.get(id_field, r.get("id"))) for r in rows]
 
     def count_in(bounds: tuple[int, int]) -> int:
-        lo, hi = bounds
-        return count_records(
-            session, otype, condition=_and(_cond(id_field, ">=", lo), _cond(id_field, "<", hi))
-        )
+        return _count_between(session, otype, *bounds)
 
-    # Breadth first: every range of one level is counted (or listed) at once, so 10
-    # deletions cost about as many round trips as levels, not one per range visited.
-    workers = max(1, session.max_workers)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        if not local_ids:
-            return deleted
-        full = (local_ids[0], local_ids[-1] + 1)
-        level = [(full[0], full[1], count_in(full))]
+    def call(task: tuple[str, Any]) -> Any:
+        kind, arg = task
+        return count_in(arg) if kind == "count" else list_page(arg)
+
+    def run(tasks: list[tuple[str, Any]]) -> list[Any]:
+        return list(pool.map(call, tasks))
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opd-deletions") as pool:
+        level = list(first_level or [(local_ids[0], local_ids[-1] + 1, server_total)])
         while level:
-            small: list[tuple[int, int]] = []  # ranges whose ids are listed
-            halves: list[tuple[int, int, int, int]] = []  # lo, mid, hi, server count: split in two
-            for lo, hi, server in level:
-                local = local_count(lo, hi)
-                if local == server:
+            costs = SearchCosts.of(session, latency, workers)
+            todo = [(lo, hi, srv, local_count(lo, hi)) for lo, hi, srv in level]
+            todo = [t for t in todo if t[3] != t[2]]
+            if not todo:
+                break
+            size = sum(t[3] for t in todo) / len(todo)
+            gone = max(1.0, sum(t[3] - t[2] for t in todo) / len(todo))
+            fanout = _choose_fanout(costs, len(todo), size, gone)
+            tasks: list[tuple[str, Any]] = []
+            plan: list[tuple[str, int, int, int, list[int]]] = []
+            for lo, hi, srv, local in todo:
+                i = bisect.bisect_left(local_ids, lo)
+                parts = min(fanout, local)
+                if parts < 2 or hi - lo <= 2 or _listing_requests(srv) <= parts - 1:
+                    starts = list(range(0, srv, PAGE_SIZE))
+                    plan.append(("list", lo, hi, len(starts), []))
+                    tasks += [("list", (lo, hi, s)) for s in starts]
                     continue
-                if local <= PAGE_SIZE * 2 or hi - lo <= 2:
-                    small.append((lo, hi))
-                else:
-                    halves.append((lo, local_ids[bisect.bisect_left(local_ids, lo) + local // 2], hi, server))
-            listed = pool.map(lambda b: server_ids(*b), small)
-            lefts = pool.map(count_in, [(lo, mid) for lo, mid, _, _ in halves])
-            for (lo, hi), present in zip(small, listed, strict=True):
-                i, j = bisect.bisect_left(local_ids, lo), bisect.bisect_left(local_ids, hi)
-                deleted.extend(x for x in local_ids[i:j] if x not in present)
+                cuts = sorted({local_ids[i + local * k // parts] for k in range(1, parts)} - {lo})
+                edges = [lo, *cuts, hi]
+                plan.append(("split", lo, hi, srv, edges))
+                tasks += [("count", (a, b)) for a, b in zip(edges[:-2], edges[1:-1], strict=True)]
+            answers = iter(run(tasks))
             level = []
-            for (lo, mid, hi, server), left in zip(halves, lefts, strict=True):
-                level += [(lo, mid, left), (mid, hi, server - left)]
+            for kind, lo, hi, n, edges in plan:
+                if kind == "list":
+                    present = {x for _ in range(n) for x in next(answers)}
+                    i, j = bisect.bisect_left(local_ids, lo), bisect.bisect_left(local_ids, hi)
+                    deleted.extend(x for x in local_ids[i:j] if x not in present)
+                    continue
+                rest = n
+                for a, b in zip(edges[:-2], edges[1:-1], strict=True):
+                    c = next(answers)
+                    level.append((a, b, c))
+                    rest -= c
+                level.append((edges[-2], edges[-1], rest))
     return sorted(deleted)
+
+
+def _count_between(session: Session, otype: ObjectType, lo: int, hi: int) -> int:
+    """The server's count of records with ``lo <= id < hi``."""
+    id_field = otype.id_field
+    return count_records(session, otype, condition=_and(_cond(id_field, ">=", lo), _cond(id_field, "<", hi)))
+
+
+def _speculative_cuts(known: Sequence[int], costs: SearchCosts) -> list[int]:
+    """Where to split the cached ids for counts sent with the request for changes.
+
+    Deletions cannot be known before the total arrives, but when requests are free (no
+    limit, or plenty left in the window) counting the first level of the search at the
+    same time saves a round trip; its ``fanout - 1`` counts are wasted when nothing was
+    deleted. None when the window is tight or the table small enough to list.
+    """
+    n = len(known)
+    fanout = _choose_fanout(costs, 1, n, 1)
+    if fanout < 2 or costs.budget < 4 * fanout + 20:
+        return []
+    return sorted({known[n * k // fanout] for k in range(1, fanout)} - {known[0]})
+
+
+def _search_workers(session: Session) -> int:
+    """Requests the deletion search keeps in flight (counts are tiny answers)."""
+    if DELETION_SEARCH_WORKERS is not None:
+        return max(1, DELETION_SEARCH_WORKERS)
+    return max(1, min(MAX_SEARCH_WORKERS, SEARCH_WORKERS_PER_WORKER * session.max_workers))

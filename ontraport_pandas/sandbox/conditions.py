@@ -403,7 +403,11 @@ def _compile_cond(cond: Cond, otype: ObjectType, collation: str, params: list[st
         return f"({column} {negate}GLOB ?)"
     params.extend(cond.values)
     numeric = otype.is_numeric(cond.field)
-    if numeric:
+    if column == "t.id":
+        # The INTEGER PRIMARY KEY compares numerically as it is (the same rows as a cast), and
+        # uncast it is a rowid range: counting an id range reads that range, not the table.
+        lhs, rhs = column, "CAST(? AS REAL)"
+    elif numeric:
         lhs, rhs = f"CAST({column} AS REAL)", "CAST(? AS REAL)"
     else:
         lhs, rhs = column, "?"

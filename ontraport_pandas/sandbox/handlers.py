@@ -312,10 +312,10 @@ class Api:
             if extra_where is not None:
                 where = " AND ".join(w for w in (where, extra_where[0]) if w)
                 args = args + extra_where[1]
-            rows = Store.select(conn, otype, keys, where, args, order, size, start)
+            rows = self.store.select_page(conn, otype, keys, where, args, order, size, start)
             if params.get("externs") not in (None, ""):
                 if otype.id_key not in keys:
-                    ids = Store.select(conn, otype, [otype.id_key], where, args, order, size, start)
+                    ids = self.store.select_page(conn, otype, [otype.id_key], where, args, order, size, start)
                     for row, key in zip(rows, ids, strict=True):
                         row[otype.id_key] = key[otype.id_key]
                     add_externs(conn, otype, rows, params)

@@ -11,6 +11,16 @@ store uses WAL and a generous ``busy_timeout`` so several processes can share it
 rate-limit window lives in the same file (table ``rate_hits``), so processes sharing a
 ``path`` share the limit.
 
+Paging in id order seeks instead of walking ``OFFSET`` rows: the first time a query is
+asked for a page past its first (``start > 0``), the ids it matches are listed once, in
+order, and kept with the store's data generation; a page at ``start`` then reads only the
+rows between the ids at ``start`` and ``start + range - 1``. The generation is a counter
+that triggers on every object table bump on each insert, update and delete (by any
+process sharing the file), so a write between two pages makes the next page list the ids
+again: the answers are exactly what ``LIMIT ? OFFSET ?`` gives. Other orders page with
+``LIMIT``/``OFFSET``. At most ``POSITION_QUERIES`` queries' ids are kept (least recently
+used dropped).
+
 A file that was already seeded is reused as it is (table ``sandbox_meta`` records the
 seed and size it was generated with); seeding happens under the write lock, so two
 processes starting together on a new file seed it once.
@@ -22,6 +32,8 @@ import logging
 import math
 import sqlite3
 import threading
+from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -45,6 +57,26 @@ _INDEXES = (
     'CREATE INDEX IF NOT EXISTS o_10000_unique ON o_10000 ("unique_id")',
     'CREATE INDEX IF NOT EXISTS o_14_name ON o_14 ("object_type_id", "tag_name" COLLATE NOCASE)',
 )
+
+
+#: How many queries' ordered ids the store keeps for seeking pages.
+POSITION_QUERIES = 32
+
+_ID_ORDERS = {"t.id ASC": "ASC", "t.id DESC": "DESC"}
+
+
+_BUMP = (
+    "INSERT INTO sandbox_generation (name, n) VALUES ('data', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1"
+)
+
+
+def _generation_triggers(otype: ObjectType) -> list[str]:
+    bump = _BUMP
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {otype.table}_gen_{event.lower()} AFTER {event} ON {otype.table} "
+        f"BEGIN {bump}; END"
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
 
 
 @dataclass(frozen=True)
@@ -83,8 +115,14 @@ class Store:
             conn.execute("CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT)")
             conn.execute("CREATE TABLE IF NOT EXISTS rate_hits (app_id TEXT NOT NULL, t REAL NOT NULL)")
             conn.execute("CREATE INDEX IF NOT EXISTS rate_hits_app ON rate_hits (app_id, t)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS sandbox_generation (name TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+            )
             for otype in TYPES:
                 conn.execute(_table_sql(otype))
+                for sql in _generation_triggers(otype):
+                    conn.execute(sql)
+        self._positions: OrderedDict[tuple[object, ...], array[int]] = OrderedDict()
 
     def close(self) -> None:
         with self.lock:
@@ -122,7 +160,15 @@ class Store:
         with self.write() as conn:
             row = conn.execute("SELECT value FROM sandbox_meta WHERE key = 'seeded'").fetchone()
             if row is None:
+                # No trigger per seeded row: the generation is bumped once for the whole seed.
+                for otype in TYPES:
+                    for event in ("insert", "update", "delete"):
+                        conn.execute(f"DROP TRIGGER IF EXISTS {otype.table}_gen_{event}")
                 generate(conn)
+                for otype in TYPES:
+                    for sql in _generation_triggers(otype):
+                        conn.execute(sql)
+                conn.execute(_BUMP)
                 conn.executemany(
                     "INSERT OR REPLACE INTO sandbox_meta (key, value) VALUES (?, ?)",
                     [("seeded", "1"), *describe.items()],
@@ -164,6 +210,52 @@ class Store:
                 record[keys[i]] = str(row[i])
             out.append(record)
         return out
+
+    def select_page(
+        self,
+        conn: sqlite3.Connection,
+        otype: ObjectType,
+        keys: Sequence[str],
+        where: str,
+        params: Sequence[object],
+        order: str,
+        limit: int,
+        offset: int,
+    ) -> list[Row]:
+        """One page, as ``select(..., limit, offset)`` answers it, sought by id in id order."""
+        direction = _ID_ORDERS.get(order)
+        if direction is None or offset <= 0 or not all(isinstance(p, (str, int, float)) for p in params):
+            return Store.select(conn, otype, keys, where, params, order, limit, offset)
+        ids = self._ordered_ids(conn, otype, where, params, direction)
+        if offset >= len(ids):
+            return []
+        first, last = ids[offset], ids[min(offset + limit, len(ids)) - 1]
+        low, high = (first, last) if direction == "ASC" else (last, first)
+        bounded = "t.id >= ? AND t.id <= ?" + (f" AND ({where})" if where else "")
+        return Store.select(conn, otype, keys, bounded, [low, high, *params], order, limit, 0)
+
+    def _ordered_ids(
+        self,
+        conn: sqlite3.Connection,
+        otype: ObjectType,
+        where: str,
+        params: Sequence[object],
+        direction: str,
+    ) -> array[int]:
+        row = conn.execute("SELECT n FROM sandbox_generation WHERE name = 'data'").fetchone()
+        key = (otype.table, where, tuple(params), direction, 0 if row is None else int(row[0]))
+        with self.lock:
+            ids = self._positions.get(key)
+            if ids is not None:
+                self._positions.move_to_end(key)
+                return ids
+        sql = f"SELECT t.id FROM {otype.table} AS t" + (f" WHERE {where}" if where else "")
+        ids = array("q", (r[0] for r in conn.execute(f"{sql} ORDER BY t.id {direction}", list(params))))
+        with self.lock:
+            self._positions[key] = ids
+            while len(self._positions) > POSITION_QUERIES:
+                self._positions.popitem(last=False)
+        return ids
 
     @staticmethod
     def count(
