@@ -1,0 +1,159 @@
+"""The changed cells of a plan's updates, kept column by column.
+
+A big edit changes hundreds of thousands of cells. :func:`~ontraport_pandas.diff.diff_frames`
+finds them a column at a time, so it hands them over the same way: per column, which
+updated rows changed, and their wire values (sent), before-images (for undo), old and new
+display values and clear flags. :class:`UpdateCells` keeps those arrays; the counts a plan
+shows (updates, cells, clears, records, requests) and the rows of ``plan.to_frame()`` come
+from them directly, and the per-row dictionaries of an update
+(:class:`~ontraport_pandas.plan.Operation`) are built only when the operations themselves
+are needed (sending, the journal, iteration), by :meth:`UpdateCells.rows`.
+
+The updated rows are ordered as the diff meets them: by the first column (in frame order)
+in which each row changed, then by position in the frame. Within a row, the cells keep the
+frame's column order. This module is pure data: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ColumnCells", "UpdateCells"]
+
+
+@dataclass(frozen=True)
+class ColumnCells:
+    """The changed cells of one column: ``rows[k]`` is the position (in
+    :attr:`UpdateCells.ids`) of the row whose cell ``k`` changed."""
+
+    column: str
+    rows: np.ndarray
+    wire: Sequence[Any]
+    before: Sequence[Any]
+    old: Sequence[Any]
+    new: Sequence[Any]
+    clear: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class UpdateCells:
+    """Changed cells of existing records, column by column (see the module docstring).
+
+    Attributes
+    ----------
+    ids : numpy.ndarray
+        The record id of each updated row (int64, unique), in plan order.
+    columns : tuple of ColumnCells
+        One entry per column with at least one changed cell, in frame order.
+    """
+
+    ids: np.ndarray
+    columns: tuple[ColumnCells, ...]
+
+    @classmethod
+    def empty(cls) -> UpdateCells:
+        return cls(np.empty(0, dtype="int64"), ())
+
+    @classmethod
+    def build(
+        cls, parts: Sequence[tuple[str, np.ndarray, Mapping[str, Sequence[Any]], np.ndarray]]
+    ) -> UpdateCells:
+        """Assemble from ``(column, record_ids, values, clear)`` per column, in frame order.
+
+        ``values`` holds the ``wire``, ``before``, ``old`` and ``new`` sequences, aligned
+        with ``record_ids`` (unique within a column).
+        """
+        parts = [p for p in parts if len(p[1])]
+        if not parts:
+            return cls.empty()
+        every = np.concatenate([np.asarray(p[1], dtype="int64") for p in parts])
+        uniq, first, inverse = np.unique(every, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # the first column a row changed in, then frame order
+        rank = np.empty(len(uniq), dtype=np.intp)
+        rank[order] = np.arange(len(uniq), dtype=np.intp)
+        positions = rank[np.ravel(inverse)]
+        columns = []
+        start = 0
+        for column, ids, values, clear in parts:
+            stop = start + len(ids)
+            columns.append(
+                ColumnCells(
+                    column,
+                    positions[start:stop],
+                    values["wire"],
+                    values["before"],
+                    values["old"],
+                    values["new"],
+                    np.asarray(clear, dtype=bool),
+                )
+            )
+            start = stop
+        return cls(uniq[order], tuple(columns))
+
+    # -- figures -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        """The number of updated rows (one update each)."""
+        return len(self.ids)
+
+    @property
+    def cells(self) -> int:
+        return sum(len(c) for c in self.columns)
+
+    @property
+    def clears(self) -> int:
+        return sum(int(c.clear.sum()) for c in self.columns)
+
+    # -- per row ----------------------------------------------------------------------------
+    def rows(
+        self,
+    ) -> Iterator[
+        tuple[int, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], tuple[str, ...]]
+    ]:
+        """Per updated row, in plan order: ``(record_id, wire, before, old, new, clears)``."""
+        n = len(self.ids)
+        wire: list[dict[str, Any]] = [{} for _ in range(n)]
+        before: list[dict[str, Any]] = [{} for _ in range(n)]
+        old: list[dict[str, Any]] = [{} for _ in range(n)]
+        new: list[dict[str, Any]] = [{} for _ in range(n)]
+        clears: list[tuple[str, ...]] = [()] * n
+        for c in self.columns:
+            col = c.column
+            rows = c.rows.tolist()
+            for k, w, b, o, v in zip(rows, c.wire, c.before, c.old, c.new, strict=True):
+                wire[k][col] = w
+                before[k][col] = b
+                old[k][col] = o
+                new[k][col] = v
+            for k in c.rows[c.clear].tolist():
+                clears[k] = (*clears[k], col)
+        yield from zip(self.ids.tolist(), wire, before, old, new, clears, strict=True)
+
+    def cell_order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every cell in plan order (by row, then column): ``(row, column_number, index)``,
+        where cell ``t`` is ``self.columns[column_number[t]]``'s cell ``index[t]``."""
+        if not self.columns:
+            empty = np.empty(0, dtype=np.intp)
+            return empty, empty, empty
+        rows = np.concatenate([c.rows for c in self.columns])
+        col_no = np.concatenate([np.full(len(c), j, dtype=np.intp) for j, c in enumerate(self.columns)])
+        index = np.concatenate([np.arange(len(c), dtype=np.intp) for c in self.columns])
+        order = np.lexsort((col_no, rows))
+        return rows[order], col_no[order], index[order]
+
+    def cells_in_order(self, limit: int | None = None) -> Iterator[tuple[int, str, Any, Any, bool]]:
+        """The first ``limit`` cells (all by default) in plan order: ``(row, column, old, new, clear)``,
+        ``row`` being the position in :attr:`ids`."""
+        rows, col_no, index = self.cell_order()
+        if limit is not None:
+            rows, col_no, index = rows[:limit], col_no[:limit], index[:limit]
+        cols = self.columns
+        for k, j, t in zip(rows.tolist(), col_no.tolist(), index.tolist(), strict=True):
+            c = cols[j]
+            yield k, c.column, c.old[t], c.new[t], bool(c.clear[t])
