@@ -18,10 +18,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .errors import OntraportError
 from .eta import MEMBER_BATCH, READ_BATCH, TAG_BATCH, Estimate, estimate
+from .schema import gc_paused
 from .update_cells import UpdateCells
 
 if TYPE_CHECKING:
@@ -162,10 +164,11 @@ class Plan:
         if self._ops is None:
             start = len(self._head)
             assert self._updates is not None
-            made = [
-                Operation(start + k, "update", rid, rid, wire, before, old, new, clears)
-                for k, (rid, wire, before, old, new, clears) in enumerate(self._updates.rows())
-            ]
+            with gc_paused():  # hundreds of thousands of small dicts, no cycles among them
+                made = [
+                    Operation(start + k, "update", rid, rid, wire, before, old, new, clears)
+                    for k, (rid, wire, before, old, new, clears) in enumerate(self._updates.rows())
+                ]
             self._ops = [*self._head, *made, *self._tail]
             self._head, self._updates, self._tail = [], None, []
             self._figures = None
@@ -251,19 +254,21 @@ class Plan:
                 if kind == "unsubscribe":
                     leaves += len(op.rows)
         records = len(rows)
+        deleted = {int(o.record_id) for o in ops if o.kind == "delete" and o.record_id is not None}
+        read = len(checked - deleted)  # records the conflict check reads
         if block is not None:
-            # updates kept as columns: one per record id, none of them also a create or a delete
+            # Updates kept as columns: one per record id (never also a delete); a row label
+            # of another operation names the same record when it is written as the same id.
+            ids = block.ids
             c["update"] += len(block)
             updates += len(block)
             cells += block.cells
             clears += block.clears
-            ids = block.ids.tolist()
-            checked.update(ids)
-            known = set(ids)
-            # a row label of another operation names the same record when it is the same id
-            records += len(known) - sum(1 for r in rows if _label_id(r) in known)
-        deleted = {int(o.record_id) for o in ops if o.kind == "delete" and o.record_id is not None}
-        n = _batches(len(checked - deleted)) + _batches(len(deleted))
+            labels = [i for i in map(_label_id, rows) if i is not None]
+            records += len(ids) - int(np.isin(np.asarray(labels, dtype="int64"), ids).sum())
+            others = np.asarray(sorted(checked - deleted), dtype="int64")
+            read += len(ids) - int(np.isin(others, ids).sum())
+        n = _batches(read) + _batches(len(deleted))
         n += creates + updates + _batches(updates)
         n += _batches(len(losing)) + tag_calls
         kinds = ("create", "update", "delete", "add_tags", "remove_tags", "subscribe", "unsubscribe")

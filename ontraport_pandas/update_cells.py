@@ -118,19 +118,32 @@ class UpdateCells:
     ]:
         """Per updated row, in plan order: ``(record_id, wire, before, old, new, clears)``."""
         n = len(self.ids)
-        wire: list[dict[str, Any]] = [{} for _ in range(n)]
-        before: list[dict[str, Any]] = [{} for _ in range(n)]
-        old: list[dict[str, Any]] = [{} for _ in range(n)]
-        new: list[dict[str, Any]] = [{} for _ in range(n)]
+        wire: list[dict[str, Any]] = []
+        before: list[dict[str, Any]] = []
+        old: list[dict[str, Any]] = []
+        new: list[dict[str, Any]] = []
         clears: list[tuple[str, ...]] = [()] * n
         for c in self.columns:
             col = c.column
-            rows = c.rows.tolist()
-            for k, w, b, o, v in zip(rows, c.wire, c.before, c.old, c.new, strict=True):
-                wire[k][col] = w
-                before[k][col] = b
-                old[k][col] = o
-                new[k][col] = v
+            # Rows are ordered by the first column they changed in, so the rows this column
+            # changes first are the next ones, in this column's order: their dictionaries are
+            # made here; the other rows get this column's cell added.
+            fresh = c.rows >= len(wire)
+            if bool(fresh.all()):
+                first, more = range(len(c)), []
+            else:
+                first, more = np.flatnonzero(fresh).tolist(), np.flatnonzero(~fresh).tolist()
+            for made, values in ((wire, c.wire), (before, c.before), (old, c.old), (new, c.new)):
+                if isinstance(first, range):
+                    made.extend([{col: v} for v in values])
+                else:
+                    made.extend([{col: values[t]} for t in first])
+            for t in more:
+                k = int(c.rows[t])
+                wire[k][col] = c.wire[t]
+                before[k][col] = c.before[t]
+                old[k][col] = c.old[t]
+                new[k][col] = c.new[t]
             for k in c.rows[c.clear].tolist():
                 clears[k] = (*clears[k], col)
         yield from zip(self.ids.tolist(), wire, before, old, new, clears, strict=True)

@@ -283,11 +283,11 @@ def _build_plan(
     # What the API lets us do with this type: refused in the plan, not at send time.
     for rows, verb, what in (
         ([r.row for r in creates], "POST", "created"),
-        (updates.ids.tolist(), "PUT", "updated"),
+        (updates.ids, "PUT", "updated"),
         ([r.row for r in deletes], "DELETE", "deleted"),
     ):
-        if rows and verb not in otype.verbs:
-            for row in rows:
+        if len(rows) and verb not in otype.verbs:
+            for row in list(rows) if isinstance(rows, list) else rows.tolist():
                 problems.append(Problem(row, None, None, f"{otype.name} cannot be {what} through the API"))
     if tagged and changes.tag_field is None:
         problems.append(Problem(None, None, None, f"{otype.name} has no tags"))
@@ -370,19 +370,10 @@ def _build_plan(
 
     # The dlm each touched record had when it was loaded (for conflict detection).
     original_dlm: dict[int, int] = {}
-    touched = updates.ids.tolist() + [
-        int(o.record_id) for o in ops if o.kind == "delete" and o.record_id is not None
-    ]
-    if touched and "dlm" in original.columns:
-        dlm = original["dlm"]
-        if pd.api.types.is_datetime64_any_dtype(dlm.dtype):
-            by_id = dlm.copy()
-            by_id.index = pd.Index(np.asarray(original.index.astype("int64")), dtype="int64")
-            picked = by_id.reindex(touched).dropna()
-            secs = picked.dt.tz_convert("UTC") if picked.dt.tz is not None else picked
-            original_dlm = dict(
-                zip(picked.index.tolist(), (secs.astype("int64") // 10**9).tolist(), strict=True)
-            )
+    deleted = [int(o.record_id) for o in ops if o.kind == "delete" and o.record_id is not None]
+    touched = np.concatenate([updates.ids, np.asarray(deleted, dtype="int64")])
+    if len(touched) and "dlm" in original.columns:
+        original_dlm = _loaded_dlm(original, touched)
     return Plan(
         op,
         otype,
@@ -393,6 +384,25 @@ def _build_plan(
         journal_dir=journal_dir,
         updates=updates,
     )
+
+
+def _loaded_dlm(original: pd.DataFrame, ids: np.ndarray) -> dict[int, int]:
+    """The ``dlm`` (unix seconds) each of ``ids`` had when ``original`` was loaded (ids without one left out)."""
+    dlm = original["dlm"]
+    if not pd.api.types.is_datetime64_any_dtype(dlm.dtype):
+        return {}
+    naive = dlm.dt.tz_convert("UTC").dt.tz_localize(None) if dlm.dt.tz is not None else dlm
+    secs = naive.to_numpy(dtype="datetime64[s]")
+    loaded = np.asarray(original.index.astype("int64"), dtype="int64")
+    if len(loaded) and bool(np.all(loaded[1:] > loaded[:-1])):  # the usual, sorted ids: no hash table
+        pos = np.minimum(np.searchsorted(loaded, ids), len(loaded) - 1)
+        pos = np.where(loaded[pos] == ids, pos, -1)
+    else:
+        pos = pd.Index(loaded).get_indexer(ids)
+    found = pos >= 0
+    picked, at = ids[found], secs[pos[found]]
+    ok = ~np.isnat(at)
+    return dict(zip(picked[ok].tolist(), at[ok].astype("int64").tolist(), strict=True))
 
 
 def _match_natural_key(
