@@ -373,7 +373,7 @@ def diff_frames(
         return int(kinds.ids[pos])
 
     list_problem_columns: set[str] = set()
-    same_as_loaded: dict[str, np.ndarray] = {}  # list columns: which updated rows equal the load
+    same_as_loaded: dict[str, np.ndarray] = {}  # list and number columns: which updated rows equal the load
     for col in columns:
         spec = fields[col]
         edit_col_all = edited[col]
@@ -403,7 +403,22 @@ def diff_frames(
             cells = edit_col_all.to_numpy(dtype=object).copy()
             cells[look] = coerce_column(sub, spec, lookups=lookups.get(col)).to_numpy(dtype=object)
             edit_col_all = pd.Series(cells, index=edit_col_all.index, name=col, dtype=object)
-        elif not _already_typed(edit_col_all, spec) or spec.kind in ("numeric", "price"):
+        elif spec.kind in ("numeric", "price") and _already_typed(edit_col_all, spec):
+            # Typed numbers can still hold values the field cannot take (inf, out of range): the
+            # cells that differ from the load, and the new rows, are checked (others are not sent).
+            if len(upd_ids) and col in orig_rows.columns:
+                same_as_loaded[col] = _same(
+                    orig_rows[col].reset_index(drop=True), edit_col_all.iloc[edit_pos].reset_index(drop=True)
+                )
+                look = np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
+            else:
+                look = np.arange(len(edit_col_all))
+            bad = check_column(edit_col_all.iloc[look].reset_index(drop=True), spec) if len(look) else []
+            for k, value, message in bad:
+                problems.append(Problem(row_name(int(look[int(k)])), col, value, message))
+            if bad:
+                continue
+        elif not _already_typed(edit_col_all, spec):
             # Coerce the user's edits to the field's dtype; report every value that does not fit.
             # Checked by position: problems name the record id, or the new row's name.
             bad = check_column(edit_col_all.reset_index(drop=True), spec, lookups=lookups.get(col))
@@ -411,8 +426,7 @@ def diff_frames(
                 problems.append(Problem(row_name(int(pos)), col, value, message))
             if bad:
                 continue
-            if not _already_typed(edit_col_all, spec):
-                edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
+            edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
         editable = not (spec.read_only or col in SYSTEM_COLUMNS)
         if editable and spec.type == "subscription" and spec.sub_model in MEMBERSHIP_MODELS:
             continue  # sequences and automations: subscribe calls (ontraport_pandas.memberships)
@@ -507,7 +521,7 @@ def diff_frames(
                     wo = np.where(pd.isna(wire_old), "", wire_old)
                     real = wn != wo
                 else:
-                    real = np.array([a != b for a, b in zip(wire_new, wire_old, strict=True)], dtype=bool)
+                    real = _differs(wire_new, wire_old)
                 real &= ~(na_new & (wire_old == clear))  # already empty on the server
                 if on_null == "skip":
                     real &= ~na_new
@@ -560,7 +574,7 @@ def diff_frames(
                 update_parts.append(
                     (
                         col,
-                        cand_new.index.to_numpy()[keep],
+                        changed[keep],
                         {"wire": sent, "before": before, "old": olds, "new": news},
                         na_new[keep],
                     )
@@ -632,15 +646,29 @@ def diff_frames(
 
     result = [rc for rc in rows.values() if rc.tags_add or rc.tags_remove]
     unchanged_lists = frozenset(
-        col for col, same in same_as_loaded.items() if col not in list_problem_columns and bool(same.all())
+        col
+        for col, same in same_as_loaded.items()
+        if fields[col].kind in ("list", "subscription")
+        and col not in list_problem_columns
+        and bool(same.all())
     )
     return Changes(
         result + creates + deletes,
         problems,
         tag_field,
-        updates=UpdateCells.build(update_parts),
+        updates=UpdateCells.build(np.asarray(upd_ids, dtype="int64"), update_parts),
         unchanged_lists=unchanged_lists,
     )
+
+
+def _differs(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """``new[k] != old[k]`` for two object arrays of wire values, in one pass when it can be."""
+    out = np.zeros(len(new), dtype=bool)
+    try:
+        np.not_equal(new, old, out=out)
+    except (TypeError, ValueError):  # a value with no plain truth (pd.NA, an array): one by one
+        out = np.array([a != b for a, b in zip(new, old, strict=True)], dtype=bool)
+    return out
 
 
 def _row_at(row_name: Callable[[int], Any], positions: np.ndarray, k: int) -> Any:

@@ -63,39 +63,41 @@ class UpdateCells:
 
     @classmethod
     def build(
-        cls, parts: Sequence[tuple[str, np.ndarray, Mapping[str, Sequence[Any]], np.ndarray]]
+        cls, ids: np.ndarray, parts: Sequence[tuple[str, np.ndarray, Mapping[str, Sequence[Any]], np.ndarray]]
     ) -> UpdateCells:
-        """Assemble from ``(column, record_ids, values, clear)`` per column, in frame order.
+        """Assemble from ``(column, positions, values, clear)`` per column, in frame order.
 
-        ``values`` holds the ``wire``, ``before``, ``old`` and ``new`` sequences, aligned
-        with ``record_ids`` (unique within a column).
+        ``positions`` are increasing positions in ``ids`` (the record ids of the rows that
+        could change); ``values`` holds the ``wire``, ``before``, ``old`` and ``new``
+        sequences, aligned with ``positions``.
         """
         parts = [p for p in parts if len(p[1])]
         if not parts:
             return cls.empty()
-        every = np.concatenate([np.asarray(p[1], dtype="int64") for p in parts])
-        uniq, first, inverse = np.unique(every, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")  # the first column a row changed in, then frame order
-        rank = np.empty(len(uniq), dtype=np.intp)
-        rank[order] = np.arange(len(uniq), dtype=np.intp)
-        positions = rank[np.ravel(inverse)]
-        columns = []
-        start = 0
-        for column, ids, values, clear in parts:
-            stop = start + len(ids)
-            columns.append(
-                ColumnCells(
-                    column,
-                    positions[start:stop],
-                    values["wire"],
-                    values["before"],
-                    values["old"],
-                    values["new"],
-                    np.asarray(clear, dtype=bool),
-                )
+        ids = np.asarray(ids, dtype="int64")
+        # Plan order: by the first column a row changed in, then by position; no sort needed.
+        rank = np.full(len(ids), -1, dtype=np.intp)
+        taken = 0
+        for _, positions, _, _ in parts:
+            fresh = positions[rank[positions] < 0]
+            rank[fresh] = np.arange(taken, taken + len(fresh), dtype=np.intp)
+            taken += len(fresh)
+        order = np.empty(taken, dtype=np.intp)
+        placed = np.flatnonzero(rank >= 0)
+        order[rank[placed]] = placed
+        columns = tuple(
+            ColumnCells(
+                column,
+                rank[positions],
+                values["wire"],
+                values["before"],
+                values["old"],
+                values["new"],
+                np.asarray(clear, dtype=bool),
             )
-            start = stop
-        return cls(uniq[order], tuple(columns))
+            for column, positions, values, clear in parts
+        )
+        return cls(ids[order], columns)
 
     # -- figures -------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -391,8 +391,6 @@ def _loaded_dlm(original: pd.DataFrame, ids: np.ndarray) -> dict[int, int]:
     dlm = original["dlm"]
     if not pd.api.types.is_datetime64_any_dtype(dlm.dtype):
         return {}
-    naive = dlm.dt.tz_convert("UTC").dt.tz_localize(None) if dlm.dt.tz is not None else dlm
-    secs = naive.to_numpy(dtype="datetime64[s]")
     loaded = np.asarray(original.index.astype("int64"), dtype="int64")
     if len(loaded) and bool(np.all(loaded[1:] > loaded[:-1])):  # the usual, sorted ids: no hash table
         pos = np.minimum(np.searchsorted(loaded, ids), len(loaded) - 1)
@@ -400,9 +398,11 @@ def _loaded_dlm(original: pd.DataFrame, ids: np.ndarray) -> dict[int, int]:
     else:
         pos = pd.Index(loaded).get_indexer(ids)
     found = pos >= 0
-    picked, at = ids[found], secs[pos[found]]
+    stamps = dlm.iloc[pos[found]]
+    naive = stamps.dt.tz_convert("UTC").dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+    at = naive.to_numpy(dtype="datetime64[s]")
     ok = ~np.isnat(at)
-    return dict(zip(picked[ok].tolist(), at[ok].astype("int64").tolist(), strict=True))
+    return dict(zip(ids[found][ok].tolist(), at[ok].astype("int64").tolist(), strict=True))
 
 
 def _match_natural_key(

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from ontraport_pandas.diff import diff_frames
+from ontraport_pandas.errors import ValidationError
 from ontraport_pandas.plan import Plan
 from ontraport_pandas.update_cells import UpdateCells
 
@@ -204,17 +205,19 @@ def test_diff_reports_list_columns_left_as_loaded(op):
 
 
 def test_update_cells_rows_follow_the_first_changed_column_then_the_frame():
+    ids = np.array([1, 3, 5, 8])  # ids 3 and 5 change in "a"; 1, 3 and 5 in "b"; 8 in none
     cells = UpdateCells.build(
+        ids,
         [
             (
                 "a",
-                np.array([5, 3]),
-                {"wire": ["x", "y"], "before": ["", ""], "old": [None, None], "new": ["x", "y"]},
+                np.array([1, 2]),
+                {"wire": ["y", "x"], "before": ["", ""], "old": [None, None], "new": ["y", "x"]},
                 np.array([False, False]),
             ),
             (
                 "b",
-                np.array([1, 3, 5]),
+                np.array([0, 1, 2]),
                 {
                     "wire": ["", "q", "r"],
                     "before": ["p", "", ""],
@@ -223,25 +226,26 @@ def test_update_cells_rows_follow_the_first_changed_column_then_the_frame():
                 },
                 np.array([True, False, False]),
             ),
-        ]
+        ],
     )
-    assert cells.ids.tolist() == [5, 3, 1] and cells.cells == 5 and cells.clears == 1
+    assert cells.ids.tolist() == [3, 5, 1] and cells.cells == 5 and cells.clears == 1
     rows = list(cells.rows())
     assert rows[0] == (
-        5,
-        {"a": "x", "b": "r"},
+        3,
+        {"a": "y", "b": "q"},
         {"a": "", "b": ""},
         {"a": None, "b": None},
-        {"a": "x", "b": "r"},
+        {"a": "y", "b": "q"},
         (),
     )
+    assert rows[1][:2] == (5, {"a": "x", "b": "r"})
     assert rows[2] == (1, {"b": ""}, {"b": "p"}, {"b": "p"}, {"b": None}, ("b",))
     assert list(cells.cells_in_order(3)) == [
-        (0, "a", None, "x", False),
-        (0, "b", None, "r", False),
-        (1, "a", None, "y", False),
+        (0, "a", None, "y", False),
+        (0, "b", None, "q", False),
+        (1, "a", None, "x", False),
     ]
-    assert len(UpdateCells.build([])) == 0
+    assert len(UpdateCells.build(ids, [])) == 0
 
 
 def test_plan_from_an_operation_list_still_works(op):
@@ -255,3 +259,24 @@ def test_plan_from_an_operation_list_still_works(op):
     assert plan.counts["cells"] == 3 and plan.records_affected == 3
     assert plan.apply().ok
     assert op.contacts(progress=False).loc[loaded.index[:3], "lastname"].tolist() == ["A", "B", "C"]
+
+
+def test_numbers_are_checked_where_edited_and_on_new_rows(op):
+    """Typed number columns are checked only where they differ from the load, and on new rows."""
+    loaded = op.contacts(progress=False)
+    rid = int(loaded.index[5])
+    edited = loaded.copy()
+    edited.at[rid, "f1004"] = -np.inf
+    new = pd.DataFrame(
+        {"firstname": ["Inf"], "email": ["inf@example.com"], "f1004": pd.array([np.inf], dtype="Float64")},
+        index=pd.Index([pd.NA], dtype="Int64", name="id"),
+    ).astype({"firstname": loaded["firstname"].dtype, "email": loaded["email"].dtype})
+    edited = pd.concat([edited, new])
+    edited.attrs = loaded.attrs
+    op.sandbox.reset_log()
+    with pytest.raises(ValidationError) as info:
+        op.plan(edited)
+    found = {(p.row, p.column, p.value) for p in info.value.problems}
+    assert (rid, "f1004", -np.inf) in found and (f"new-{len(loaded)}", "f1004", np.inf) in found
+    assert all("not a finite number" in p.message for p in info.value.problems)
+    assert [m for m, _, _ in op.sandbox.request_log if m != "GET"] == []
