@@ -14,6 +14,7 @@ and text that changes only in whitespace is shown quoted so the change can be se
 from __future__ import annotations
 
 import html
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -149,6 +150,7 @@ class Plan:
         #: For a retry (``result.failed()``): what the pushes it retries created, left unknown, wrote.
         self.carried = carried
         self._figures: dict[str, int] | None = None
+        self._making = threading.Lock()  # the operations are made once, whichever thread asks first
         if updates is not None and len(updates):
             at = next((k for k, o in enumerate(ops) if o.kind != "create"), len(ops))
             self._ops: list[Operation] | None = None
@@ -161,18 +163,22 @@ class Plan:
     @property
     def ops(self) -> list[Operation]:
         """Every operation, in order (made on first use for the updates kept as columns)."""
-        if self._ops is None:
-            start = len(self._head)
-            assert self._updates is not None
-            with gc_paused():  # hundreds of thousands of small dicts, no cycles among them
-                made = [
-                    Operation(start + k, "update", rid, rid, wire, before, old, new, clears)
-                    for k, (rid, wire, before, old, new, clears) in enumerate(self._updates.rows())
-                ]
-            self._ops = [*self._head, *made, *self._tail]
-            self._head, self._updates, self._tail = [], None, []
-            self._figures = None
-        return self._ops
+        ops = self._ops
+        if ops is not None:
+            return ops
+        with self._making:
+            if self._ops is None:
+                start = len(self._head)
+                assert self._updates is not None
+                with gc_paused():  # hundreds of thousands of small dicts, no cycles among them
+                    made = [
+                        Operation(start + k, "update", rid, rid, wire, before, old, new, clears)
+                        for k, (rid, wire, before, old, new, clears) in enumerate(self._updates.rows())
+                    ]
+                self._ops = [*self._head, *made, *self._tail]
+                self._head, self._updates, self._tail = [], None, []
+                self._figures = None
+            return self._ops
 
     @ops.setter
     def ops(self, value: list[Operation]) -> None:
@@ -185,11 +191,13 @@ class Plan:
         """The changed cells of the updates, column by column, until :attr:`ops` is first read."""
         return self._updates
 
-    def _parts(self) -> tuple[list[Operation], UpdateCells | None]:
-        """The operations made so far, and the updates still kept as columns."""
-        if self._ops is not None:
-            return self._ops, None
-        return [*self._head, *self._tail], self._updates
+    def _parts(self) -> tuple[list[Operation], UpdateCells | None, list[Operation]]:
+        """The operations before the updates kept as columns, those updates, and the operations
+        after them (all operations first, and no columns, once :attr:`ops` was read)."""
+        with self._making:
+            if self._ops is not None:
+                return self._ops, None, []
+            return self._head, self._updates, self._tail
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Plan):
@@ -209,7 +217,8 @@ class Plan:
 
     # -- figures -----------------------------------------------------------------------
     def _compute_figures(self) -> dict[str, int]:
-        ops, block = self._parts()
+        head, block, tail = self._parts()
+        ops = [*head, *tail]
         c: Counter[str] = Counter()
         clears = cells = matched = tagged = removals = members = leaves = 0
         rows: set[str] = set()
@@ -350,8 +359,8 @@ class Plan:
         return estimate(self.requests, session.limiter, workers=max(1, session.max_workers))
 
     def __len__(self) -> int:
-        ops, block = self._parts()
-        return len(ops) + (len(block) if block is not None else 0)
+        head, block, tail = self._parts()
+        return len(head) + len(tail) + (len(block) if block is not None else 0)
 
     # -- sending ----------------------------------------------------------------------
     def apply(
@@ -412,12 +421,10 @@ class Plan:
 
     def _frame(self, limit: int | None = None) -> pd.DataFrame:
         """:meth:`to_frame`, or its first ``limit`` rows."""
-        ops, block = self._parts()
-        if block is None:
-            rows = _op_rows(ops, limit)
-        else:
-            rows = _op_rows(self._head, limit)
-            base = len(self._head)
+        head, block, tail = self._parts()
+        rows = _op_rows(head, limit)
+        if block is not None:
+            base = len(head)
             ids = block.ids.tolist()
             left = None if limit is None else max(0, limit - len(rows))
             for k, col, old, new, clear in block.cells_in_order(left):
@@ -435,7 +442,7 @@ class Plan:
                     }
                 )
             if limit is None or len(rows) < limit:
-                rows.extend(_op_rows(self._tail, None if limit is None else limit - len(rows)))
+                rows.extend(_op_rows(tail, None if limit is None else limit - len(rows)))
         cols = ["op", "kind", "record_id", "row", "column", "old", "new", "clear"]
         frame = pd.DataFrame(rows, columns=cols)
         frame["record_id"] = frame["record_id"].astype("Int64")
@@ -443,9 +450,9 @@ class Plan:
 
     def _frame_len(self) -> int:
         """The number of rows :meth:`to_frame` returns."""
-        ops, block = self._parts()
+        head, block, tail = self._parts()
         n = 0 if block is None else block.cells
-        for op in ops:
+        for op in (*head, *tail):
             if op.kind in GROUP_KINDS:
                 n += len(op.rows)
             elif op.kind == "delete":

@@ -398,11 +398,14 @@ def _loaded_dlm(original: pd.DataFrame, ids: np.ndarray) -> dict[int, int]:
     else:
         pos = pd.Index(loaded).get_indexer(ids)
     found = pos >= 0
-    stamps = dlm.iloc[pos[found]]
-    naive = stamps.dt.tz_convert("UTC").dt.tz_localize(None) if stamps.dt.tz is not None else stamps
-    at = naive.to_numpy(dtype="datetime64[s]")
-    ok = ~np.isnat(at)
-    return dict(zip(ids[found][ok].tolist(), at[ok].astype("int64").tolist(), strict=True))
+    unit = dlm.dt.unit
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}.get(str(unit))
+    ticks = getattr(dlm.array, "asi8", None)  # since the epoch in UTC, whatever the zone shown
+    if per_second is None or ticks is None:
+        return {}
+    at = np.asarray(ticks)[pos[found]]
+    ok = at != np.iinfo(np.int64).min  # NaT
+    return dict(zip(ids[found][ok].tolist(), (at[ok] // per_second).tolist(), strict=True))
 
 
 def _match_natural_key(

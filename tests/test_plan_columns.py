@@ -65,7 +65,7 @@ def edit(op):
     loaded = op.contacts(progress=False)
     edited = loaded.copy()
     ids = loaded.index.tolist()
-    edited.loc[ids[0:40], "firstname"] = [f"Name {k}" for k in range(40)]
+    edited.loc[ids[0:150], "firstname"] = [f"Name {k}" for k in range(150)]
     edited.loc[ids[20:60], "city"] = pd.NA  # clears, where the city was set
     edited.loc[ids[50:70], "f1003"] = pd.array(range(20), dtype="Int64")
     edited.loc[ids[65:80], "f1004"] = pd.array([12.5] * 15, dtype="Float64")
@@ -92,6 +92,8 @@ def test_operations_made_on_first_use_equal_an_eager_plan(op, edit):
     frame = plan.to_frame()
     text, html = repr(plan), plan._repr_html_()
     assert plan.updates is not None  # none of the above made the operations
+    assert len(frame) > 200 and f"… {len(frame) - 20} more change(s)" in text
+    assert f"… {len(frame) - 200} more" in html
 
     ops = plan.ops
     assert plan.updates is None and plan.ops is ops  # made once, then kept
@@ -280,3 +282,19 @@ def test_numbers_are_checked_where_edited_and_on_new_rows(op):
     assert (rid, "f1004", -np.inf) in found and (f"new-{len(loaded)}", "f1004", np.inf) in found
     assert all("not a finite number" in p.message for p in info.value.problems)
     assert [m for m, _, _ in op.sandbox.request_log if m != "GET"] == []
+
+
+@pytest.mark.parametrize("order", ["loaded", "reversed"])
+def test_original_dlm_of_the_updated_rows(op, order):
+    """The conflict check's dlm per updated record: unix seconds as loaded, whatever the row order and zone."""
+    loaded = op.contacts(progress=False)
+    if order == "reversed":
+        loaded = loaded.iloc[::-1].copy()
+        loaded["dlm"] = loaded["dlm"].dt.tz_convert("Europe/Paris")
+    rids = [int(r) for r in loaded.index[[0, 7, 42]]]
+    loaded.loc[rids[1], "dlm"] = pd.NaT  # a record whose dlm is unknown is left out
+    edited = loaded.copy()
+    edited.loc[rids, "lastname"] = ["One", "Two", "Three"]
+    plan = op.plan(edited, original=loaded, object_type="contacts")
+    want = {r: int(loaded.at[r, "dlm"].timestamp()) for r in (rids[0], rids[2])}
+    assert plan.original_dlm == want
