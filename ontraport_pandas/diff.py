@@ -247,19 +247,17 @@ def _same_text(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
 
 
 def _same_cells(la: np.ndarray, lb: np.ndarray) -> np.ndarray:
-    """Equality of two object arrays of any cells (lists, scalars, NA)."""
-    try:  # lists (tags, list fields) compare in C; NA cells send us to the careful path
-        return np.fromiter(map(operator.eq, la.tolist(), lb.tolist()), dtype=bool, count=len(la))
-    except (TypeError, ValueError):
-        pass
-    return np.fromiter(
-        (
-            (x == y) if type(x) is list and type(y) is list else _same_scalar(x, y)
-            for x, y in zip(la.tolist(), lb.tolist(), strict=True)
-        ),
-        dtype=bool,
-        count=len(la),
-    )
+    """Equality of two object arrays of any cells (lists, scalars, NA; NA and an empty list are the same)."""
+    xs, ys = la.tolist(), lb.tolist()
+    try:  # lists (tags, list fields) compare in C ...
+        out = np.fromiter(map(operator.eq, xs, ys), dtype=bool, count=len(xs))
+    except (TypeError, ValueError):  # pd.NA has no truth value
+        out = np.zeros(len(xs), dtype=bool)
+    # ... and the cells found different are looked at again, carefully (None against [], NaN against NaN)
+    for k in np.flatnonzero(~out).tolist():
+        x, y = xs[k], ys[k]
+        out[k] = (x == y) if type(x) is list and type(y) is list else _same_scalar(x, y)
+    return out
 
 
 def diff_frames(

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ontraport_pandas.diff import diff_frames
+from ontraport_pandas.diff import _same, diff_frames
 from ontraport_pandas.errors import ValidationError
 from ontraport_pandas.plan import Plan
 from ontraport_pandas.update_cells import UpdateCells
@@ -298,3 +298,27 @@ def test_original_dlm_of_the_updated_rows(op, order):
     plan = op.plan(edited, original=loaded, object_type="contacts")
     want = {r: int(loaded.at[r, "dlm"].timestamp()) for r in (rids[0], rids[2])}
     assert plan.original_dlm == want
+
+
+@pytest.mark.parametrize(
+    "dtype", ["object", pd.StringDtype("python"), pd.StringDtype("pyarrow"), "category", "mixed"]
+)
+def test_cell_comparison_treats_na_alike_whatever_the_storage(dtype):
+    """NA equals NA (None, pd.NA, NaN alike), text compares by value (not by object), nothing else is equal."""
+    a_vals = ["Ann", None, "Bo", None, "x", "Ann ", "Cy"]
+    b_vals = [("#Ann")[1:], None, "Bo", "", "y", "Ann", np.nan]
+    want = [True, True, True, False, False, False, False]
+    if dtype == "mixed":
+        a = pd.Series(a_vals, dtype=pd.StringDtype("python"))
+        b = pd.Series(b_vals, dtype=object)
+    else:
+        a, b = pd.Series(a_vals, dtype=dtype), pd.Series(b_vals, dtype=dtype)
+    assert _same(a, b).tolist() == want
+    assert _same(a, a.copy()).tolist() == [True] * len(a_vals)
+
+
+def test_list_cells_compare_na_and_empty_lists_alike():
+    a = pd.Series([["a"], [], None, ["a", "b"], pd.NA, np.nan, ["b"]], dtype=object)
+    b = pd.Series([["a"], None, [], ["b", "a"], [], np.nan, ["b", "c"]], dtype=object)
+    assert _same(a, b).tolist() == [True, True, True, False, True, True, False]
+    assert _same(a, a.copy()).all()
