@@ -184,7 +184,7 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
             return np.asarray(ia == ib, dtype=bool)
     if a.dtype == b.dtype and isinstance(a.array, BaseMaskedArray) and isinstance(b.array, BaseMaskedArray):
         # Int64, Float64, boolean: compare the values, then the masks (NA equals NA only).
-        ma, mb = np.asarray(a.array.isna()), np.asarray(b.array.isna())  # the masks themselves
+        ma, mb = np.asarray(a.array.isna()), np.asarray(b.array.isna())  # copies of the NA masks
         eq = np.asarray(a.array._data == b.array._data, dtype=bool)  # type: ignore[attr-defined]
         return (eq & ~(ma | mb)) | (ma & mb)
     na_a, na_b = _na_mask(a), _na_mask(b)
@@ -193,6 +193,16 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     except (TypeError, ValueError):
         eq = np.array([_same_scalar(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
     return (eq & ~na_a & ~na_b) | (na_a & na_b)
+
+
+def _by_position(s: pd.Series, positions: np.ndarray | None = None, index: Any = None) -> pd.Series:
+    """``s`` (or its rows at ``positions``) on a new index (a RangeIndex by default), sharing the
+    data: ``reset_index`` and ``set_axis`` copy the column on pandas 2.2, and a copy of
+    Python strings checks every one of them again."""
+    values: Any = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array  # numpy-backed: the array itself
+    if positions is not None:
+        values = values.take(positions)
+    return pd.Series(values, index=index, name=s.name, dtype=s.dtype, copy=False)  # dtype: no inference
 
 
 def _object_values(s: pd.Series) -> np.ndarray | None:
@@ -380,7 +390,7 @@ def diff_frames(
             # load, and the new rows, are checked and converted.
             if len(upd_ids) and col in orig_rows.columns:
                 same_as_loaded[col] = _same(
-                    orig_rows[col].reset_index(drop=True), edit_col_all.iloc[edit_pos].reset_index(drop=True)
+                    _by_position(orig_rows[col]), _by_position(edit_col_all, None if identity else edit_pos)
                 )
                 look = np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
             else:
@@ -406,7 +416,7 @@ def diff_frames(
             # cells that differ from the load, and the new rows, are checked (others are not sent).
             if len(upd_ids) and col in orig_rows.columns:
                 same_as_loaded[col] = _same(
-                    orig_rows[col].reset_index(drop=True), edit_col_all.iloc[edit_pos].reset_index(drop=True)
+                    _by_position(orig_rows[col]), _by_position(edit_col_all, None if identity else edit_pos)
                 )
                 look = np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
             else:
@@ -482,13 +492,12 @@ def diff_frames(
         # updates (after the creates: a `continue` below ends this column's work)
         if len(upd_ids):
             # Rows neither added nor dropped: the column as it is, without a copy.
-            new_vals = edit_col_all.set_axis(upd_ids) if identity else edit_col_all.iloc[edit_pos]
-            new_vals.index = upd_ids
+            new_vals = _by_position(edit_col_all, None if identity else edit_pos, index=upd_ids)
             if col in orig_rows.columns:
                 old_vals = orig_rows[col]
                 same = same_as_loaded.get(col)
                 if same is None:
-                    same = _same(old_vals.reset_index(drop=True), new_vals.reset_index(drop=True))
+                    same = _same(_by_position(old_vals), _by_position(new_vals))
             else:
                 old_vals = pd.Series([pd.NA] * len(new_vals), index=upd_ids, dtype=object)
                 same = _na_mask(new_vals)
