@@ -116,8 +116,9 @@ def test_updates_hold_exactly_the_changed_cells(op, edit):
     expected = text_changes(loaded, edited.loc[edited.index.notna()], ["firstname", "city"])
     common = loaded.index.intersection(edited.index)
     for col in ("f1003", "f1004", "f1006"):
-        was = loaded.loc[common, col].astype(object).fillna("NA")
-        now = edited.loc[common, col].astype(object).fillna("NA")
+        was = loaded.loc[common, col].astype(object)
+        now = edited.loc[common, col].astype(object)
+        was, now = was.where(was.notna(), "NA"), now.where(now.notna(), "NA")
         for rid in common[(was != now).to_numpy()].tolist():
             expected.setdefault(int(rid), set()).add(col)
     updates = {o.record_id: o for o in plan.ops if o.kind == "update"}
