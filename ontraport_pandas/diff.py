@@ -24,6 +24,12 @@ value at all (unless ``allow_empty=True``).
 
 The old and new values it records are for display, and show what Ontraport will
 store: a price as its cents, a cleared number as 0 and a cleared check box as False.
+
+The changed cells of existing rows are returned column by column
+(:class:`~ontraport_pandas.update_cells.UpdateCells`), not as one object per row: a big
+edit changes hundreds of thousands of cells, and the plan builds per-row operations only
+when they are needed. Columns are compared cheaply first: cells of text and list columns
+that hold the very object they were loaded with are equal without a look at their value.
 """
 
 from __future__ import annotations
@@ -31,16 +37,18 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.core.arrays.masked import BaseMaskedArray
 
 from .errors import Problem, SchemaError
 from .memberships import MEMBERSHIP_MODELS
 from .objects import ObjectType
+from .update_cells import UpdateCells
 from .validation import (
     check_index,
     classify_index,
@@ -98,11 +106,20 @@ class RowChange:
 
 @dataclass
 class Changes:
-    """The result of :func:`diff_frames`."""
+    """The result of :func:`diff_frames`.
+
+    ``rows`` holds the creates, the deletes and the tag changes of existing rows (as
+    ``"update"`` rows with no ``wire``); the changed cells of existing rows are in
+    ``updates``, column by column. ``unchanged_lists`` names the list columns (tags,
+    sequences, automations, list fields) whose every existing row holds the list it was
+    loaded with.
+    """
 
     rows: list[RowChange]
     problems: list[Problem]
     tag_field: str | None = None
+    updates: UpdateCells = field(default_factory=UpdateCells.empty)
+    unchanged_lists: frozenset[str] = frozenset()
 
 
 def _na_mask(s: pd.Series) -> np.ndarray:
@@ -135,26 +152,6 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
         if a.cat.categories.equals(b.cat.categories):
             return np.asarray(a.cat.codes.to_numpy() == b.cat.codes.to_numpy(), dtype=bool)
-    if (
-        a.dtype == object
-        or b.dtype == object
-        or isinstance(a.dtype, pd.CategoricalDtype)
-        or isinstance(b.dtype, pd.CategoricalDtype)
-    ):
-        la, lb = a.tolist(), b.tolist()
-        try:  # lists (tags, list fields) compare in C; NA cells send us to the careful path
-            return np.fromiter(map(operator.eq, la, lb), dtype=bool, count=len(la))
-        except (TypeError, ValueError):
-            pass
-        out = np.fromiter(
-            (
-                (x == y) if type(x) is list and type(y) is list else _same_scalar(x, y)
-                for x, y in zip(la, lb, strict=True)
-            ),
-            dtype=bool,
-            count=len(la),
-        )
-        return out
     if isinstance(a.dtype, pd.StringDtype) and isinstance(b.dtype, pd.StringDtype):
         pa_a, pa_b = getattr(a.array, "_pa_array", None), getattr(b.array, "_pa_array", None)
         if pa_a is not None and pa_b is not None:
@@ -164,25 +161,113 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
             eq = pc.fill_null(pc.equal(pa_a, pa_b), False)
             both_na = pc.and_(pc.is_null(pa_a), pc.is_null(pa_b))
             return np.asarray(pc.or_(eq, both_na).to_numpy(zero_copy_only=False), dtype=bool)
-        # Text: compare plain object arrays with NA swapped for a marker no string equals.
-        xa, xb = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
-        na_a, na_b = np.asarray(a.isna(), dtype=bool), np.asarray(b.isna(), dtype=bool)
-        marker = np.empty(1, dtype=object)
-        marker[0] = object()
-        xa = np.where(na_a, marker, xa)
-        xb = np.where(na_b, marker, xb)
-        return np.asarray(xa == xb, dtype=bool) | (na_a & na_b)
+        xa, xb = _object_values(a), _object_values(b)
+        if xa is not None and xb is not None:  # text kept as Python strings (schema._STRING)
+            return _same_objects(xa, xb, _same_text)
+    if (
+        a.dtype == object
+        or b.dtype == object
+        or isinstance(a.dtype, pd.CategoricalDtype)
+        or isinstance(b.dtype, pd.CategoricalDtype)
+    ):
+        xa, xb = _object_values(a), _object_values(b)
+        if xa is not None and xb is not None:
+            return _same_objects(xa, xb, _same_cells)
+        return _same_cells(
+            np.asarray(a.astype(object).to_numpy(), dtype=object),
+            np.asarray(b.astype(object).to_numpy(), dtype=object),
+        )
     if a.dtype.kind == "M" and a.dtype == b.dtype:
         # Timestamps of one unit and zone: compare the integers; NaT equals NaT.
         ia, ib = getattr(a.array, "asi8", None), getattr(b.array, "asi8", None)
         if ia is not None and ib is not None:
             return np.asarray(ia == ib, dtype=bool)
+    if a.dtype == b.dtype and isinstance(a.array, BaseMaskedArray) and isinstance(b.array, BaseMaskedArray):
+        # Int64, Float64, boolean: compare the values, then the masks (NA equals NA only).
+        ma, mb = np.asarray(a.array.isna()), np.asarray(b.array.isna())  # copies of the NA masks
+        eq = np.asarray(a.array._data == b.array._data, dtype=bool)  # type: ignore[attr-defined]
+        return (eq & ~(ma | mb)) | (ma & mb)
     na_a, na_b = _na_mask(a), _na_mask(b)
     try:
         eq = np.asarray(a.eq(b).fillna(False), dtype=bool)
     except (TypeError, ValueError):
         eq = np.array([_same_scalar(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
     return (eq & ~na_a & ~na_b) | (na_a & na_b)
+
+
+def _by_position(s: pd.Series, positions: np.ndarray | None = None, index: Any = None) -> pd.Series:
+    """``s`` (or its rows at ``positions``) on a new index (a RangeIndex by default), sharing the
+    data: ``reset_index`` and ``set_axis`` copy the column on pandas 2.2, and a copy of
+    Python strings checks every one of them again."""
+    values: Any = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array  # numpy-backed: the array itself
+    if positions is not None:
+        values = values.take(positions)
+    return pd.Series(values, index=index, name=s.name, dtype=s.dtype, copy=False)  # dtype: no inference
+
+
+def _object_values(s: pd.Series) -> np.ndarray | None:
+    """The object array behind a column of Python objects (object dtype, or text stored as
+    Python strings), without a copy; None for any other storage."""
+    values: Any
+    if s.dtype == object:
+        values = s.to_numpy()
+    else:
+        values = getattr(s.array, "_ndarray", None)
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    return None
+
+
+class _Addresses:
+    """An integer view of an object array's pointers (``__array_interface__``); holds the array."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values  # alive as long as the view is
+        self.__array_interface__ = {
+            "data": (values.__array_interface__["data"][0], True),
+            "shape": values.shape,
+            "strides": values.strides,
+            "typestr": np.dtype(np.intp).str,
+            "version": 3,
+        }
+
+
+def _same_objects(
+    xa: np.ndarray, xb: np.ndarray, compare: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Equality of two object arrays: cells holding the very same object are equal (NA included:
+    NA equals NA), and only the other cells are compared, by ``compare``.
+
+    A column left alone holds the same objects as the load (a copy of a frame copies the
+    pointers, not the strings or lists), so usually only the edited cells are compared.
+    """
+    out = np.asarray(np.asarray(_Addresses(xa)) == np.asarray(_Addresses(xb)), dtype=bool)
+    look = np.flatnonzero(~out)
+    if len(look):
+        out[look] = compare(xa[look], xb[look])
+    return out
+
+
+def _same_text(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
+    """Equality of two object arrays of strings and NA (one NA pass per side)."""
+    na_a, na_b = pd.isna(xa), pd.isna(xb)
+    out = np.zeros(len(xa), dtype=bool)
+    np.equal(xa, xb, out=out, where=~(na_a | na_b))
+    return out | (na_a & na_b)
+
+
+def _same_cells(la: np.ndarray, lb: np.ndarray) -> np.ndarray:
+    """Equality of two object arrays of any cells (lists, scalars, NA; NA and an empty list are the same)."""
+    xs, ys = la.tolist(), lb.tolist()
+    try:  # lists (tags, list fields) compare in C ...
+        out = np.fromiter(map(operator.eq, xs, ys), dtype=bool, count=len(xs))
+    except (TypeError, ValueError):  # pd.NA has no truth value
+        out = np.zeros(len(xs), dtype=bool)
+    # ... and the cells found different are looked at again, carefully (None against [], NaN against NaN)
+    for k in np.flatnonzero(~out).tolist():
+        x, y = xs[k], ys[k]
+        out[k] = (x == y) if type(x) is list and type(y) is list else _same_scalar(x, y)
+    return out
 
 
 def diff_frames(
@@ -240,7 +325,6 @@ def diff_frames(
     ]
 
     # -- rows ----------------------------------------------------------------------------
-    labels = list(edited.index)
     new_mask = kinds.new
     existing_ids = pd.Index(kinds.ids[~new_mask], dtype="int64")
     dup = existing_ids[existing_ids.duplicated()]
@@ -268,7 +352,8 @@ def diff_frames(
     orig_rows = orig_by_id if orig_index.equals(upd_ids) else orig_by_id.loc[upd_ids]
 
     identity = len(edit_pos) == len(edited) and bool((edit_pos == np.arange(len(edit_pos))).all())
-    rows: dict[Any, RowChange] = {}
+    rows: dict[Any, RowChange] = {}  # tag changes of existing rows
+    update_parts: list[tuple[str, np.ndarray, dict[str, list[Any]], np.ndarray]] = []
 
     def row_change(rid: int) -> RowChange:
         rc = rows.get(rid)
@@ -280,7 +365,7 @@ def diff_frames(
     creates: list[RowChange] = []
     seen_new: set[str] = set()
     for pos in create_pos.tolist():
-        label = labels[pos]
+        label = edited.index[pos]
         # NA labels are told apart by their position in the frame ("new-3").
         is_na = bool(np.ndim(label) == 0 and pd.isna(label))
         name = f"new-{pos}" if is_na else label
@@ -296,7 +381,7 @@ def diff_frames(
         return int(kinds.ids[pos])
 
     list_problem_columns: set[str] = set()
-    same_as_loaded: dict[str, np.ndarray] = {}  # list columns: which updated rows equal the load
+    same_as_loaded: dict[str, np.ndarray] = {}  # list and number columns: which updated rows equal the load
     for col in columns:
         spec = fields[col]
         edit_col_all = edited[col]
@@ -305,7 +390,7 @@ def diff_frames(
             # load, and the new rows, are checked and converted.
             if len(upd_ids) and col in orig_rows.columns:
                 same_as_loaded[col] = _same(
-                    orig_rows[col].reset_index(drop=True), edit_col_all.iloc[edit_pos].reset_index(drop=True)
+                    _by_position(orig_rows[col]), _by_position(edit_col_all, None if identity else edit_pos)
                 )
                 look = np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
             else:
@@ -326,7 +411,22 @@ def diff_frames(
             cells = edit_col_all.to_numpy(dtype=object).copy()
             cells[look] = coerce_column(sub, spec, lookups=lookups.get(col)).to_numpy(dtype=object)
             edit_col_all = pd.Series(cells, index=edit_col_all.index, name=col, dtype=object)
-        elif not _already_typed(edit_col_all, spec) or spec.kind in ("numeric", "price"):
+        elif spec.kind in ("numeric", "price") and _already_typed(edit_col_all, spec):
+            # Typed numbers can still hold values the field cannot take (inf, out of range): the
+            # cells that differ from the load, and the new rows, are checked (others are not sent).
+            if len(upd_ids) and col in orig_rows.columns:
+                same_as_loaded[col] = _same(
+                    _by_position(orig_rows[col]), _by_position(edit_col_all, None if identity else edit_pos)
+                )
+                look = np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
+            else:
+                look = np.arange(len(edit_col_all))
+            bad = check_column(edit_col_all.iloc[look].reset_index(drop=True), spec) if len(look) else []
+            for k, value, message in bad:
+                problems.append(Problem(row_name(int(look[int(k)])), col, value, message))
+            if bad:
+                continue
+        elif not _already_typed(edit_col_all, spec):
             # Coerce the user's edits to the field's dtype; report every value that does not fit.
             # Checked by position: problems name the record id, or the new row's name.
             bad = check_column(edit_col_all.reset_index(drop=True), spec, lookups=lookups.get(col))
@@ -334,8 +434,7 @@ def diff_frames(
                 problems.append(Problem(row_name(int(pos)), col, value, message))
             if bad:
                 continue
-            if not _already_typed(edit_col_all, spec):
-                edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
+            edit_col_all = coerce_column(edit_col_all, spec, lookups=lookups.get(col))
         editable = not (spec.read_only or col in SYSTEM_COLUMNS)
         if editable and spec.type == "subscription" and spec.sub_model in MEMBERSHIP_MODELS:
             continue  # sequences and automations: subscribe calls (ontraport_pandas.memberships)
@@ -393,13 +492,12 @@ def diff_frames(
         # updates (after the creates: a `continue` below ends this column's work)
         if len(upd_ids):
             # Rows neither added nor dropped: the column as it is, without a copy.
-            new_vals = edit_col_all.set_axis(upd_ids) if identity else edit_col_all.iloc[edit_pos]
-            new_vals.index = upd_ids
+            new_vals = _by_position(edit_col_all, None if identity else edit_pos, index=upd_ids)
             if col in orig_rows.columns:
                 old_vals = orig_rows[col]
                 same = same_as_loaded.get(col)
                 if same is None:
-                    same = _same(old_vals.reset_index(drop=True), new_vals.reset_index(drop=True))
+                    same = _same(_by_position(old_vals), _by_position(new_vals))
             else:
                 old_vals = pd.Series([pd.NA] * len(new_vals), index=upd_ids, dtype=object)
                 same = _na_mask(new_vals)
@@ -430,7 +528,7 @@ def diff_frames(
                     wo = np.where(pd.isna(wire_old), "", wire_old)
                     real = wn != wo
                 else:
-                    real = np.array([a != b for a, b in zip(wire_new, wire_old, strict=True)], dtype=bool)
+                    real = _differs(wire_new, wire_old)
                 real &= ~(na_new & (wire_old == clear))  # already empty on the server
                 if on_null == "skip":
                     real &= ~na_new
@@ -479,16 +577,15 @@ def diff_frames(
                     if bad_text:
                         continue
                 news = _stored(spec, sent, news, nas)
-                for rid, w, b, o, n, isna in zip(rids, sent, before, olds, news, nas, strict=True):
-                    upd = rows.get(rid)
-                    if upd is None:
-                        upd = rows[rid] = RowChange("update", rid, rid)
-                    upd.wire[col] = w
-                    upd.before_wire[col] = b
-                    upd.old[col] = o
-                    upd.new[col] = n
-                    if isna:
-                        upd.clears = (*upd.clears, col)
+                # kept as columns: per-row dictionaries are built only when the plan's ops are read
+                update_parts.append(
+                    (
+                        col,
+                        changed[keep],
+                        {"wire": sent, "before": before, "old": olds, "new": news},
+                        na_new[keep],
+                    )
+                )
 
     # tags: only the rows whose tag list changed are looked at one by one
     if tag_field is not None and tag_field not in list_problem_columns:
@@ -554,8 +651,31 @@ def diff_frames(
         for rid in gone.tolist():
             deletes.append(RowChange("delete", rid, rid))
 
-    result = [rc for rc in rows.values() if rc.wire or rc.tags_add or rc.tags_remove]
-    return Changes(result + creates + deletes, problems, tag_field)
+    result = [rc for rc in rows.values() if rc.tags_add or rc.tags_remove]
+    unchanged_lists = frozenset(
+        col
+        for col, same in same_as_loaded.items()
+        if fields[col].kind in ("list", "subscription")
+        and col not in list_problem_columns
+        and bool(same.all())
+    )
+    return Changes(
+        result + creates + deletes,
+        problems,
+        tag_field,
+        updates=UpdateCells.build(np.asarray(upd_ids, dtype="int64"), update_parts),
+        unchanged_lists=unchanged_lists,
+    )
+
+
+def _differs(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """``new[k] != old[k]`` for two object arrays of wire values, in one pass when it can be."""
+    out = np.zeros(len(new), dtype=bool)
+    try:
+        np.not_equal(new, old, out=out)
+    except (TypeError, ValueError):  # a value with no plain truth (pd.NA, an array): one by one
+        out = np.array([a != b for a, b in zip(new, old, strict=True)], dtype=bool)
+    return out
 
 
 def _row_at(row_name: Callable[[int], Any], positions: np.ndarray, k: int) -> Any:

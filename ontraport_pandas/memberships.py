@@ -89,6 +89,7 @@ def membership_changes(
     create_rows: Sequence[Any] = (),
     on_null: str = "clear",
     skip: Collection[Any] = (),
+    unchanged: Collection[str] = (),
 ) -> tuple[list[MembershipChange], list[Problem]]:
     """Subscriptions and unsubscriptions between ``original`` and ``edited``, grouped by item.
 
@@ -97,7 +98,9 @@ def membership_changes(
     ``edited`` in frame order, as the diff named them. Returns the changes, ordered by
     column, item id and joins before leaves, and the problems found (ids that name no
     sequence or automation). Columns in ``skip`` (ones the diff already found problems in)
-    are left out.
+    are left out. ``unchanged`` names columns the caller already found to hold, on every
+    existing row, the list that row was loaded with (the diff compares them anyway): with
+    no new rows, they need no second look.
     """
     lookups = lookups or {}
     duplicated = set(edited.columns[edited.columns.duplicated()].tolist())
@@ -108,16 +111,18 @@ def membership_changes(
     }
     if not columns:
         return [], []
+    if not create_rows and all(c in unchanged for c in columns):
+        return [], []
     if len(edited) == len(original) and edited.index.equals(original.index):
         # the usual plan edits no membership: same rows, each list as loaded (often the same object)
-        def unchanged(col: str) -> bool:
+        def as_loaded(col: str) -> bool:
             if col not in original.columns:
                 return False
             old = original[col].to_numpy(dtype=object)
             new = edited[col].to_numpy(dtype=object)
             return all(a is b or _same_items(a, b) for a, b in zip(new, old, strict=True))
 
-        if all(unchanged(c) for c in columns):
+        if all(as_loaded(c) for c in columns):
             return [], []
     kinds = classify_index(edited.index)
     if kinds.bad.any():

@@ -14,14 +14,18 @@ and text that changes only in whitespace is shown quoted so the change can be se
 from __future__ import annotations
 
 import html
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .errors import OntraportError
 from .eta import MEMBER_BATCH, READ_BATCH, TAG_BATCH, Estimate, estimate
+from .schema import gc_paused
+from .update_cells import UpdateCells
 
 if TYPE_CHECKING:
     from .client import Ontraport
@@ -112,46 +116,170 @@ class Operation:
         return cls(**data)
 
 
-@dataclass
 class Plan:
-    """What a push would write. Build it with ``op.plan(edited)``; send it with :meth:`apply`."""
+    """What a push would write. Build it with ``op.plan(edited)``; send it with :meth:`apply`.
 
-    client: Ontraport = field(repr=False)
-    object_type: ObjectType
-    ops: list[Operation]
-    loaded_at: str | None = None
-    original_dlm: dict[int, int] = field(default_factory=dict, repr=False)
-    on_conflict: str = "skip"
-    journal_dir: str | None = None
-    #: For a retry (``result.failed()``): what the pushes it retries created, left unknown, wrote.
-    carried: Carried | None = field(default=None, repr=False)
+    ``ops`` lists the operations in order: creates, updates, tag operations, membership
+    operations, deletes. A plan built by ``op.plan`` keeps the changed cells of its updates
+    column by column (``updates``, an :class:`~ontraport_pandas.update_cells.UpdateCells`)
+    and makes their :class:`Operation` values the first time :attr:`ops` is read; its
+    counts, :meth:`to_frame` and repr come from the columns. ``ops`` passed together with
+    ``updates`` hold every other operation, numbered around the updates (which take the
+    positions right after the creates).
+    """
+
+    def __init__(
+        self,
+        client: Ontraport,
+        object_type: ObjectType,
+        ops: list[Operation],
+        loaded_at: str | None = None,
+        original_dlm: dict[int, int] | None = None,
+        on_conflict: str = "skip",
+        journal_dir: str | None = None,
+        carried: Carried | None = None,
+        *,
+        updates: UpdateCells | None = None,
+    ) -> None:
+        self.client = client
+        self.object_type = object_type
+        self.loaded_at = loaded_at
+        self.original_dlm: dict[int, int] = original_dlm if original_dlm is not None else {}
+        self.on_conflict = on_conflict
+        self.journal_dir = journal_dir
+        #: For a retry (``result.failed()``): what the pushes it retries created, left unknown, wrote.
+        self.carried = carried
+        self._figures: dict[str, int] | None = None
+        self._making = threading.Lock()  # the operations are made once, whichever thread asks first
+        if updates is not None and len(updates):
+            at = next((k for k, o in enumerate(ops) if o.kind != "create"), len(ops))
+            self._ops: list[Operation] | None = None
+            self._updates: UpdateCells | None = updates
+            self._head, self._tail = ops[:at], ops[at:]
+        else:
+            self._ops, self._updates = ops, None
+            self._head, self._tail = [], []
+
+    @property
+    def ops(self) -> list[Operation]:
+        """Every operation, in order (made on first use for the updates kept as columns)."""
+        ops = self._ops
+        if ops is not None:
+            return ops
+        with self._making:
+            if self._ops is None:
+                start = len(self._head)
+                assert self._updates is not None
+                with gc_paused():  # hundreds of thousands of small dicts, no cycles among them
+                    made = [
+                        Operation(start + k, "update", rid, rid, wire, before, old, new, clears)
+                        for k, (rid, wire, before, old, new, clears) in enumerate(self._updates.rows())
+                    ]
+                self._ops = [*self._head, *made, *self._tail]
+                self._head, self._updates, self._tail = [], None, []
+                self._figures = None
+            return self._ops
+
+    @ops.setter
+    def ops(self, value: list[Operation]) -> None:
+        self._ops = value
+        self._head, self._updates, self._tail = [], None, []
+        self._figures = None
+
+    @property
+    def updates(self) -> UpdateCells | None:
+        """The changed cells of the updates, column by column, until :attr:`ops` is first read."""
+        return self._updates
+
+    def _parts(self) -> tuple[list[Operation], UpdateCells | None, list[Operation]]:
+        """The operations before the updates kept as columns, those updates, and the operations
+        after them (all operations first, and no columns, once :attr:`ops` was read)."""
+        with self._making:
+            if self._ops is not None:
+                return self._ops, None, []
+            return self._head, self._updates, self._tail
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Plan):
+            return NotImplemented
+        return (
+            self.client is other.client
+            and self.object_type == other.object_type
+            and self.ops == other.ops
+            and self.loaded_at == other.loaded_at
+            and self.original_dlm == other.original_dlm
+            and self.on_conflict == other.on_conflict
+            and self.journal_dir == other.journal_dir
+            and self.carried == other.carried
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     # -- figures -----------------------------------------------------------------------
-    @property
-    def counts(self) -> dict[str, int]:
-        """Operations per kind, plus ``clears`` (cells set empty), ``cells`` (cells written),
-        ``matched_creates``, ``tagged_rows`` (rows in tag operations), ``tag_removals``
-        (tags removed, one per row and tag), ``member_rows`` (rows in subscribe and
-        unsubscribe operations) and ``unsubscriptions`` (one per row and sequence or
-        automation left)."""
+    def _compute_figures(self) -> dict[str, int]:
+        head, block, tail = self._parts()
+        ops = [*head, *tail]
         c: Counter[str] = Counter()
         clears = cells = matched = tagged = removals = members = leaves = 0
-        for op in self.ops:
+        rows: set[str] = set()
+        updates = creates = deletes = 0
+        checked: set[int] = set()
+        losing: set[int] = set()
+        adding = 0
+        tag_calls = 0
+        for op in ops:
             kind = op.kind
             c[kind] += 1
             clears += len(op.clears)
+            if kind in GROUP_KINDS:
+                rows.update(map(str, op.rows))
+            else:
+                rows.add(str(op.row))
             if kind == "update":
                 cells += len(op.fields)
+                updates += 1
+                if op.record_id is not None:
+                    checked.add(int(op.record_id))
             elif kind == "create":
+                creates += 1
                 matched += op.match_id is not None
+                if op.match_id is not None:
+                    checked.add(int(op.match_id))
+            elif kind == "delete":
+                deletes += 1
+                if op.record_id is not None:
+                    checked.add(int(op.record_id))
             elif kind in ("add_tags", "remove_tags"):
                 tagged += len(op.rows)
+                tag_calls += -(-len(op.rows) // TAG_BATCH)
                 if kind == "remove_tags":
                     removals += len(op.rows)
+                    losing.update(int(float(r)) for r in op.rows if _is_record_label(r))
+                else:
+                    adding = 1
             elif kind in MEMBER_KINDS:
                 members += len(op.rows)
+                tag_calls += -(-len(op.rows) // MEMBER_BATCH)
                 if kind == "unsubscribe":
                     leaves += len(op.rows)
+        records = len(rows)
+        deleted = {int(o.record_id) for o in ops if o.kind == "delete" and o.record_id is not None}
+        read = len(checked - deleted)  # records the conflict check reads
+        if block is not None:
+            # Updates kept as columns: one per record id (never also a delete); a row label
+            # of another operation names the same record when it is written as the same id.
+            ids = block.ids
+            c["update"] += len(block)
+            updates += len(block)
+            cells += block.cells
+            clears += block.clears
+            labels = [i for i in map(_label_id, rows) if i is not None]
+            records += len(ids) - int(np.isin(np.asarray(labels, dtype="int64"), ids).sum())
+            others = np.asarray(sorted(checked - deleted), dtype="int64")
+            read += len(ids) - int(np.isin(others, ids).sum())
+        n = _batches(read) + _batches(len(deleted))
+        n += creates + updates + _batches(updates)
+        n += _batches(len(losing)) + tag_calls
         kinds = ("create", "update", "delete", "add_tags", "remove_tags", "subscribe", "unsubscribe")
         out = {k: c.get(k, 0) for k in kinds}
         out.update(
@@ -163,21 +291,34 @@ class Plan:
             member_rows=members,
             unsubscriptions=leaves,
         )
+        out["_records"] = records
+        out["_requests"] = n + _batches(deletes)
+        out["_adding_tags"] = adding
         return out
+
+    def _figures_now(self) -> dict[str, int]:
+        if self._ops is not None:  # operations can be changed once made: count them each time
+            return self._compute_figures()
+        if self._figures is None:
+            self._figures = self._compute_figures()
+        return self._figures
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Operations per kind, plus ``clears`` (cells set empty), ``cells`` (cells written),
+        ``matched_creates``, ``tagged_rows`` (rows in tag operations), ``tag_removals``
+        (tags removed, one per row and tag), ``member_rows`` (rows in subscribe and
+        unsubscribe operations) and ``unsubscriptions`` (one per row and sequence or
+        automation left)."""
+        return {k: v for k, v in self._figures_now().items() if not k.startswith("_")}
 
     @property
     def empty(self) -> bool:
-        return not self.ops
+        return len(self) == 0
 
     @property
     def records_affected(self) -> int:
-        rows: set[str] = set()
-        for op in self.ops:
-            if op.kind in GROUP_KINDS:
-                rows.update(map(str, op.rows))
-            else:
-                rows.add(str(op.row))
-        return len(rows)
+        return self._figures_now()["_records"]
 
     @property
     def confirm_required(self) -> int | None:
@@ -187,10 +328,10 @@ class Plan:
         removed from a row, or a row taken out of a sequence or automation, counts as one
         cleared cell), or touches more than 5,000 records.
         """
-        c = self.counts
+        c = self._figures_now()
         destructive = c["clears"] + c["tag_removals"] + c["unsubscriptions"]
-        if c["delete"] or destructive > CLEAR_THRESHOLD or self.records_affected > BIG_PLAN_ROWS:
-            return self.records_affected
+        if c["delete"] or destructive > CLEAR_THRESHOLD or c["_records"] > BIG_PLAN_ROWS:
+            return c["_records"]
         return None
 
     @property
@@ -199,37 +340,8 @@ class Plan:
         (records read 50 at a time), one per create and update, the read-back of the updated
         records, the tag reads and tag-by-name calls (2,500 records each), subscribe calls (500
         records each), and deletes in batches of 50. Lost answers add read-backs on top."""
-        updates = creates = deletes = 0
-        checked: set[int] = set()
-        losing: set[int] = set()
-        adding = False
-        tag_calls = 0
-        for o in self.ops:
-            kind = o.kind
-            if kind == "update":
-                updates += 1
-            elif kind == "create":
-                creates += 1
-            elif kind == "delete":
-                deletes += 1
-            if kind in ("update", "delete") and o.record_id is not None:
-                checked.add(int(o.record_id))
-            elif kind == "create" and o.match_id is not None:
-                checked.add(int(o.match_id))
-            elif kind in ("add_tags", "remove_tags"):
-                tag_calls += -(-len(o.rows) // TAG_BATCH)
-                if kind == "add_tags":
-                    adding = True
-                else:
-                    losing.update(int(float(r)) for r in o.rows if _is_record_label(r))
-            elif kind in ("subscribe", "unsubscribe"):
-                tag_calls += -(-len(o.rows) // MEMBER_BATCH)
-        deleted = {int(o.record_id) for o in self.ops if o.kind == "delete" and o.record_id is not None}
-        n = _batches(len(checked - deleted)) + _batches(len(deleted))
-        n += creates + updates + _batches(updates)
-        n += _batches(len(losing)) + (self._tag_name_reads() if adding else 0) + tag_calls
-        n += _batches(deletes)
-        return n
+        c = self._figures_now()
+        return c["_requests"] + (self._tag_name_reads() if c["_adding_tags"] else 0)
 
     def _tag_name_reads(self) -> int:
         """Before adding tags the push re-reads the name lists (tags, sequences, campaigns)."""
@@ -247,7 +359,8 @@ class Plan:
         return estimate(self.requests, session.limiter, workers=max(1, session.max_workers))
 
     def __len__(self) -> int:
-        return len(self.ops)
+        head, block, tail = self._parts()
+        return len(head) + len(tail) + (len(block) if block is not None else 0)
 
     # -- sending ----------------------------------------------------------------------
     def apply(
@@ -304,69 +417,49 @@ class Plan:
 
         A membership row's column is the frame's (``updateSequence`` / ``updateCampaign``)
         and old / new the name of the sequence or automation left / joined."""
-        rows: list[dict[str, Any]] = []
-        for op in self.ops:
-            if op.kind in MEMBER_KINDS:
-                adding = op.kind == "subscribe"
-                for r in op.rows:
-                    rows.append(
-                        {
-                            "op": op.i,
-                            "kind": op.kind,
-                            "record_id": r if not isinstance(r, str) or r.isdigit() else None,
-                            "row": r,
-                            "column": op.column
-                            or ("updateSequence" if op.sub_type == "sequence" else "updateCampaign"),
-                            "old": None if adding else op.item,
-                            "new": op.item if adding else None,
-                            "clear": False,
-                        }
-                    )
-            elif op.kind in ("add_tags", "remove_tags"):
-                for r in op.rows:
-                    rows.append(
-                        {
-                            "op": op.i,
-                            "kind": op.kind,
-                            "record_id": r if not isinstance(r, str) or r.isdigit() else None,
-                            "row": r,
-                            "column": "tags",
-                            "old": None if op.kind == "add_tags" else op.tag,
-                            "new": op.tag if op.kind == "add_tags" else None,
-                            "clear": False,
-                        }
-                    )
-            elif op.kind == "delete":
+        return self._frame()
+
+    def _frame(self, limit: int | None = None) -> pd.DataFrame:
+        """:meth:`to_frame`, or its first ``limit`` rows."""
+        head, block, tail = self._parts()
+        rows = _op_rows(head, limit)
+        if block is not None:
+            base = len(head)
+            ids = block.ids.tolist()
+            left = None if limit is None else max(0, limit - len(rows))
+            for k, col, old, new, clear in block.cells_in_order(left):
+                rid = ids[k]
                 rows.append(
                     {
-                        "op": op.i,
-                        "kind": "delete",
-                        "record_id": op.record_id,
-                        "row": op.row,
-                        "column": None,
-                        "old": None,
-                        "new": None,
-                        "clear": False,
+                        "op": base + k,
+                        "kind": "update",
+                        "record_id": rid,
+                        "row": rid,
+                        "column": col,
+                        "old": old,
+                        "new": new,
+                        "clear": clear,
                     }
                 )
-            else:
-                for col in op.fields:
-                    rows.append(
-                        {
-                            "op": op.i,
-                            "kind": op.kind,
-                            "record_id": op.record_id if op.kind == "update" else op.match_id,
-                            "row": op.row,
-                            "column": col,
-                            "old": op.old.get(col),
-                            "new": op.new.get(col),
-                            "clear": col in op.clears,
-                        }
-                    )
+            if limit is None or len(rows) < limit:
+                rows.extend(_op_rows(tail, None if limit is None else limit - len(rows)))
         cols = ["op", "kind", "record_id", "row", "column", "old", "new", "clear"]
         frame = pd.DataFrame(rows, columns=cols)
         frame["record_id"] = frame["record_id"].astype("Int64")
         return frame
+
+    def _frame_len(self) -> int:
+        """The number of rows :meth:`to_frame` returns."""
+        head, block, tail = self._parts()
+        n = 0 if block is None else block.cells
+        for op in (*head, *tail):
+            if op.kind in GROUP_KINDS:
+                n += len(op.rows)
+            elif op.kind == "delete":
+                n += 1
+            else:
+                n += len(op.fields)
+        return n
 
     def _badge(self) -> str:
         return "LIVE" if self.client.live else "SANDBOX"
@@ -396,7 +489,7 @@ class Plan:
                 )
             )
         parts.append(f"{c['delete']} delete(s)")
-        if self.ops:
+        if not self.empty:
             parts.append(str(self.estimate))
         return "; ".join(parts)
 
@@ -405,13 +498,13 @@ class Plan:
         need = self.confirm_required
         if need is not None:
             lines.append(f"  This plan is big or destructive: apply it with plan.apply(confirm={need}).")
-        frame = self.to_frame()
+        frame, total = self._frame(20), self._frame_len()
         if len(frame):
-            shown = frame.head(20).astype(object).where(frame.head(20).notna(), "")
+            shown = frame.astype(object).where(frame.notna(), "")
             shown["old"], shown["new"] = visible_whitespace(shown["old"].tolist(), shown["new"].tolist())
             lines.append(shown.to_string(index=False, max_colwidth=40))
-            if len(frame) > 20:
-                lines.append(f"  … {len(frame) - 20} more change(s): plan.to_frame()")
+            if total > 20:
+                lines.append(f"  … {total - 20} more change(s): plan.to_frame()")
         else:
             lines.append("  nothing to write")
         return "\n".join(lines)
@@ -445,14 +538,14 @@ class Plan:
             )
             + "</tr></table>",
         ]
-        if self.ops:
+        if not self.empty:
             out.append(f"<p>{esc(str(self.estimate))} at the account's rate limit</p>")
         need = self.confirm_required
         if need is not None:
             out.append(
                 f"<p><b>Big or destructive plan:</b> apply with <code>plan.apply(confirm={need})</code></p>"
             )
-        frame = self.to_frame()
+        frame, total = self._frame(200), self._frame_len()
         if len(frame):
             out.append(
                 "<table><tr><th>record</th><th>kind</th><th>column</th><th>old</th><th>→ new</th></tr>"
@@ -478,12 +571,78 @@ class Plan:
                     f'<td style="white-space:pre-wrap">{esc(_fmt(new))}</td></tr>'
                 )
             out.append("</table>")
-            if len(frame) > 200:
-                out.append(f"<p>… {len(frame) - 200} more: <code>plan.to_frame()</code></p>")
+            if total > 200:
+                out.append(f"<p>… {total - 200} more: <code>plan.to_frame()</code></p>")
         else:
             out.append("<p>Nothing to write.</p>")
         out.append("</div>")
         return "".join(out)
+
+
+def _op_rows(ops: list[Operation], limit: int | None = None) -> list[dict[str, Any]]:
+    """The :meth:`Plan.to_frame` rows of ``ops`` (the first ``limit`` of them)."""
+    rows: list[dict[str, Any]] = []
+    for op in ops:
+        if limit is not None and len(rows) >= limit:
+            return rows[:limit]
+        if op.kind in MEMBER_KINDS:
+            adding = op.kind == "subscribe"
+            for r in op.rows:
+                rows.append(
+                    {
+                        "op": op.i,
+                        "kind": op.kind,
+                        "record_id": r if not isinstance(r, str) or r.isdigit() else None,
+                        "row": r,
+                        "column": op.column
+                        or ("updateSequence" if op.sub_type == "sequence" else "updateCampaign"),
+                        "old": None if adding else op.item,
+                        "new": op.item if adding else None,
+                        "clear": False,
+                    }
+                )
+        elif op.kind in ("add_tags", "remove_tags"):
+            for r in op.rows:
+                rows.append(
+                    {
+                        "op": op.i,
+                        "kind": op.kind,
+                        "record_id": r if not isinstance(r, str) or r.isdigit() else None,
+                        "row": r,
+                        "column": "tags",
+                        "old": None if op.kind == "add_tags" else op.tag,
+                        "new": op.tag if op.kind == "add_tags" else None,
+                        "clear": False,
+                    }
+                )
+        elif op.kind == "delete":
+            rows.append(
+                {
+                    "op": op.i,
+                    "kind": "delete",
+                    "record_id": op.record_id,
+                    "row": op.row,
+                    "column": None,
+                    "old": None,
+                    "new": None,
+                    "clear": False,
+                }
+            )
+        else:
+            for col in op.fields:
+                rows.append(
+                    {
+                        "op": op.i,
+                        "kind": op.kind,
+                        "record_id": op.record_id if op.kind == "update" else op.match_id,
+                        "row": op.row,
+                        "column": col,
+                        "old": op.old.get(col),
+                        "new": op.new.get(col),
+                        "clear": col in op.clears,
+                    }
+                )
+    return rows if limit is None else rows[:limit]
 
 
 def visible_whitespace(olds: list[Any], news: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -517,6 +676,13 @@ def _fmt(v: Any) -> str:
 
 def _batches(n: int) -> int:
     return -(-n // READ_BATCH)
+
+
+def _label_id(label: str) -> int | None:
+    """The record id a row label written as ``str(id)`` stands for (None for any other label)."""
+    if label.isascii() and label.isdigit() and (label == "0" or label[0] != "0"):
+        return int(label)
+    return None
 
 
 def _is_record_label(label: Any) -> bool:

@@ -268,8 +268,8 @@ def _build_plan(
         allow_empty=allow_empty,
     )
     problems = list(changes.problems)
+    updates = changes.updates  # changed cells of existing rows, kept as columns
     creates: list[Any] = []
-    updates: list[Any] = []
     tagged: list[Any] = []
     deletes: list[Any] = []
     for r in changes.rows:
@@ -277,20 +277,18 @@ def _build_plan(
             creates.append(r)
         elif r.kind == "delete":
             deletes.append(r)
-        elif r.wire:
-            updates.append(r)
         if r.tags_add or r.tags_remove:
             tagged.append(r)
 
     # What the API lets us do with this type: refused in the plan, not at send time.
     for rows, verb, what in (
-        (creates, "POST", "created"),
-        (updates, "PUT", "updated"),
-        (deletes, "DELETE", "deleted"),
+        ([r.row for r in creates], "POST", "created"),
+        (updates.ids, "PUT", "updated"),
+        ([r.row for r in deletes], "DELETE", "deleted"),
     ):
-        if rows and verb not in otype.verbs:
-            for r in rows:
-                problems.append(Problem(r.row, None, None, f"{otype.name} cannot be {what} through the API"))
+        if len(rows) and verb not in otype.verbs:
+            for row in list(rows) if isinstance(rows, list) else rows.tolist():
+                problems.append(Problem(row, None, None, f"{otype.name} cannot be {what} through the API"))
     if tagged and changes.tag_field is None:
         problems.append(Problem(None, None, None, f"{otype.name} has no tags"))
     members, member_problems = membership_changes(
@@ -301,6 +299,7 @@ def _build_plan(
         create_rows=[r.row for r in creates],
         on_null=on_null,
         skip={p.column for p in problems},
+        unchanged=changes.unchanged_lists,
     )
     problems.extend(member_problems)
 
@@ -333,19 +332,18 @@ def _build_plan(
     if problems:
         raise ValidationError(problems)
 
+    # Creates, then the updates (kept as columns by the plan, positions len(creates) onwards),
+    # then tag, membership and delete operations.
     ops: list[Operation] = []
 
     def add(kind: Any, row: Any, **kw: Any) -> None:
-        ops.append(Operation(len(ops), kind, row, **kw))
+        i = len(ops) + (len(updates) if kind != "create" else 0)
+        ops.append(Operation(i, kind, row, **kw))
 
     for r in creates:
         match = matches.get(str(r.wire.get(key, "")).strip().lower()) if key else None
         old = _current_display(current.get(match), list(r.wire), schema, lookups) if match else {}
         add("create", r.row, fields=dict(r.wire), new=dict(r.new), old=old, match_id=match)
-    for r in updates:  # the RowChange dicts are fresh: handed over without copies
-        ops.append(
-            Operation(len(ops), "update", r.row, r.record_id, r.wire, r.before_wire, r.old, r.new, r.clears)
-        )
     add_groups: dict[str, list[Any]] = {}
     remove_groups: dict[str, list[Any]] = {}
     for r in tagged:
@@ -372,17 +370,10 @@ def _build_plan(
 
     # The dlm each touched record had when it was loaded (for conflict detection).
     original_dlm: dict[int, int] = {}
-    touched = [int(o.record_id) for o in ops if o.kind in ("update", "delete") and o.record_id is not None]
-    if touched and "dlm" in original.columns:
-        dlm = original["dlm"]
-        if pd.api.types.is_datetime64_any_dtype(dlm.dtype):
-            by_id = dlm.copy()
-            by_id.index = pd.Index(np.asarray(original.index.astype("int64")), dtype="int64")
-            picked = by_id.reindex(touched).dropna()
-            secs = picked.dt.tz_convert("UTC") if picked.dt.tz is not None else picked
-            original_dlm = dict(
-                zip(picked.index.tolist(), (secs.astype("int64") // 10**9).tolist(), strict=True)
-            )
+    deleted = [int(o.record_id) for o in ops if o.kind == "delete" and o.record_id is not None]
+    touched = np.concatenate([updates.ids, np.asarray(deleted, dtype="int64")])
+    if len(touched) and "dlm" in original.columns:
+        original_dlm = _loaded_dlm(original, touched)
     return Plan(
         op,
         otype,
@@ -391,7 +382,30 @@ def _build_plan(
         original_dlm=original_dlm,
         on_conflict=on_conflict,
         journal_dir=journal_dir,
+        updates=updates,
     )
+
+
+def _loaded_dlm(original: pd.DataFrame, ids: np.ndarray) -> dict[int, int]:
+    """The ``dlm`` (unix seconds) each of ``ids`` had when ``original`` was loaded (ids without one left out)."""
+    dlm = original["dlm"]
+    if not pd.api.types.is_datetime64_any_dtype(dlm.dtype):
+        return {}
+    loaded = np.asarray(original.index.astype("int64"), dtype="int64")
+    if len(loaded) and bool(np.all(loaded[1:] > loaded[:-1])):  # the usual, sorted ids: no hash table
+        pos = np.minimum(np.searchsorted(loaded, ids), len(loaded) - 1)
+        pos = np.where(loaded[pos] == ids, pos, -1)
+    else:
+        pos = pd.Index(loaded).get_indexer(ids)
+    found = pos >= 0
+    unit = dlm.dt.unit
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}.get(str(unit))
+    ticks = getattr(dlm.array, "asi8", None)  # since the epoch in UTC, whatever the zone shown
+    if per_second is None or ticks is None:
+        return {}
+    at = np.asarray(ticks)[pos[found]]
+    ok = at != np.iinfo(np.int64).min  # NaT
+    return dict(zip(ids[found][ok].tolist(), (at[ok] // per_second).tolist(), strict=True))
 
 
 def _match_natural_key(
