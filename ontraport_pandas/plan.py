@@ -335,6 +335,29 @@ class Plan:
         return None
 
     @property
+    def confirm_reasons(self) -> list[str]:
+        """Why the plan needs ``confirm=``, in words (empty when it does not): the deletes, the
+        cleared cells, the tags removed from rows, the rows leaving a sequence or automation,
+        and the size, each when it is what makes the plan big or destructive."""
+        c = self._figures_now()
+        if self.confirm_required is None:
+            return []
+        reasons = []
+        if c["delete"]:
+            reasons.append(f"{c['delete']:,} delete(s)")
+        if c["clears"] + c["tag_removals"] + c["unsubscriptions"] > CLEAR_THRESHOLD:
+            for key, what in (
+                ("clears", "cleared cell(s)"),
+                ("tag_removals", "tag(s) removed from rows"),
+                ("unsubscriptions", "row(s) leaving a sequence or automation"),
+            ):
+                if c[key]:
+                    reasons.append(f"{c[key]:,} {what}")
+        if c["_records"] > BIG_PLAN_ROWS:
+            reasons.append(f"more than {BIG_PLAN_ROWS:,} records")
+        return reasons
+
+    @property
     def requests(self) -> int:
         """The API requests :meth:`apply` sends when every answer arrives: the conflict check
         (records read 50 at a time), one per create and update, the read-back of the updated
@@ -497,7 +520,10 @@ class Plan:
         lines = [f"<Plan [{self._badge()}] {self.object_type.name} on {self.client.name}: {self.summary()}>"]
         need = self.confirm_required
         if need is not None:
-            lines.append(f"  This plan is big or destructive: apply it with plan.apply(confirm={need}).")
+            lines.append(
+                f"  This plan is big or destructive ({', '.join(self.confirm_reasons)}): "
+                f"apply it with plan.apply(confirm={need})."
+            )
         frame, total = self._frame(20), self._frame_len()
         if len(frame):
             shown = frame.astype(object).where(frame.notna(), "")

@@ -823,15 +823,8 @@ def apply_plan(
         raise ValueError(f"on_conflict must be 'skip' or 'overwrite', not {on_conflict!r}")
     need = plan.confirm_required
     if need is not None and confirm != need:
-        c = plan.counts
-        leaving = (
-            f", {c['unsubscriptions']} row(s) leaving a sequence or automation"
-            if c["unsubscriptions"]
-            else ""
-        )
         raise ConfirmationRequired(
-            f"This plan affects {need} record(s) ({c['delete']} delete(s), {c['clears']} cleared cell(s)"
-            f"{leaving}). "
+            f"This plan affects {need:,} record(s) ({', '.join(plan.confirm_reasons)}). "
             f"Nothing was sent. Check it (plan.to_frame()), then apply with plan.apply(confirm={need}).",
             need,
         )

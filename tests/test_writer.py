@@ -187,9 +187,25 @@ def test_big_or_destructive_plans_need_confirm(op):
     with pytest.raises(opd.ConfirmationRequired) as info:
         plan.apply()
     assert info.value.expected == 2
+    assert "(2 delete(s))" in str(info.value) and plan.confirm_reasons == ["2 delete(s)"]
     assert op.count("contacts") == len(c)
     plan.apply(confirm=2).raise_for_errors()
     assert op.count("contacts") == len(c) - 2
+
+
+def test_a_plan_clearing_many_cells_says_so_when_it_asks_for_confirm(op):
+    c = op.contacts(progress=False)
+    rows = c.index[c["city"].notna()][:30]
+    edited = c.copy()
+    edited.loc[rows, "city"] = pd.NA
+    plan = op.plan(edited)
+    assert plan.confirm_reasons == ["30 cleared cell(s)"]
+    with pytest.raises(opd.ConfirmationRequired, match=r"affects 30 record\(s\) \(30 cleared cell\(s\)\)"):
+        plan.apply()
+    assert op.contacts(progress=False).loc[rows, "city"].notna().all()  # nothing was sent
+    small = c.copy()
+    small.loc[rows[:3], "city"] = pd.NA
+    assert op.plan(small).confirm_reasons == []  # 3 clears need no confirm
 
 
 def test_undo_restores_the_original_frame(op):

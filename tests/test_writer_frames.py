@@ -341,8 +341,14 @@ def test_removing_tags_from_many_rows_needs_confirm(op):
     need = plan.confirm_required
     assert need == 30
     op.sandbox.reset_log()
-    with pytest.raises(opd.ConfirmationRequired):
+    with pytest.raises(opd.ConfirmationRequired) as info:
         plan.apply()
+    # the message says what makes the plan destructive (not "0 delete(s), 0 cleared cell(s)")
+    removed = plan.counts["tag_removals"]
+    assert f"{removed} tag(s) removed from rows" in str(info.value)
+    assert "delete" not in str(info.value) and "cleared" not in str(info.value)
+    assert plan.confirm_reasons == [f"{removed} tag(s) removed from rows"]
+    assert f"big or destructive ({removed} tag(s) removed from rows)" in repr(plan)
     assert writes(op) == []
     plan.apply(confirm=need).raise_for_errors()
     after = op.contacts(progress=False)
