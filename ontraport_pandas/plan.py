@@ -435,12 +435,21 @@ class Plan:
         )
 
     # -- display ------------------------------------------------------------------------
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, limit: int | None = None) -> pd.DataFrame:
         """One row per changed cell, tag or membership: op, kind, record_id, row, column, old, new, clear.
 
         A membership row's column is the frame's (``updateSequence`` / ``updateCampaign``)
-        and old / new the name of the sequence or automation left / joined."""
-        return self._frame()
+        and old / new the name of the sequence or automation left / joined. With ``limit``,
+        the first ``limit`` rows only (``to_frame().head(limit)``, without making the rest):
+        :attr:`changes` says how many there are in all."""
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+            raise ValueError(f"limit must be a whole number >= 0, not {limit!r}")
+        return self._frame(limit)
+
+    @property
+    def changes(self) -> int:
+        """The number of rows :meth:`to_frame` returns (changed cells, tag and membership rows, deletes)."""
+        return self._frame_len()
 
     def _frame(self, limit: int | None = None) -> pd.DataFrame:
         """:meth:`to_frame`, or its first ``limit`` rows."""
@@ -467,9 +476,9 @@ class Plan:
             if limit is None or len(rows) < limit:
                 rows.extend(_op_rows(tail, None if limit is None else limit - len(rows)))
         cols = ["op", "kind", "record_id", "row", "column", "old", "new", "clear"]
-        frame = pd.DataFrame(rows, columns=cols)
-        frame["record_id"] = frame["record_id"].astype("Int64")
-        return frame
+        # Fixed dtypes, whatever the rows hold (and however many): labels and values stay Python objects.
+        frame = pd.DataFrame(rows, columns=cols, dtype=object)
+        return frame.astype({"op": "int64", "record_id": "Int64", "clear": "bool"})
 
     def _frame_len(self) -> int:
         """The number of rows :meth:`to_frame` returns."""

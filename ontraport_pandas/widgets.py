@@ -683,7 +683,7 @@ class PlanPreview(w.VBox):
         )
 
     def _diff_html(self) -> str:
-        frame = self.plan.to_frame()
+        frame, total = self.plan.to_frame(limit=self.max_rows), self.plan.changes
         if frame.empty:
             return "<p>Nothing to write: the edited frame matches the records.</p>"
         esc = html.escape
@@ -702,8 +702,8 @@ class PlanPreview(w.VBox):
                 f"<td style='white-space:pre-wrap'>{esc(new)}</td></tr>"
             )
         more = (
-            f"<p><small>… {len(frame) - self.max_rows:,} more change(s): <code>plan.to_frame()</code></small></p>"
-            if len(frame) > self.max_rows
+            f"<p><small>… {total - self.max_rows:,} more change(s): <code>plan.to_frame()</code></small></p>"
+            if total > self.max_rows
             else ""
         )
         return (

@@ -110,6 +110,23 @@ def test_operations_made_on_first_use_equal_an_eager_plan(op, edit):
     assert repr(eager) == text and eager._repr_html_() == html
 
 
+def test_to_frame_with_a_limit_is_the_head_of_the_whole_frame(op, edit):
+    """The first rows alone (what the reprs and the plan widget show), across the creates, the
+    updates kept as columns and the tag and delete rows after them, lazy and eager alike."""
+    loaded, edited = edit
+    plan = op.plan(edited, delete_missing=True)
+    whole = plan.to_frame()
+    assert plan.changes == len(whole) and plan.updates is not None
+    for limit in (0, 1, 2, 150, len(whole) - 5, len(whole), len(whole) + 10):
+        pd.testing.assert_frame_equal(plan.to_frame(limit=limit), whole.head(limit))
+    assert plan.updates is not None  # still columns
+    eager = eager_twin(plan)
+    assert eager.changes == len(whole)
+    pd.testing.assert_frame_equal(eager.to_frame(limit=len(whole) - 5), whole.head(len(whole) - 5))
+    with pytest.raises(ValueError, match="limit"):
+        plan.to_frame(limit=-1)
+
+
 def test_updates_hold_exactly_the_changed_cells(op, edit):
     loaded, edited = edit
     plan = op.plan(edited, delete_missing=True)
