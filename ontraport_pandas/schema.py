@@ -838,6 +838,10 @@ def _int_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """
     kind = pd.api.types.infer_dtype(arr, skipna=True)
     if kind == "string":
+        try:  # the cast first: a column without blanks needs no mask, no copy and no second pass
+            return arr.astype(np.int64), np.zeros(len(arr), dtype=bool)
+        except (ValueError, TypeError, OverflowError):
+            pass  # a blank (or a bad cell): usually among the first rows, so the attempt is cheap
         if _few_distinct(arr):
             return _via_uniques(arr, lambda u: _string_cells(u, np.int64, None))
         return _string_cells(arr, np.int64, None)
@@ -917,23 +921,32 @@ def _schema_error(problems: Sequence[Problem], what: str) -> SchemaError:
 Bad = list[tuple[int, str]]
 
 
-def _blank_to_none(arr: np.ndarray) -> np.ndarray:
-    """``""`` cells as ``None`` (a copy only when there is one)."""
+def _empty_mask(arr: np.ndarray) -> np.ndarray:
+    """The ``""`` cells of an object array."""
     try:
         empty = arr == ""
     except (ValueError, TypeError):  # pragma: no cover - numpy compares object arrays cell by cell
         empty = None
     if not isinstance(empty, np.ndarray) or empty.dtype != bool or empty.shape != arr.shape:
         empty = np.fromiter((type(v) is str and v == "" for v in arr), dtype=bool, count=len(arr))
-    if not empty.any():
-        return arr
-    out = arr.copy()
-    out[empty] = None
+    return empty
+
+
+def _text_array(arr: np.ndarray) -> Any:
+    """Strings (or NA-likes) as a ``string`` array, ``""`` as NA.
+
+    One copy: the string array is built from the cells, then its blanks are set to NA in place
+    (blanking a copy of the cells first cost a second copy of every text column).
+    """
+    empty = _empty_mask(arr)
+    out = pd.array(arr, dtype=_STRING)
+    if empty.any():
+        out[empty] = pd.NA
     return out
 
 
 def _read_text(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    return pd.array(_blank_to_none(arr), dtype=_STRING), []
+    return _text_array(arr), []
 
 
 def _read_numeric(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
@@ -1082,15 +1095,22 @@ def _parse_unique_lists(uniques: np.ndarray, id_to_label: Mapping[str, str]) -> 
 def _read_listlike(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
     assert labels is not None
     n = len(arr)
-    if not _types(arr) <= {str, type(None), int, float}:  # JSON arrays or other stray values
+    # wire strings (or nulls) are the rule: one C pass says so; otherwise look at the types
+    if pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty") and not _types(arr) <= {
+        str,
+        type(None),
+        int,
+        float,
+    }:  # JSON arrays or other stray values
         arr = _obj_array(
             ("*/*".join(parse_list_wire(v)) if isinstance(v, (list, tuple)) else v for v in arr), n
         )
     codes, uniques = pd.factorize(arr, use_na_sentinel=True)
     parsed = _parse_unique_lists(uniques, labels.id_to_label)
     parsed.append([])
-    # one new list per row (rows never share a list object, so editing one cell cannot change another)
-    return _obj_array([parsed[c][:] for c in codes.tolist()], n), []
+    # one new list per row (rows never share a list object, so editing one cell cannot change another),
+    # copied in C (map) rather than in a comprehension
+    return _obj_array(map(list.copy, map(parsed.__getitem__, codes.tolist())), n), []
 
 
 def _read_parent(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
@@ -1319,13 +1339,13 @@ def _coerce_text(values: pd.Series, spec: FieldSpec, labels: _Labels | None, all
     if dtype == _STRING:
         if not bool((values == "").any()):
             return values.array, []
-        return pd.array(_blank_to_none(_object_values(values)), dtype=_STRING), []
+        return _text_array(_object_values(values)), []
     if isinstance(dtype, pd.StringDtype) or pd.api.types.is_integer_dtype(dtype):
         arr = cast(Any, values).to_numpy(dtype=object, na_value=None)
-        return pd.array(_blank_to_none(arr), dtype=_STRING), []
+        return _text_array(arr), []
     arr = _object_values(values)
     if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
-        return pd.array(_blank_to_none(arr), dtype=_STRING), []
+        return _text_array(arr), []
     na = _na_mask(arr)
     bad = ~_type_mask(arr, _TEXT_OK) & ~na
     problems = [
@@ -1333,7 +1353,7 @@ def _coerce_text(values: pd.Series, spec: FieldSpec, labels: _Labels | None, all
     ]
     work = arr.copy()
     work[na | bad] = None
-    return pd.array(_blank_to_none(work), dtype=_STRING), problems
+    return _text_array(work), problems
 
 
 def _coerce_number_like(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, Bad]:
