@@ -91,6 +91,7 @@ __all__ = [
     "TYPING_VERSION",
     "BadCell",
     "FieldSpec",
+    "FrameBuilder",
     "FrozenMap",
     "ObjectSchema",
     "TypeRule",
@@ -954,6 +955,11 @@ def _read_numeric(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> t
     if fast is not None:
         vals, blank = fast
         return pd.arrays.IntegerArray(vals, blank), []
+    return _read_numeric_carefully(arr)
+
+
+def _read_numeric_carefully(arr: np.ndarray) -> tuple[Any, Bad]:
+    """Some cell is not an integer string: every cell as a float; ``Int64`` when all are safe integers."""
     blank = _blank_mask(arr)
     num, bad = _numbers(arr, blank)
     problems = [(int(i), "not a number") for i in np.flatnonzero(bad)]
@@ -1277,38 +1283,184 @@ def _frame_from_records(
     lookups: Mapping[str, Mapping[str, str]] | None,
     columns: Sequence[str] | None,
 ) -> pd.DataFrame:
-    recs = records if isinstance(records, list) else list(records)
-    n = len(recs)
-    present: set[str] = set().union(*recs) if n else set()
-    uniform = set(map(len, recs)) <= {len(present)}
-    if columns is not None:
-        keys = [c for c in dict.fromkeys(columns) if c != id_field]
-    elif n:
-        keys = _present_keys(recs, present, schema, id_field)
-    else:
-        keys = [k for k in schema.fields if k != id_field]
+    builder = FrameBuilder(schema, id_field=id_field, lookups=lookups, columns=columns)
+    builder.add(records)
+    return builder.frame()
 
-    raw = _extract_all(recs, [id_field, *keys], present, uniform)
-    index, id_bad = _read_ids(raw.pop(id_field), id_field)
-    problems: list[Problem] = [Problem(row=None, column=id_field, value=None, message=m) for _, m in id_bad]
-    data: dict[str, Any] = {}
-    for key in keys:
-        spec = schema.fields.get(key) or _text_spec(key)
-        arr = raw.pop(key)
-        labels = _labels_for(spec, _field_lookup(lookups, key)) if spec.kind in _LABELLED else None
-        values, bad = _READERS[spec.kind](arr, spec, labels)
-        if bad:
+
+class _Piece(NamedTuple):
+    ids: pd.Index
+    keys: list[str]
+    data: dict[str, Any]
+    problems: list[tuple[str, Problem]]  # (column, problem), in column then row order
+    careful: frozenset[str]  # numeric columns read through the careful (float) path
+
+
+class FrameBuilder:
+    """Types wire records batch by batch into the frame :func:`frame_from_records` gives for all of them.
+
+    A load types each batch of pages as it arrives (:meth:`add`, after which the raw records can be
+    let go) and joins the typed pieces at the end (:meth:`frame`), column by column. The result is
+    the one frame that typing every record at once gives: the same columns in the same order (fields
+    in meta order, then keys that are not in the schema in order of first appearance), the same
+    dtypes (a numeric column is ``Float64`` as soon as any batch holds a non-integer, or an integer
+    beyond 2**53 next to a cell that needed the careful path), the same categories (option labels in
+    meta order, then unknown ids in order of first appearance) and the same bad cells, reported
+    together by :meth:`frame`.
+
+    Records are not de-duplicated here: the caller keeps each id once.
+    """
+
+    def __init__(
+        self,
+        schema: ObjectSchema,
+        *,
+        id_field: str = "id",
+        lookups: Mapping[str, Mapping[str, str]] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> None:
+        self.schema = schema
+        self.id_field = id_field
+        self.lookups = lookups
+        self.columns = None if columns is None else [c for c in dict.fromkeys(columns) if c != id_field]
+        self._pieces: list[_Piece] = []
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def add(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Type a batch of records now (they are not kept)."""
+        recs = records if isinstance(records, list) else list(records)
+        if not recs:
+            return
+        with _gc_paused():
+            piece = self._type(recs)
+        self._pieces.append(piece)
+        self._rows += len(recs)
+
+    def _spec(self, key: str) -> FieldSpec:
+        return self.schema.fields.get(key) or _text_spec(key)
+
+    def _labels(self, spec: FieldSpec) -> _Labels | None:
+        return _labels_for(spec, _field_lookup(self.lookups, spec.key)) if spec.kind in _LABELLED else None
+
+    def _type(self, recs: list[Mapping[str, Any]]) -> _Piece:
+        id_field, schema = self.id_field, self.schema
+        present: set[str] = set().union(*recs)
+        uniform = set(map(len, recs)) <= {len(present)}
+        if self.columns is not None:
+            keys = self.columns
+        elif recs:
+            keys = _present_keys(recs, present, schema, id_field)
+        else:  # no records: every field
+            keys = [k for k in schema.fields if k != id_field]
+        raw = _extract_all(recs, [id_field, *keys], present, uniform)
+        index, id_bad = _read_ids(raw.pop(id_field), id_field)
+        problems = [(id_field, Problem(row=None, column=id_field, value=None, message=m)) for _, m in id_bad]
+        data: dict[str, Any] = {}
+        careful: set[str] = set()
+        for key in keys:
+            spec = self._spec(key)
+            arr = raw.pop(key)
+            if spec.kind == "numeric":
+                fast = _int_cells(arr)
+                if fast is not None:
+                    values, bad = pd.arrays.IntegerArray(*fast), cast(Bad, [])
+                else:
+                    values, bad = _read_numeric_carefully(arr)
+                    careful.add(key)
+            else:
+                values, bad = _READERS[spec.kind](arr, spec, self._labels(spec))
             problems += [
-                Problem(row=_py(index[pos]), column=key, value=arr[pos], message=f"{spec.type} field: {msg}")
+                (
+                    key,
+                    Problem(
+                        row=_py(index[pos]), column=key, value=arr[pos], message=f"{spec.type} field: {msg}"
+                    ),
+                )
                 for pos, msg in bad
             ]
-        data[key] = values
-    if problems:
-        raise _schema_error(problems, f"reading {schema.name} records")
-    frame = pd.DataFrame(data, index=index, copy=False)  # our own arrays: no copy, no re-validation
-    if not keys:
-        frame = pd.DataFrame(index=index)
-    return frame
+            data[key] = values
+        return _Piece(index, list(keys), data, problems, frozenset(careful))
+
+    def _missing(self, key: str, n: int) -> Any:
+        """A column for a batch whose records lack ``key`` (every cell a JSON null)."""
+        spec = self._spec(key)
+        return _READERS[spec.kind](np.full(n, None, dtype=object), spec, self._labels(spec))[0]
+
+    def frame(self) -> pd.DataFrame:
+        """The typed frame of every record added, in the order added.
+
+        Raises
+        ------
+        SchemaError
+            When wire values do not fit their fields: every bad cell of every batch, as
+            :func:`frame_from_records` reports them.
+        """
+        if not self._pieces:
+            self._pieces.append(self._type([]))
+        pieces = self._pieces
+        keys = self._keys()
+        order = {k: i for i, k in enumerate([self.id_field, *keys])}
+        problems = [
+            p for _, p in sorted((pr for pc in pieces for pr in pc.problems), key=lambda kp: order[kp[0]])
+        ]
+        if problems:
+            raise _schema_error(problems, f"reading {self.schema.name} records")
+        with _gc_paused():
+            index = pieces[0].ids if len(pieces) == 1 else pieces[0].ids.append([p.ids for p in pieces[1:]])
+            data: dict[str, Any] = {}
+            for key in keys:
+                parts = []
+                for piece in pieces:  # each piece's column is let go as soon as it is joined
+                    part = piece.data.pop(key, None)
+                    parts.append(self._missing(key, len(piece.ids)) if part is None else part)
+                data[key] = _join(parts, careful=any(key in p.careful for p in pieces))
+            self._pieces = []
+            self._rows = 0
+        if not keys:
+            return pd.DataFrame(index=index)
+        return pd.DataFrame(data, index=index, copy=False)  # our own arrays: no copy, no re-validation
+
+    def _keys(self) -> list[str]:
+        if self.columns is not None:
+            return list(self.columns)
+        if len(self._pieces) == 1:
+            return list(self._pieces[0].keys)
+        present = {k for p in self._pieces for k in p.keys}
+        ordered = [k for k in self.schema.fields if k in present and k != self.id_field]
+        known = set(ordered)
+        ordered += list(dict.fromkeys(k for p in self._pieces for k in p.keys if k not in known))
+        return ordered
+
+
+def _join(parts: list[Any], *, careful: bool) -> Any:
+    """Typed pieces of one column as one array, as if the column had been read at once."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    if isinstance(first, pd.Categorical):
+        # unordered, every piece's categories start with the options in meta order: the union keeps
+        # them and appends the unknown ids in order of first appearance
+        return pd.api.types.union_categoricals(parts)
+    dtypes = {p.dtype for p in parts}
+    if _INT64 in dtypes and (
+        _FLOAT64 in dtypes
+        or (
+            careful
+            and any(
+                bool((np.abs(p.to_numpy(dtype=np.float64, na_value=0.0)) >= _MAX_SAFE_INT).any())
+                for p in parts
+            )
+        )
+    ):
+        # a numeric column: Float64 once any cell is not a safe integer (read at once, the careful path
+        # turns the whole column to Float64)
+        parts = [p.astype(_FLOAT64) if p.dtype == _INT64 else p for p in parts]
+    return type(parts[0])._concat_same_type(parts)
 
 
 _LABELLED = frozenset({"drop", "list", "subscription"})
