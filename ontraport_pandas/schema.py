@@ -818,9 +818,14 @@ def _via_uniques(arr: np.ndarray, convert: Callable[[np.ndarray], Any]) -> Any:
     return values[codes], blank[codes]
 
 
-def _string_cells(arr: np.ndarray, dtype: type, fill: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """Strings (or null) -> numbers, vectorised: (values, blank) or None when a cell does not parse."""
-    blank = ~arr.astype(bool)  # "" and None are falsy; a NaN is truthy and then fails to parse
+def _string_cells(
+    arr: np.ndarray, dtype: type, fill: Any, falsy: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Strings (or null) -> numbers, vectorised: (values, blank) or None when a cell does not parse.
+
+    ``falsy``: the cells' falsy mask when the caller already has it (``~arr.astype(bool)``).
+    """
+    blank = ~arr.astype(bool) if falsy is None else falsy  # "" and None are falsy; NaN fails to parse
     filled = arr.copy()
     filled[blank] = "0"
     try:
@@ -832,7 +837,7 @@ def _string_cells(arr: np.ndarray, dtype: type, fill: Any) -> tuple[np.ndarray, 
     return values, blank
 
 
-def _int_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _int_cells(arr: np.ndarray, falsy: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Fast path: every cell is an integer, an integer string, "" or null. Returns (ints, blank).
 
     Returns None when some cell is anything else; the caller then takes the careful path.
@@ -845,7 +850,7 @@ def _int_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
             pass  # a blank (or a bad cell): usually among the first rows, so the attempt is cheap
         if _few_distinct(arr):
             return _via_uniques(arr, lambda u: _string_cells(u, np.int64, None))
-        return _string_cells(arr, np.int64, None)
+        return _string_cells(arr, np.int64, None, falsy)
     if kind in ("integer", "mixed-integer", "empty"):
         blank = _blank_mask(arr)
         if not _types(arr[~blank]) <= _INT_SAFE:
@@ -859,13 +864,13 @@ def _int_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def _float_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _float_cells(arr: np.ndarray, falsy: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Fast path for decimal strings: returns (floats, blank) or None (take the careful path)."""
     if pd.api.types.infer_dtype(arr, skipna=True) != "string":
         return None
     if _few_distinct(arr):
         return _via_uniques(arr, lambda u: _string_cells(u, np.float64, np.nan))
-    return _string_cells(arr, np.float64, np.nan)
+    return _string_cells(arr, np.float64, np.nan, falsy)
 
 
 def _numbers(arr: np.ndarray, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -975,8 +980,10 @@ def _read_numeric_carefully(arr: np.ndarray) -> tuple[Any, Bad]:
 _PRICE_MAX = 1e13  # beyond this, a float cannot keep every cent exact
 
 
-def _read_price(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    fast = _float_cells(arr)
+def _read_price(
+    arr: np.ndarray, spec: FieldSpec, labels: _Labels | None, falsy: np.ndarray | None = None
+) -> tuple[Any, Bad]:
+    fast = _float_cells(arr, falsy)
     if fast is not None:
         num, blank = fast
         bad = ~np.isfinite(num) & ~blank
@@ -1000,8 +1007,10 @@ def _datetime_array(ns: np.ndarray, na: np.ndarray) -> Any:
     return pd.DatetimeIndex(vals).tz_localize("UTC").array
 
 
-def _read_date(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    fast = _int_cells(arr)
+def _read_date(
+    arr: np.ndarray, spec: FieldSpec, labels: _Labels | None, falsy: np.ndarray | None = None
+) -> tuple[Any, Bad]:
+    fast = _int_cells(arr, falsy)
     if fast is not None:
         secs, blank = fast
         bad = ~blank & ((secs < _SEC_MIN) | (secs > _SEC_MAX))
@@ -1120,8 +1129,10 @@ def _read_listlike(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> 
     return _obj_array(map(list.copy, map(parsed.__getitem__, codes.tolist())), n), []
 
 
-def _read_parent(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    fast = _int_cells(arr)
+def _read_parent(
+    arr: np.ndarray, spec: FieldSpec, labels: _Labels | None, falsy: np.ndarray | None = None
+) -> tuple[Any, Bad]:
+    fast = _int_cells(arr, falsy)
     problems: Bad = []
     if fast is not None:
         vals, blank = fast
@@ -1136,7 +1147,7 @@ def _read_parent(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tu
     return pd.arrays.IntegerArray(np.where(na, 0, vals), na), problems
 
 
-_READERS: dict[str, Callable[[np.ndarray, FieldSpec, _Labels | None], tuple[Any, Bad]]] = {
+_READERS: dict[str, Callable[..., tuple[Any, Bad]]] = {
     "text": _read_text,
     "numeric": _read_numeric,
     "price": _read_price,
@@ -1167,13 +1178,16 @@ def _extract_all(
     present: set[str],
     uniform: bool,
     empties: dict[str, np.ndarray] | None = None,
+    falsies: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """All columns at once, as object arrays (a missing key gives None, like a JSON null).
 
     Records are read row by row (pandas does this in C): reading them column by column touches every
     record once per column, which is several times slower on large record lists. When ``empties`` is
     given it receives the ``""`` mask of each column, found in one pass over the whole block in
-    memory order (several times cheaper than one pass per column over strided columns).
+    memory order (several times cheaper than one pass per column over strided columns);
+    ``falsies`` likewise receives each column's falsy mask (``~col.astype(bool)``: ``""`` and
+    None among strings), which then serves as the blank mask of text and number-like columns.
     ``present`` is the union of the records' keys; ``uniform`` says every record has all of them.
     """
     n = len(records)
@@ -1195,17 +1209,26 @@ def _extract_all(
         out.update({k: _extract(records, k, n) for k in wanted})
         return out
     block = rows.T  # strided views, one per column
-    empty_block = None
-    if empties is not None:
+    empty_block = falsy_block = None
+    if falsies is not None:
+        try:
+            falsy_block = ~rows.astype(bool).T
+        except (TypeError, ValueError):  # a cell with no truth value (pd.NA, an array): per column
+            falsy_block = None
+    if empties is not None and falsy_block is None:
         empty_block = _empty_mask(rows.reshape(-1)).reshape(rows.shape).T
     for pos, k in enumerate(wanted):
         col = block[pos]
+        missing = None
         if not uniform:  # keys missing from some records come back as NaN
             col = col.copy()
-            col[_na_mask(col)] = None
+            missing = _na_mask(col)
+            col[missing] = None
         out[k] = col
         if empty_block is not None and empties is not None:
             empties[k] = empty_block[pos]
+        if falsy_block is not None and falsies is not None:
+            falsies[k] = falsy_block[pos] if missing is None else falsy_block[pos] | missing
     return out
 
 
@@ -1232,8 +1255,10 @@ def _present_keys(
     return ordered
 
 
-def _read_ids(arr: np.ndarray, id_field: str) -> tuple[pd.Index, list[tuple[int, str]]]:
-    fast = _int_cells(arr)
+def _read_ids(
+    arr: np.ndarray, id_field: str, falsy: np.ndarray | None = None
+) -> tuple[pd.Index, list[tuple[int, str]]]:
+    fast = _int_cells(arr, falsy)
     bad: Bad = []
     if fast is not None:
         ids, na = fast
@@ -1299,6 +1324,19 @@ def _frame_from_records(
     builder = FrameBuilder(schema, id_field=id_field, lookups=lookups, columns=columns)
     builder.add(records)
     return builder.frame()
+
+
+_FALSY_KINDS = frozenset({"text", "numeric", "price", "date", "parent"})
+
+
+def _text_blanks(arr: np.ndarray, falsy: np.ndarray | None) -> np.ndarray | None:
+    """A text column's falsy mask as its blank mask, when every falsy cell is ``""`` or None (a JSON
+    0 or false in a text field is text, not a blank); None when that is not so or not known."""
+    if falsy is None:
+        return None
+    if not falsy.any():
+        return falsy
+    return falsy if _types(arr[falsy]) <= {str, type(None)} else None
 
 
 class _Piece(NamedTuple):
@@ -1369,25 +1407,38 @@ class FrameBuilder:
         else:  # no records: every field
             keys = [k for k in schema.fields if k != id_field]
         empties: dict[str, np.ndarray] = {}
+        falsies: dict[str, np.ndarray] = {}
         kinds = [self._spec(k).kind for k in keys]
-        wants_empties = kinds.count("text") * 4 >= len(kinds)  # one pass over all beats one per text column
-        raw = _extract_all(recs, [id_field, *keys], present, uniform, empties if wants_empties else None)
-        index, id_bad = _read_ids(raw.pop(id_field), id_field)
+        # one pass over every cell (in memory order) beats one pass per column over strided columns
+        # when enough columns need a blank mask
+        blanks = sum(k in _FALSY_KINDS for k in kinds) * 4 >= len(kinds)
+        raw = _extract_all(
+            recs,
+            [id_field, *keys],
+            present,
+            uniform,
+            empties if blanks else None,
+            falsies if blanks else None,
+        )
+        index, id_bad = _read_ids(raw.pop(id_field), id_field, falsies.get(id_field))
         problems = [(id_field, Problem(row=None, column=id_field, value=None, message=m)) for _, m in id_bad]
         data: dict[str, Any] = {}
         careful: set[str] = set()
         for key in keys:
             spec = self._spec(key)
             arr = raw.pop(key)
+            falsy = falsies.get(key)
             if spec.kind == "text":
-                values, bad = _text_array(arr, empties.get(key)), []
+                values, bad = _text_array(arr, empties.get(key, _text_blanks(arr, falsy))), []
             elif spec.kind == "numeric":
-                fast = _int_cells(arr)
+                fast = _int_cells(arr, falsy)
                 if fast is not None:
                     values, bad = pd.arrays.IntegerArray(*fast), cast(Bad, [])
                 else:
                     values, bad = _read_numeric_carefully(arr)
                     careful.add(key)
+            elif spec.kind in _FALSY_KINDS:
+                values, bad = _READERS[spec.kind](arr, spec, None, falsy)
             else:
                 values, bad = _READERS[spec.kind](arr, spec, self._labels(spec))
             problems += [

@@ -92,6 +92,9 @@ def test_keys_missing_from_a_batch_and_unknown_keys_appearing_later():
     recs[35]["aa_new"] = "y"
     got = _same(recs, [20, 20])
     assert list(got.columns[-2:]) == ["aa_new", "zz_new"]
+    # a key absent from a record is a JSON null: NA, never a bad number
+    assert got.spent.iloc[:30].isna().all() and got.f1001.iloc[:30].isna().all()
+    assert got.zz_new.isna().sum() == 59 and got.zz_new.dtype == pd.StringDtype("python")
     _same(recs, [20, 20], columns=["f1002", "firstname", "nothere"])
 
 
