@@ -271,6 +271,7 @@ class TypedPages:
     def idle(self) -> None:
         if len(self._buffer) >= self.min_batch:
             self.flush()
+            self.builder.merge_tail()  # joined while waiting, so that little is left after the last page
 
     def flush(self) -> None:
         if self._buffer:

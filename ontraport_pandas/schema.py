@@ -1469,38 +1469,62 @@ class FrameBuilder:
         """
         if not self._pieces:
             self._pieces.append(self._type([]))
-        pieces = self._pieces
-        keys = self._keys()
+        keys = self._keys(self._pieces)
         order = {k: i for i, k in enumerate([self.id_field, *keys])}
         problems = [
-            p for _, p in sorted((pr for pc in pieces for pr in pc.problems), key=lambda kp: order[kp[0]])
+            p
+            for _, p in sorted((pr for pc in self._pieces for pr in pc.problems), key=lambda kp: order[kp[0]])
         ]
         if problems:
             raise _schema_error(problems, f"reading {self.schema.name} records")
         with _gc_paused():
-            index = pieces[0].ids if len(pieces) == 1 else pieces[0].ids.append([p.ids for p in pieces[1:]])
-            data: dict[str, Any] = {}
-            for key in keys:
-                parts = []
-                for piece in pieces:  # each piece's column is let go as soon as it is joined
-                    part = piece.data.pop(key, None)
-                    parts.append(self._missing(key, len(piece.ids)) if part is None else part)
-                data[key] = _join(parts, careful=any(key in p.careful for p in pieces))
+            whole = self._merge(self._pieces, keys)
             self._pieces = []
             self._rows = 0
         if not keys:
-            return pd.DataFrame(index=index)
-        return pd.DataFrame(data, index=index, copy=False)  # our own arrays: no copy, no re-validation
+            return pd.DataFrame(index=whole.ids)
+        return pd.DataFrame(whole.data, index=whole.ids, copy=False)  # our own arrays: no copy
 
-    def _keys(self) -> list[str]:
+    def merge_tail(self) -> None:
+        """Join the newest pieces while the one before is no larger (a binary counter): at most
+        about log2(batches) pieces are left for :meth:`frame` to join, each row joined about that
+        many times. Called while a load waits on the wire, it keeps the join after the last page
+        short."""
+        pieces = self._pieces
+        with _gc_paused():
+            while len(pieces) >= 2 and len(pieces[-2].ids) <= len(pieces[-1].ids):
+                pair = pieces[-2:]
+                pieces[-2:] = [self._merge(pair, self._keys(pair))]
+
+    def _merge(self, pieces: list[_Piece], keys: list[str]) -> _Piece:
+        """Consecutive pieces as one (their columns are let go as they are joined)."""
+        if len(pieces) == 1 and pieces[0].keys == keys:
+            return pieces[0]
+        index = pieces[0].ids.append([p.ids for p in pieces[1:]]) if len(pieces) > 1 else pieces[0].ids
+        data: dict[str, Any] = {}
+        for key in keys:
+            parts = []
+            for piece in pieces:
+                part = piece.data.pop(key, None)
+                parts.append(self._missing(key, len(piece.ids)) if part is None else part)
+            data[key] = _join(parts, careful=any(key in p.careful for p in pieces))
+        return _Piece(
+            index,
+            list(keys),
+            data,
+            [pr for p in pieces for pr in p.problems],
+            frozenset().union(*(p.careful for p in pieces)),
+        )
+
+    def _keys(self, pieces: list[_Piece]) -> list[str]:
         if self.columns is not None:
             return list(self.columns)
-        if len(self._pieces) == 1:
-            return list(self._pieces[0].keys)
-        present = {k for p in self._pieces for k in p.keys}
+        if len(pieces) == 1:
+            return list(pieces[0].keys)
+        present = {k for p in pieces for k in p.keys}
         ordered = [k for k in self.schema.fields if k in present and k != self.id_field]
         known = set(ordered)
-        ordered += list(dict.fromkeys(k for p in self._pieces for k in p.keys if k not in known))
+        ordered += list(dict.fromkeys(k for p in pieces for k in p.keys if k not in known))
         return ordered
 
 

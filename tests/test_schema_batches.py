@@ -35,11 +35,13 @@ def _records(n: int, seed: int) -> list[dict[str, Any]]:
     return recs
 
 
-def _batched(recs: list[dict[str, Any]], sizes: list[int], **kw: Any) -> pd.DataFrame:
+def _batched(recs: list[dict[str, Any]], sizes: list[int], merge: bool = False, **kw: Any) -> pd.DataFrame:
     builder = FrameBuilder(SCHEMA, lookups=LOOKUPS, **kw)
     pos = 0
     for size in sizes:
         builder.add(recs[pos : pos + size])
+        if merge:  # as a load does while it waits for the next page
+            builder.merge_tail()
         pos += size
     builder.add(recs[pos:])
     assert len(builder) == len(recs)
@@ -48,16 +50,17 @@ def _batched(recs: list[dict[str, Any]], sizes: list[int], **kw: Any) -> pd.Data
 
 def _same(recs: list[dict[str, Any]], sizes: list[int], **kw: Any) -> pd.DataFrame:
     whole = frame_from_records(recs, SCHEMA, lookups=LOOKUPS, **kw)
-    got = _batched(recs, sizes, **kw)
-    pd.testing.assert_frame_equal(got, whole, check_exact=True)
-    assert list(got.dtypes) == list(whole.dtypes)
-    for col in got.columns:
-        if isinstance(got[col].dtype, pd.CategoricalDtype):
-            assert list(got[col].cat.categories) == list(whole[col].cat.categories)
+    for merge in (False, True):
+        got = _batched(recs, sizes, merge=merge, **kw)
+        pd.testing.assert_frame_equal(got, whole, check_exact=True)
+        assert list(got.dtypes) == list(whole.dtypes)
+        for col in got.columns:
+            if isinstance(got[col].dtype, pd.CategoricalDtype):
+                assert list(got[col].cat.categories) == list(whole[col].cat.categories)
     return got
 
 
-@pytest.mark.parametrize("sizes", [[1], [7, 13], [50] * 5, [0, 0, 299]])
+@pytest.mark.parametrize("sizes", [[1], [7, 13], [50] * 5, [0, 0, 299], [10] * 29, [3, 40, 1, 1, 1, 90]])
 def test_batches_equal_one_pass(sizes):
     _same(_records(300, 1), sizes)
 
@@ -110,9 +113,10 @@ def test_bad_cells_of_every_batch_are_reported_together_in_column_order():
     recs[2]["bulk_mail"] = "x"
     with pytest.raises(SchemaError) as whole:
         frame_from_records(recs, SCHEMA, lookups=LOOKUPS)
-    with pytest.raises(SchemaError) as batched:
-        _batched(recs, [20, 20])
-    assert str(batched.value) == str(whole.value)
+    for merge in (False, True):
+        with pytest.raises(SchemaError) as batched:
+            _batched(recs, [20, 10, 10], merge=merge)
+        assert str(batched.value) == str(whole.value)
     problems = batched.value.problems  # type: ignore[attr-defined]
     assert [(p.row, p.column, p.value) for p in problems] == [
         (3, "bulk_mail", "x"),
