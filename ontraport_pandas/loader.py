@@ -18,7 +18,11 @@ The recipe (ontraport-api.md §7):
    does not add up;
 5. type the rows through :mod:`ontraport_pandas.schema` and apply the expression's
    exact pandas mask (the server may compare text case-insensitively, so the
-   pushed-down condition selects a superset).
+   pushed-down condition selects a superset). A single-condition load types its pages
+   in batches as they arrive, while it waits for the next ones (:class:`TypedPages`
+   over a :class:`~ontraport_pandas.schema.FrameBuilder`), and lets their raw records
+   go, so the frame is ready soon after the last page and the raw records never pile
+   up; the frame equals the one typing every record at once gives.
 """
 
 from __future__ import annotations
