@@ -151,7 +151,10 @@ class IncompleteLoadError(TransportError):
         ``cache=True`` refresh the cache is left as it was and this holds the records
         the refresh fetched.
     records : list of dict
-        The same rows as the API sent them.
+        The same rows as wire records. A typed load (``op.contacts()``, ``op.frame()``)
+        types its pages as they arrive and lets the raw records go, so there they are the
+        partial rows written back to wire form (blank text as null); ``load_records`` keeps
+        the rows as the API sent them.
     expected : int
         How many rows the load should have had.
     missing : int

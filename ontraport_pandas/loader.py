@@ -18,7 +18,11 @@ The recipe (ontraport-api.md §7):
    does not add up;
 5. type the rows through :mod:`ontraport_pandas.schema` and apply the expression's
    exact pandas mask (the server may compare text case-insensitively, so the
-   pushed-down condition selects a superset).
+   pushed-down condition selects a superset). A single-condition load types its pages
+   in batches as they arrive, while it waits for the next ones (:class:`TypedPages`
+   over a :class:`~ontraport_pandas.schema.FrameBuilder`), and lets their raw records
+   go, so the frame is ready soon after the last page and the raw records never pile
+   up; the frame equals the one typing every record at once gives.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import json
 import logging
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +46,7 @@ from .errors import (
     ProtocolError,
     QueryError,
     RequestTimeout,
+    SchemaError,
     ServerError,
     TransportError,
 )
@@ -123,11 +129,16 @@ def load_records(
     stats: LoadStats | None = None,
     reconcile: bool = True,
     externs: Sequence[str] | None = None,
+    sink: TypedPages | None = None,
 ) -> list[dict[str, Any]]:
     """Fetch every matching record as wire dicts (values as the API sent them).
 
     Pages are fetched concurrently; the result keeps the server's order (``sort``,
     or ascending id). Completeness is checked against the count.
+
+    With ``sink`` (a :class:`TypedPages`) the rows go to the sink page by page as they
+    arrive, each id once, and are not kept: the result is empty and the sink's frame
+    holds the load (reconciled by id like the records would be).
     """
     stats = stats if stats is not None else LoadStats()
     started = time.perf_counter()
@@ -171,46 +182,60 @@ def load_records(
         return rows
 
     rows_seen = 0
+    records: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    kept = 0
 
     def on_page(rows: list[dict[str, Any]]) -> None:
-        nonlocal rows_seen
+        nonlocal rows_seen, kept
         rows_seen += len(rows)
         bar.note(label)
         bar.update(1, rows=rows_seen)
-
-    try:
-        pages, failures = fetch_pages(session, starts, fetch, on_page)
-    finally:
-        session.limiter.on_wait = None
-        bar.close()
-
-    records: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for rows in pages:
+        fresh = []
         for row in rows:
             rid = _row_id(row, id_field)
             if rid is None or rid in seen:
                 continue
             seen.add(rid)
-            records.append(row)
+            fresh.append(row)
+        kept += len(fresh)
+        if sink is None:
+            records.extend(fresh)
+        else:
+            sink.add(fresh)
+
+    try:
+        _, failures = fetch_pages(
+            session, starts, fetch, on_page, keep=False, on_idle=None if sink is None else sink.idle
+        )
+    finally:
+        session.limiter.on_wait = None
+        bar.close()
 
     if failures:
-        stats.rows = len(records)
+        stats.rows = kept
         stats.pages = len(starts) - len(failures)
         stats.requests = session.requests_sent - sent0
         stats.seconds = time.perf_counter() - started
         stats.rate_limit_wait = session.limiter.wall_waited - waited0
-        raise _incomplete(otype, path, records, wanted, failures, session)
-    if reconcile and limit is None and len(records) != count:
+        raise _incomplete(otype, path, records, wanted, failures, session, rows=kept)
+    if reconcile and limit is None and kept != count:
         try:
-            records = _reconcile(session, otype, records, page_params, fields, filters, stats)
+            if sink is None:
+                records = _reconcile(session, otype, records, page_params, fields, filters, stats)
+                kept = len(records)
+            else:
+                kept = _reconcile_typed(session, otype, sink, seen, page_params, filters, stats)
         except TransportError as exc:
-            stats.rows = len(records)
-            raise _incomplete(otype, path, records, wanted, [(-1, exc)], session, reconciling=True) from exc
+            stats.rows = kept
+            raise _incomplete(
+                otype, path, records, wanted, [(-1, exc)], session, reconciling=True, rows=kept
+            ) from exc
     elif limit is not None:
         records = records[:limit]
+        kept = min(kept, limit)
 
-    stats.rows = len(records)
+    stats.rows = kept
     stats.pages = len(starts)
     stats.requests = session.requests_sent - sent0
     stats.seconds = time.perf_counter() - started
@@ -218,11 +243,65 @@ def load_records(
     return records
 
 
+class TypedPages:
+    """Types a load's pages in batches as they arrive and lets their raw records go.
+
+    A load hands each page's new rows (:meth:`add`); while the next page is still on its way
+    (:meth:`idle`, from :func:`fetch_pages`) the rows held so far are typed into a piece of the
+    frame (:class:`~ontraport_pandas.schema.FrameBuilder`), so that a rate-limited load, which
+    waits on the wire most of the time, has typed nearly every row when its last page arrives
+    and never holds every raw record at once. When pages arrive faster than they are typed, up
+    to ``max_batch`` rows wait for one larger batch (fewer, cheaper pieces).
+    :meth:`frame` types the rest and joins the pieces: the same frame as typing every record at
+    once.
+    """
+
+    #: fewest rows typed while waiting for a page (smaller batches cost more per row)
+    min_batch = 200
+    #: most rows held untyped when pages arrive faster than they are typed
+    max_batch = 5000
+
+    def __init__(self, builder: Any) -> None:
+        self.builder = builder
+        self._buffer: list[dict[str, Any]] = []
+        self.dropped: set[str] = set()
+        self.sort_by_id = False
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        self._buffer.extend(rows)
+        if len(self._buffer) >= self.max_batch:
+            self.flush()
+
+    def idle(self) -> None:
+        if len(self._buffer) >= self.min_batch:
+            self.flush()
+            self.builder.merge_tail()  # joined while waiting, so that little is left after the last page
+
+    def flush(self) -> None:
+        if self._buffer:
+            batch, self._buffer = self._buffer, []
+            self.builder.add(batch)
+
+    def frame(self) -> pd.DataFrame:
+        """Every row added, typed, in order (without the ids reconciling dropped)."""
+        self.flush()
+        frame = self.builder.frame()
+        if self.dropped:
+            gone = {int(i) for i in self.dropped if i.lstrip("-").isdigit()}
+            frame = frame.loc[~frame.index.isin(list(gone))]
+        if self.sort_by_id:
+            frame = frame.sort_index(kind="stable")
+        return frame
+
+
 def fetch_pages(
     session: Session,
     starts: Sequence[int],
     fetch: Callable[[int], list[Any]],
     on_page: Callable[[list[Any]], None] | None = None,
+    *,
+    keep: bool = True,
+    on_idle: Callable[[], None] | None = None,
 ) -> tuple[list[list[Any]], list[tuple[int, BaseException]]]:
     """Fetch pages concurrently, in order; keep what arrived when some fail.
 
@@ -232,20 +311,29 @@ def fetch_pages(
     those already in flight finish. An interrupt (``KeyboardInterrupt``) cancels every
     page not yet started and returns control at once instead of draining the queue.
 
+    ``on_page`` sees each page in order as soon as it and the pages before it have
+    arrived; with ``keep=False`` the pages are not kept (nor held by their futures) once
+    ``on_page`` has seen them. ``on_idle`` is called whenever the next page has not
+    arrived yet: work done there is hidden behind the wire.
+
     Returns
     -------
     pages, failures
-        The pages that arrived (in ``starts`` order) and ``(start, error)`` of those that did not.
+        The pages that arrived (in ``starts`` order; empty with ``keep=False``) and
+        ``(start, error)`` of those that did not.
     """
     pages: list[list[Any]] = []
     failures: list[tuple[int, BaseException]] = []
     pool = ThreadPoolExecutor(max_workers=max(1, session.max_workers))
     try:
-        futures = [(start, pool.submit(fetch, start)) for start in starts]
-        for start, future in futures:
+        pending = deque((start, pool.submit(fetch, start)) for start in starts)
+        while pending:
+            start, future = pending.popleft()  # consumed futures are let go with their pages
             if future.cancelled():
                 failures.append((start, CancelledError()))
                 continue
+            if on_idle is not None and not future.done():
+                on_idle()
             try:
                 rows = future.result()
             except CancelledError as exc:
@@ -253,13 +341,16 @@ def fetch_pages(
                 continue
             except TransportError as exc:
                 if not failures:
-                    for _, pending in futures:
-                        pending.cancel()
+                    for _, waiting in pending:
+                        waiting.cancel()
                 failures.append((start, exc))
                 continue
-            pages.append(rows)
+            del future
+            if keep:
+                pages.append(rows)
             if on_page is not None:
                 on_page(rows)
+            del rows
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -276,9 +367,11 @@ def _incomplete(
     session: Session,
     *,
     reconciling: bool = False,
+    rows: int | None = None,
 ) -> IncompleteLoadError:
     first = next((e for _, e in failures if not isinstance(e, CancelledError)), failures[0][1])
-    missing = max(0, wanted - len(records))
+    loaded = len(records) if rows is None else rows
+    missing = max(0, wanted - loaded)
     given_up = sum(1 for _, e in failures if not isinstance(e, CancelledError))
     cancelled = len(failures) - given_up
     # Only these are retried; a refusal (401, 403, 400 …) fails on its first answer.
@@ -294,7 +387,7 @@ def _incomplete(
             f" and {cancelled} were not tried after that" if cancelled else ""
         )
     message = (
-        f"{otype.name}: loaded {len(records):,} of {wanted:,} records; {missing:,} are missing: {why} "
+        f"{otype.name}: loaded {loaded:,} of {wanted:,} records; {missing:,} are missing: {why} "
         f"(first: {first}). The rows loaded are in err.partial; "
         + (
             "try again later, or raise the budget with opd.connect(..., retries=…)."
@@ -361,6 +454,61 @@ def _reconcile(
             len(result),
         )
     return result
+
+
+def _reconcile_typed(
+    session: Session,
+    otype: ObjectType,
+    sink: TypedPages,
+    seen: set[str],
+    page_params: dict[str, Any],
+    filters: dict[str, Any],
+    stats: LoadStats,
+) -> int:
+    """:func:`_reconcile` for a load typed as it arrives: the missing records go to the sink, the
+    deleted ids are dropped from its frame, which is put in id order when the load was. Returns
+    the number of rows the frame will hold."""
+    id_field = otype.id_field
+    path, _ = otype.route()
+    fetched = len(seen)
+    expected = stats.count
+    current = list_ids(session, otype, condition_params=filters)
+    current_set = set(current)
+    missing = [i for i in current if i not in seen]
+    for chunk_start in range(0, len(missing), PAGE_SIZE):
+        chunk = missing[chunk_start : chunk_start + PAGE_SIZE]
+        params = {k: v for k, v in page_params.items() if k not in ("condition", "search")}
+        params.update({"ids": ",".join(chunk), "start": 0, "range": PAGE_SIZE})
+        fresh = []
+        for row in session.data("GET", path, params=params) or []:
+            rid = _row_id(row, id_field)
+            if rid is None or rid in seen:
+                continue
+            seen.add(rid)
+            fresh.append(row)
+        sink.add(fresh)
+    sink.dropped = seen - current_set
+    kept = len(seen) - len(sink.dropped)
+    if page_params.get("sort") == id_field:
+        sink.sort_by_id = True
+    stats.reconciled = True
+    stats.count = len(current)
+    if kept != len(current):
+        warnings.warn(
+            f"{otype.name}: the API reported {expected} records, {fetched} were fetched, and after "
+            f"reconciling by id {kept} of the {len(current)} current ids were loaded.",
+            IncompleteLoadWarning,
+            stacklevel=4,
+        )
+    else:
+        logger.info(
+            "%s: count was %d but %d rows came back; reconciled by id to %d",
+            otype.name,
+            expected,
+            fetched,
+            kept,
+        )
+    return kept
 
 
 def list_ids(
@@ -473,7 +621,7 @@ def load_frame(
     ``limit`` every matching row is then loaded, so the first rows are exact.
     """
     from .query import MAX_CONDITION_CHARS, compile_where, split_condition
-    from .schema import frame_from_records
+    from .schema import FrameBuilder, frame_from_records, frame_to_records
 
     otype = session.resolve(obj)
     if cache is not None and search is not None:
@@ -542,16 +690,14 @@ def load_frame(
             list_fields += sorted(c for c in compiled.columns if c != "id")
         list_fields += [k for k, _ in keys if k != otype.id_field]
 
-    def typed(records: list[dict[str, Any]]) -> pd.DataFrame:
-        frame = frame_from_records(
-            records,
-            schema,
-            id_field=otype.id_field,
-            lookups={**lookups, **extern_lookups},
-            columns=None
-            if list_fields is None
-            else [c for c in dict.fromkeys([*list_fields, *paths]) if c != otype.id_field],
-        )
+    columns = (
+        None
+        if list_fields is None
+        else [c for c in dict.fromkeys([*list_fields, *paths]) if c != otype.id_field]
+    )
+    all_lookups = {**lookups, **extern_lookups}
+
+    def finish(frame: pd.DataFrame) -> pd.DataFrame:
         if compiled is not None:
             mask = compiled.mask(frame)
             frame = frame.loc[mask.to_numpy(dtype=bool)]
@@ -563,22 +709,13 @@ def load_frame(
             frame = frame.iloc[:limit]
         return frame
 
-    try:
-        if len(conditions) == 1:
-            records = load_records(
-                session,
-                otype,
-                condition=conditions[0] or None,
-                search=search,
-                list_fields=list_fields,
-                sort=sort_key,
-                descending=descending,
-                limit=None if compiled is not None or finish_sort else limit,
-                progress=progress,
-                stats=stats,
-                externs=paths,
-            )
-        else:
+    def typed(records: list[dict[str, Any]]) -> pd.DataFrame:
+        return finish(
+            frame_from_records(records, schema, id_field=otype.id_field, lookups=all_lookups, columns=columns)
+        )
+
+    if len(conditions) > 1:
+        try:
             records = _load_union(
                 session,
                 otype,
@@ -591,10 +728,38 @@ def load_frame(
                 stats=stats,
                 externs=paths,
             )
+        except IncompleteLoadError as exc:
+            exc.partial = typed(exc.records)
+            raise
+        return typed(records)
+
+    # One condition: the pages are typed as they arrive (while the next ones are on the wire) and
+    # their raw records let go; the frame is joined from the typed pieces after the last page.
+    sink = TypedPages(FrameBuilder(schema, id_field=otype.id_field, lookups=all_lookups, columns=columns))
+    try:
+        load_records(
+            session,
+            otype,
+            condition=conditions[0] or None,
+            search=search,
+            list_fields=list_fields,
+            sort=sort_key,
+            descending=descending,
+            limit=None if compiled is not None or finish_sort else limit,
+            progress=progress,
+            stats=stats,
+            externs=paths,
+            sink=sink,
+        )
     except IncompleteLoadError as exc:
-        exc.partial = typed(exc.records)
+        got = sink.frame()
+        try:  # the raw records were let go as they were typed: give them back in wire form
+            exc.records = frame_to_records(got, schema, id_field=otype.id_field, lookups=all_lookups)
+        except SchemaError:  # pragma: no cover - a frame just read always writes back
+            exc.records = []
+        exc.partial = finish(got)
         raise
-    return typed(records)
+    return finish(sink.frame())
 
 
 def _load_union(

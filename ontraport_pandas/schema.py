@@ -91,6 +91,7 @@ __all__ = [
     "TYPING_VERSION",
     "BadCell",
     "FieldSpec",
+    "FrameBuilder",
     "FrozenMap",
     "ObjectSchema",
     "TypeRule",
@@ -817,9 +818,14 @@ def _via_uniques(arr: np.ndarray, convert: Callable[[np.ndarray], Any]) -> Any:
     return values[codes], blank[codes]
 
 
-def _string_cells(arr: np.ndarray, dtype: type, fill: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """Strings (or null) -> numbers, vectorised: (values, blank) or None when a cell does not parse."""
-    blank = ~arr.astype(bool)  # "" and None are falsy; a NaN is truthy and then fails to parse
+def _string_cells(
+    arr: np.ndarray, dtype: type, fill: Any, falsy: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Strings (or null) -> numbers, vectorised: (values, blank) or None when a cell does not parse.
+
+    ``falsy``: the cells' falsy mask when the caller already has it (``~arr.astype(bool)``).
+    """
+    blank = ~arr.astype(bool) if falsy is None else falsy  # "" and None are falsy; NaN fails to parse
     filled = arr.copy()
     filled[blank] = "0"
     try:
@@ -831,16 +837,20 @@ def _string_cells(arr: np.ndarray, dtype: type, fill: Any) -> tuple[np.ndarray, 
     return values, blank
 
 
-def _int_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _int_cells(arr: np.ndarray, falsy: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Fast path: every cell is an integer, an integer string, "" or null. Returns (ints, blank).
 
     Returns None when some cell is anything else; the caller then takes the careful path.
     """
     kind = pd.api.types.infer_dtype(arr, skipna=True)
     if kind == "string":
+        try:  # the cast first: a column without blanks needs no mask, no copy and no second pass
+            return arr.astype(np.int64), np.zeros(len(arr), dtype=bool)
+        except (ValueError, TypeError, OverflowError):
+            pass  # a blank (or a bad cell): usually among the first rows, so the attempt is cheap
         if _few_distinct(arr):
             return _via_uniques(arr, lambda u: _string_cells(u, np.int64, None))
-        return _string_cells(arr, np.int64, None)
+        return _string_cells(arr, np.int64, None, falsy)
     if kind in ("integer", "mixed-integer", "empty"):
         blank = _blank_mask(arr)
         if not _types(arr[~blank]) <= _INT_SAFE:
@@ -854,13 +864,13 @@ def _int_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def _float_cells(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _float_cells(arr: np.ndarray, falsy: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Fast path for decimal strings: returns (floats, blank) or None (take the careful path)."""
     if pd.api.types.infer_dtype(arr, skipna=True) != "string":
         return None
     if _few_distinct(arr):
         return _via_uniques(arr, lambda u: _string_cells(u, np.float64, np.nan))
-    return _string_cells(arr, np.float64, np.nan)
+    return _string_cells(arr, np.float64, np.nan, falsy)
 
 
 def _numbers(arr: np.ndarray, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -917,23 +927,33 @@ def _schema_error(problems: Sequence[Problem], what: str) -> SchemaError:
 Bad = list[tuple[int, str]]
 
 
-def _blank_to_none(arr: np.ndarray) -> np.ndarray:
-    """``""`` cells as ``None`` (a copy only when there is one)."""
+def _empty_mask(arr: np.ndarray) -> np.ndarray:
+    """The ``""`` cells of an object array."""
     try:
         empty = arr == ""
     except (ValueError, TypeError):  # pragma: no cover - numpy compares object arrays cell by cell
         empty = None
     if not isinstance(empty, np.ndarray) or empty.dtype != bool or empty.shape != arr.shape:
         empty = np.fromiter((type(v) is str and v == "" for v in arr), dtype=bool, count=len(arr))
-    if not empty.any():
-        return arr
-    out = arr.copy()
-    out[empty] = None
+    return empty
+
+
+def _text_array(arr: np.ndarray, empty: np.ndarray | None = None) -> Any:
+    """Strings (or NA-likes) as a ``string`` array, ``""`` as NA (``empty``: the ``""`` mask if known).
+
+    One copy: the string array is built from the cells, then its blanks are set to NA in place
+    (blanking a copy of the cells first cost a second copy of every text column).
+    """
+    if empty is None:
+        empty = _empty_mask(arr)
+    out = pd.array(arr, dtype=_STRING)
+    if empty.any():
+        out[empty] = pd.NA
     return out
 
 
 def _read_text(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    return pd.array(_blank_to_none(arr), dtype=_STRING), []
+    return _text_array(arr), []
 
 
 def _read_numeric(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
@@ -941,6 +961,11 @@ def _read_numeric(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> t
     if fast is not None:
         vals, blank = fast
         return pd.arrays.IntegerArray(vals, blank), []
+    return _read_numeric_carefully(arr)
+
+
+def _read_numeric_carefully(arr: np.ndarray) -> tuple[Any, Bad]:
+    """Some cell is not an integer string: every cell as a float; ``Int64`` when all are safe integers."""
     blank = _blank_mask(arr)
     num, bad = _numbers(arr, blank)
     problems = [(int(i), "not a number") for i in np.flatnonzero(bad)]
@@ -955,8 +980,10 @@ def _read_numeric(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> t
 _PRICE_MAX = 1e13  # beyond this, a float cannot keep every cent exact
 
 
-def _read_price(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    fast = _float_cells(arr)
+def _read_price(
+    arr: np.ndarray, spec: FieldSpec, labels: _Labels | None, falsy: np.ndarray | None = None
+) -> tuple[Any, Bad]:
+    fast = _float_cells(arr, falsy)
     if fast is not None:
         num, blank = fast
         bad = ~np.isfinite(num) & ~blank
@@ -980,8 +1007,10 @@ def _datetime_array(ns: np.ndarray, na: np.ndarray) -> Any:
     return pd.DatetimeIndex(vals).tz_localize("UTC").array
 
 
-def _read_date(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    fast = _int_cells(arr)
+def _read_date(
+    arr: np.ndarray, spec: FieldSpec, labels: _Labels | None, falsy: np.ndarray | None = None
+) -> tuple[Any, Bad]:
+    fast = _int_cells(arr, falsy)
     if fast is not None:
         secs, blank = fast
         bad = ~blank & ((secs < _SEC_MIN) | (secs > _SEC_MAX))
@@ -1082,19 +1111,28 @@ def _parse_unique_lists(uniques: np.ndarray, id_to_label: Mapping[str, str]) -> 
 def _read_listlike(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
     assert labels is not None
     n = len(arr)
-    if not _types(arr) <= {str, type(None), int, float}:  # JSON arrays or other stray values
+    # wire strings (or nulls) are the rule: one C pass says so; otherwise look at the types
+    if pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty") and not _types(arr) <= {
+        str,
+        type(None),
+        int,
+        float,
+    }:  # JSON arrays or other stray values
         arr = _obj_array(
             ("*/*".join(parse_list_wire(v)) if isinstance(v, (list, tuple)) else v for v in arr), n
         )
     codes, uniques = pd.factorize(arr, use_na_sentinel=True)
     parsed = _parse_unique_lists(uniques, labels.id_to_label)
     parsed.append([])
-    # one new list per row (rows never share a list object, so editing one cell cannot change another)
-    return _obj_array([parsed[c][:] for c in codes.tolist()], n), []
+    # one new list per row (rows never share a list object, so editing one cell cannot change another),
+    # copied in C (map) rather than in a comprehension
+    return _obj_array(map(list.copy, map(parsed.__getitem__, codes.tolist())), n), []
 
 
-def _read_parent(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tuple[Any, Bad]:
-    fast = _int_cells(arr)
+def _read_parent(
+    arr: np.ndarray, spec: FieldSpec, labels: _Labels | None, falsy: np.ndarray | None = None
+) -> tuple[Any, Bad]:
+    fast = _int_cells(arr, falsy)
     problems: Bad = []
     if fast is not None:
         vals, blank = fast
@@ -1109,7 +1147,7 @@ def _read_parent(arr: np.ndarray, spec: FieldSpec, labels: _Labels | None) -> tu
     return pd.arrays.IntegerArray(np.where(na, 0, vals), na), problems
 
 
-_READERS: dict[str, Callable[[np.ndarray, FieldSpec, _Labels | None], tuple[Any, Bad]]] = {
+_READERS: dict[str, Callable[..., tuple[Any, Bad]]] = {
     "text": _read_text,
     "numeric": _read_numeric,
     "price": _read_price,
@@ -1135,12 +1173,21 @@ def _extract(records: Sequence[Mapping[str, Any]], key: str, n: int) -> np.ndarr
 
 
 def _extract_all(
-    records: Sequence[Mapping[str, Any]], keys: list[str], present: set[str], uniform: bool
+    records: Sequence[Mapping[str, Any]],
+    keys: list[str],
+    present: set[str],
+    uniform: bool,
+    empties: dict[str, np.ndarray] | None = None,
+    falsies: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """All columns at once, as object arrays (a missing key gives None, like a JSON null).
 
     Records are read row by row (pandas does this in C): reading them column by column touches every
-    record once per column, which is several times slower on large record lists.
+    record once per column, which is several times slower on large record lists. When ``empties`` is
+    given it receives the ``""`` mask of each column, found in one pass over the whole block in
+    memory order (several times cheaper than one pass per column over strided columns);
+    ``falsies`` likewise receives each column's falsy mask (``~col.astype(bool)``: ``""`` and
+    None among strings), which then serves as the blank mask of text and number-like columns.
     ``present`` is the union of the records' keys; ``uniform`` says every record has all of them.
     """
     n = len(records)
@@ -1148,25 +1195,40 @@ def _extract_all(
     out: dict[str, np.ndarray] = {k: np.full(n, None, dtype=object) for k in keys if k not in present}
     if not n or not wanted:
         return out
-    block: np.ndarray | None = None
+    rows: np.ndarray | None = None
     if isinstance(records, list) and set(map(type, records)) == {dict}:
         if _dicts_to_array is not None:
             try:
-                block = np.asarray(_dicts_to_array(records, wanted), dtype=object).T  # strided views
+                rows = np.asarray(_dicts_to_array(records, wanted), dtype=object)
             except (TypeError, ValueError, AttributeError):  # pragma: no cover - a changed private API
-                block = None
-        if block is None:  # pragma: no cover - the same, through the public constructor
+                rows = None
+        if rows is None:  # pragma: no cover - the same, through the public constructor
             frame = pd.DataFrame(records, columns=wanted, dtype=object)
-            block = np.asarray(frame.to_numpy(dtype=object)).T
-    if block is None:  # other Mapping types: column by column
+            rows = np.asarray(frame.to_numpy(dtype=object))
+    if rows is None:  # other Mapping types: column by column
         out.update({k: _extract(records, k, n) for k in wanted})
         return out
+    block = rows.T  # strided views, one per column
+    empty_block = falsy_block = None
+    if falsies is not None:
+        try:
+            falsy_block = ~rows.astype(bool).T
+        except (TypeError, ValueError):  # a cell with no truth value (pd.NA, an array): per column
+            falsy_block = None
+    if empties is not None and falsy_block is None:
+        empty_block = _empty_mask(rows.reshape(-1)).reshape(rows.shape).T
     for pos, k in enumerate(wanted):
         col = block[pos]
+        missing = None
         if not uniform:  # keys missing from some records come back as NaN
             col = col.copy()
-            col[_na_mask(col)] = None
+            missing = _na_mask(col)
+            col[missing] = None
         out[k] = col
+        if empty_block is not None and empties is not None:
+            empties[k] = empty_block[pos]
+        if falsy_block is not None and falsies is not None:
+            falsies[k] = falsy_block[pos] if missing is None else falsy_block[pos] | missing
     return out
 
 
@@ -1193,8 +1255,10 @@ def _present_keys(
     return ordered
 
 
-def _read_ids(arr: np.ndarray, id_field: str) -> tuple[pd.Index, list[tuple[int, str]]]:
-    fast = _int_cells(arr)
+def _read_ids(
+    arr: np.ndarray, id_field: str, falsy: np.ndarray | None = None
+) -> tuple[pd.Index, list[tuple[int, str]]]:
+    fast = _int_cells(arr, falsy)
     bad: Bad = []
     if fast is not None:
         ids, na = fast
@@ -1257,38 +1321,239 @@ def _frame_from_records(
     lookups: Mapping[str, Mapping[str, str]] | None,
     columns: Sequence[str] | None,
 ) -> pd.DataFrame:
-    recs = records if isinstance(records, list) else list(records)
-    n = len(recs)
-    present: set[str] = set().union(*recs) if n else set()
-    uniform = set(map(len, recs)) <= {len(present)}
-    if columns is not None:
-        keys = [c for c in dict.fromkeys(columns) if c != id_field]
-    elif n:
-        keys = _present_keys(recs, present, schema, id_field)
-    else:
-        keys = [k for k in schema.fields if k != id_field]
+    builder = FrameBuilder(schema, id_field=id_field, lookups=lookups, columns=columns)
+    builder.add(records)
+    return builder.frame()
 
-    raw = _extract_all(recs, [id_field, *keys], present, uniform)
-    index, id_bad = _read_ids(raw.pop(id_field), id_field)
-    problems: list[Problem] = [Problem(row=None, column=id_field, value=None, message=m) for _, m in id_bad]
-    data: dict[str, Any] = {}
-    for key in keys:
-        spec = schema.fields.get(key) or _text_spec(key)
-        arr = raw.pop(key)
-        labels = _labels_for(spec, _field_lookup(lookups, key)) if spec.kind in _LABELLED else None
-        values, bad = _READERS[spec.kind](arr, spec, labels)
-        if bad:
+
+_FALSY_KINDS = frozenset({"text", "numeric", "price", "date", "parent"})
+
+
+def _text_blanks(arr: np.ndarray, falsy: np.ndarray | None) -> np.ndarray | None:
+    """A text column's falsy mask as its blank mask, when every falsy cell is ``""`` or None (a JSON
+    0 or false in a text field is text, not a blank); None when that is not so or not known."""
+    if falsy is None:
+        return None
+    if not falsy.any():
+        return falsy
+    return falsy if _types(arr[falsy]) <= {str, type(None)} else None
+
+
+class _Piece(NamedTuple):
+    ids: pd.Index
+    keys: list[str]
+    data: dict[str, Any]
+    problems: list[tuple[str, Problem]]  # (column, problem), in column then row order
+    careful: frozenset[str]  # numeric columns read through the careful (float) path
+
+
+class FrameBuilder:
+    """Types wire records batch by batch into the frame :func:`frame_from_records` gives for all of them.
+
+    A load types each batch of pages as it arrives (:meth:`add`, after which the raw records can be
+    let go) and joins the typed pieces at the end (:meth:`frame`), column by column. The result is
+    the one frame that typing every record at once gives: the same columns in the same order (fields
+    in meta order, then keys that are not in the schema in order of first appearance), the same
+    dtypes (a numeric column is ``Float64`` as soon as any batch holds a non-integer, or an integer
+    beyond 2**53 next to a cell that needed the careful path), the same categories (option labels in
+    meta order, then unknown ids in order of first appearance) and the same bad cells, reported
+    together by :meth:`frame`.
+
+    Records are not de-duplicated here: the caller keeps each id once.
+    """
+
+    def __init__(
+        self,
+        schema: ObjectSchema,
+        *,
+        id_field: str = "id",
+        lookups: Mapping[str, Mapping[str, str]] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> None:
+        self.schema = schema
+        self.id_field = id_field
+        self.lookups = lookups
+        self.columns = None if columns is None else [c for c in dict.fromkeys(columns) if c != id_field]
+        self._pieces: list[_Piece] = []
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def add(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Type a batch of records now (they are not kept)."""
+        recs = records if isinstance(records, list) else list(records)
+        if not recs:
+            return
+        with _gc_paused():
+            piece = self._type(recs)
+        self._pieces.append(piece)
+        self._rows += len(recs)
+
+    def _spec(self, key: str) -> FieldSpec:
+        return self.schema.fields.get(key) or _text_spec(key)
+
+    def _labels(self, spec: FieldSpec) -> _Labels | None:
+        return _labels_for(spec, _field_lookup(self.lookups, spec.key)) if spec.kind in _LABELLED else None
+
+    def _type(self, recs: list[Mapping[str, Any]]) -> _Piece:
+        id_field, schema = self.id_field, self.schema
+        present: set[str] = set().union(*recs)
+        uniform = set(map(len, recs)) <= {len(present)}
+        if self.columns is not None:
+            keys = self.columns
+        elif recs:
+            keys = _present_keys(recs, present, schema, id_field)
+        else:  # no records: every field
+            keys = [k for k in schema.fields if k != id_field]
+        empties: dict[str, np.ndarray] = {}
+        falsies: dict[str, np.ndarray] = {}
+        kinds = [self._spec(k).kind for k in keys]
+        # one pass over every cell (in memory order) beats one pass per column over strided columns
+        # when enough columns need a blank mask
+        blanks = sum(k in _FALSY_KINDS for k in kinds) * 4 >= len(kinds)
+        raw = _extract_all(
+            recs,
+            [id_field, *keys],
+            present,
+            uniform,
+            empties if blanks else None,
+            falsies if blanks else None,
+        )
+        index, id_bad = _read_ids(raw.pop(id_field), id_field, falsies.get(id_field))
+        problems = [(id_field, Problem(row=None, column=id_field, value=None, message=m)) for _, m in id_bad]
+        data: dict[str, Any] = {}
+        careful: set[str] = set()
+        for key in keys:
+            spec = self._spec(key)
+            arr = raw.pop(key)
+            falsy = falsies.get(key)
+            if spec.kind == "text":
+                values, bad = _text_array(arr, empties.get(key, _text_blanks(arr, falsy))), []
+            elif spec.kind == "numeric":
+                fast = _int_cells(arr, falsy)
+                if fast is not None:
+                    values, bad = pd.arrays.IntegerArray(*fast), cast(Bad, [])
+                else:
+                    values, bad = _read_numeric_carefully(arr)
+                    careful.add(key)
+            elif spec.kind in _FALSY_KINDS:
+                values, bad = _READERS[spec.kind](arr, spec, None, falsy)
+            else:
+                values, bad = _READERS[spec.kind](arr, spec, self._labels(spec))
             problems += [
-                Problem(row=_py(index[pos]), column=key, value=arr[pos], message=f"{spec.type} field: {msg}")
+                (
+                    key,
+                    Problem(
+                        row=_py(index[pos]), column=key, value=arr[pos], message=f"{spec.type} field: {msg}"
+                    ),
+                )
                 for pos, msg in bad
             ]
-        data[key] = values
-    if problems:
-        raise _schema_error(problems, f"reading {schema.name} records")
-    frame = pd.DataFrame(data, index=index, copy=False)  # our own arrays: no copy, no re-validation
-    if not keys:
-        frame = pd.DataFrame(index=index)
-    return frame
+            data[key] = values
+        return _Piece(index, list(keys), data, problems, frozenset(careful))
+
+    def _missing(self, key: str, n: int) -> Any:
+        """A column for a batch whose records lack ``key`` (every cell a JSON null)."""
+        spec = self._spec(key)
+        return _READERS[spec.kind](np.full(n, None, dtype=object), spec, self._labels(spec))[0]
+
+    def frame(self) -> pd.DataFrame:
+        """The typed frame of every record added, in the order added.
+
+        Raises
+        ------
+        SchemaError
+            When wire values do not fit their fields: every bad cell of every batch, as
+            :func:`frame_from_records` reports them.
+        """
+        if not self._pieces:
+            self._pieces.append(self._type([]))
+        keys = self._keys(self._pieces)
+        order = {k: i for i, k in enumerate([self.id_field, *keys])}
+        problems = [
+            p
+            for _, p in sorted((pr for pc in self._pieces for pr in pc.problems), key=lambda kp: order[kp[0]])
+        ]
+        if problems:
+            raise _schema_error(problems, f"reading {self.schema.name} records")
+        with _gc_paused():
+            whole = self._merge(self._pieces, keys)
+            self._pieces = []
+            self._rows = 0
+        if not keys:
+            return pd.DataFrame(index=whole.ids)
+        return pd.DataFrame(whole.data, index=whole.ids, copy=False)  # our own arrays: no copy
+
+    def merge_tail(self) -> None:
+        """Join the newest pieces while the one before is no larger (a binary counter): at most
+        about log2(batches) pieces are left for :meth:`frame` to join, each row joined about that
+        many times. Called while a load waits on the wire, it keeps the join after the last page
+        short."""
+        pieces = self._pieces
+        with _gc_paused():
+            while len(pieces) >= 2 and len(pieces[-2].ids) <= len(pieces[-1].ids):
+                pair = pieces[-2:]
+                pieces[-2:] = [self._merge(pair, self._keys(pair))]
+
+    def _merge(self, pieces: list[_Piece], keys: list[str]) -> _Piece:
+        """Consecutive pieces as one (their columns are let go as they are joined)."""
+        if len(pieces) == 1 and pieces[0].keys == keys:
+            return pieces[0]
+        index = pieces[0].ids.append([p.ids for p in pieces[1:]]) if len(pieces) > 1 else pieces[0].ids
+        data: dict[str, Any] = {}
+        for key in keys:
+            parts = []
+            for piece in pieces:
+                part = piece.data.pop(key, None)
+                parts.append(self._missing(key, len(piece.ids)) if part is None else part)
+            data[key] = _join(parts, careful=any(key in p.careful for p in pieces))
+        return _Piece(
+            index,
+            list(keys),
+            data,
+            [pr for p in pieces for pr in p.problems],
+            frozenset().union(*(p.careful for p in pieces)),
+        )
+
+    def _keys(self, pieces: list[_Piece]) -> list[str]:
+        if self.columns is not None:
+            return list(self.columns)
+        if len(pieces) == 1:
+            return list(pieces[0].keys)
+        present = {k for p in pieces for k in p.keys}
+        ordered = [k for k in self.schema.fields if k in present and k != self.id_field]
+        known = set(ordered)
+        ordered += list(dict.fromkeys(k for p in pieces for k in p.keys if k not in known))
+        return ordered
+
+
+def _join(parts: list[Any], *, careful: bool) -> Any:
+    """Typed pieces of one column as one array, as if the column had been read at once."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    if isinstance(first, pd.Categorical):
+        # unordered, every piece's categories start with the options in meta order: the union keeps
+        # them and appends the unknown ids in order of first appearance
+        return pd.api.types.union_categoricals(parts)
+    dtypes = {p.dtype for p in parts}
+    if _INT64 in dtypes and (
+        _FLOAT64 in dtypes
+        or (
+            careful
+            and any(
+                bool((np.abs(p.to_numpy(dtype=np.float64, na_value=0.0)) >= _MAX_SAFE_INT).any())
+                for p in parts
+            )
+        )
+    ):
+        # a numeric column: Float64 once any cell is not a safe integer (read at once, the careful path
+        # turns the whole column to Float64)
+        parts = [p.astype(_FLOAT64) if p.dtype == _INT64 else p for p in parts]
+    return type(parts[0])._concat_same_type(parts)
 
 
 _LABELLED = frozenset({"drop", "list", "subscription"})
@@ -1319,13 +1584,13 @@ def _coerce_text(values: pd.Series, spec: FieldSpec, labels: _Labels | None, all
     if dtype == _STRING:
         if not bool((values == "").any()):
             return values.array, []
-        return pd.array(_blank_to_none(_object_values(values)), dtype=_STRING), []
+        return _text_array(_object_values(values)), []
     if isinstance(dtype, pd.StringDtype) or pd.api.types.is_integer_dtype(dtype):
         arr = cast(Any, values).to_numpy(dtype=object, na_value=None)
-        return pd.array(_blank_to_none(arr), dtype=_STRING), []
+        return _text_array(arr), []
     arr = _object_values(values)
     if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
-        return pd.array(_blank_to_none(arr), dtype=_STRING), []
+        return _text_array(arr), []
     na = _na_mask(arr)
     bad = ~_type_mask(arr, _TEXT_OK) & ~na
     problems = [
@@ -1333,7 +1598,7 @@ def _coerce_text(values: pd.Series, spec: FieldSpec, labels: _Labels | None, all
     ]
     work = arr.copy()
     work[na | bad] = None
-    return pd.array(_blank_to_none(work), dtype=_STRING), problems
+    return _text_array(work), problems
 
 
 def _coerce_number_like(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, Bad]:

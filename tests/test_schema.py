@@ -702,3 +702,47 @@ def test_large_columns_take_the_repeated_value_path(schema):
     recs[7]["bulk_mail"] = float("nan")  # a NaN (JSON allows it) is NA too, never a number
     df = frame_from_records(recs, schema)
     assert df.bulk_mail.isna().sum() == n // 2 + 1
+
+
+def test_cast_first_columns_without_blanks_and_late_surprises(schema):
+    # A number-like column with no blank is cast in one go; a blank, a decimal or a bad cell far down
+    # the column must still be found (the cast fails there, not at the first row).
+    n = 5000
+    recs = [
+        {"id": str(i + 1), "bulk_mail": str(i), "owner": str(i % 7), "firstname": f"n{i}"} for i in range(n)
+    ]
+    df = frame_from_records(recs, schema)
+    assert df.bulk_mail.dtype == pd.Int64Dtype() and df.bulk_mail.iloc[-1] == n - 1
+    assert df.owner.isna().sum() == len(range(0, n, 7))  # "0" is no owner
+    assert df.index.dtype == pd.Int64Dtype() and df.index[-1] == n
+    late = [dict(r) for r in recs]
+    late[-1]["bulk_mail"] = ""
+    late[-2]["firstname"] = ""
+    late[-3]["firstname"] = 42  # a JSON number in a text field reads as its digits
+    df = frame_from_records(late, schema)
+    assert df.bulk_mail.isna().tolist()[-2:] == [False, True]
+    assert df.firstname.iloc[-2] is pd.NA and df.firstname.iloc[-3] == "42"
+    assert df.firstname.dtype == pd.StringDtype("python")
+    late[-1]["bulk_mail"] = "2.5"
+    assert frame_from_records(late, schema).bulk_mail.dtype == pd.Float64Dtype()
+    late[-1]["bulk_mail"] = "1e400"
+    with pytest.raises(SchemaError, match=r"row 5000.*bulk_mail.*1e400"):
+        frame_from_records(late, schema)
+    late[-1]["bulk_mail"] = True  # a JSON boolean is not a number, wherever it is
+    with pytest.raises(SchemaError, match="bulk_mail"):
+        frame_from_records(late, schema)
+
+
+def test_list_cells_are_fresh_lists_also_for_json_arrays(schema):
+    recs = [
+        {"id": "1", "f1002": "*/*10*/*11*/*"},
+        {"id": "2", "f1002": "*/*10*/*11*/*"},
+        {"id": "3", "f1002": ["10", 12]},
+        {"id": "4", "f1002": None},
+        {"id": "5", "f1002": "*/*"},
+    ]
+    df = frame_from_records(recs, schema)
+    assert df.f1002.tolist() == [["Red", "Blue"], ["Red", "Blue"], ["Red", "Green"], [], []]
+    df.f1002.iloc[0].append("Green")  # rows never share a list object
+    assert df.f1002.iloc[1] == ["Red", "Blue"]
+    assert df.f1002.iloc[3] is not df.f1002.iloc[4]
