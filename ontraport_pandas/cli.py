@@ -67,11 +67,12 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  python: opd.connect('{served.url}', app_id='{config.app_id}', api_key='{config.api_key}')")
     print("Press Ctrl-C to stop.", flush=True)
     try:
-        served.serve_forever()
-    except KeyboardInterrupt:
-        print("\nStopping…", file=sys.stderr)
+        served.serve_forever()  # returns after Ctrl-C, the server shut down
+    except KeyboardInterrupt:  # a second Ctrl-C while shutting down
+        pass
     finally:
         served.shutdown()
+    print("\nStopped.", file=sys.stderr)
     return 0
 
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
 import sys
 
 import httpx
+import pytest
 
 from ontraport_pandas.sandbox import DEMO_API_KEY, DEMO_APP_ID
 
 
-def test_sandbox_serve_answers_and_stops_on_ctrl_c():
+def test_sandbox_serve_answers_and_stops_on_ctrl_c(tmp_path):
     cmd = [sys.executable, "-m", "ontraport_pandas", "sandbox", "serve", "--port", "0", "--contacts", "60"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    errors = tmp_path / "stderr.txt"
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}  # SIGABRT prints every thread's stack
+    with errors.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
     try:
         assert proc.stdout is not None
         url = None
@@ -33,7 +38,14 @@ def test_sandbox_serve_answers_and_stops_on_ctrl_c():
         bad = httpx.get(url + "Contacts", headers={"Api-Appid": "x", "Api-Key": "y"}, timeout=10)
         assert bad.status_code == 401 and bad.text == "Your App ID and API Key do not authenticate."
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=30)
+            pytest.fail(f"the server did not stop on Ctrl-C; its threads:\n{errors.read_text()[-4000:]}")
+        assert code == 0, errors.read_text()[-2000:]
+        assert "Stopped." in errors.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
