@@ -26,10 +26,13 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socketserver
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any, TypeVar, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
@@ -179,6 +182,25 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
         log.debug("connection error from %s", client_address, exc_info=True)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt in the main thread while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [name for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)]
+    kept = {name: signal.signal(getattr(signal, name), _interrupt) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in kept.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 class ServedApp:
     """A WSGI app served on loopback by the keep-alive handler above, in a background thread.
 
@@ -222,12 +244,18 @@ class ServedApp:
         """What a subclass releases once the server has stopped."""
 
     def serve_forever(self) -> None:
-        """Block until :meth:`shutdown` is called (or Ctrl-C, which shuts down)."""
-        try:
-            while not self._closed.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            self.shutdown()
+        """Block until :meth:`shutdown` is called, or Ctrl-C or ``SIGTERM`` shuts it down.
+
+        In the main thread both signals are taken for the time of the call (the earlier
+        handlers come back after), also when the process started with SIGINT ignored, as a
+        shell does for a background job.
+        """
+        with _stop_signals():
+            try:
+                while not self._closed.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                self.shutdown()
 
     def __enter__(self: _S) -> _S:
         return self
