@@ -32,7 +32,7 @@ import logging
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -425,12 +425,8 @@ def _reconcile(
     current = list_ids(session, otype, condition_params=filters)
     current_set = set(current)
     by_id = {_row_id(r, id_field): r for r in records}
-    missing = [i for i in current if i not in by_id]
-    for chunk_start in range(0, len(missing), PAGE_SIZE):
-        chunk = missing[chunk_start : chunk_start + PAGE_SIZE]
-        params = {k: v for k, v in page_params.items() if k not in ("condition", "search")}
-        params.update({"ids": ",".join(chunk), "start": 0, "range": PAGE_SIZE})
-        for row in session.data("GET", path, params=params) or []:
+    for rows in _missing_pages(session, path, page_params, [i for i in current if i not in by_id]):
+        for row in rows:
             by_id[_row_id(row, id_field)] = row
     order = {rid: n for n, rid in enumerate(current)}
     result = [r for rid, r in by_id.items() if rid in current_set]
@@ -438,12 +434,29 @@ def _reconcile(
         result.sort(key=lambda r: order.get(_row_id(r, id_field) or "", 0))
     stats.reconciled = True
     stats.count = len(current)
-    if len(result) != len(current):
+    _report_reconcile(otype, expected, fetched, len(result), len(current))
+    return result
+
+
+def _missing_pages(
+    session: Session, path: str, page_params: dict[str, Any], missing: list[str]
+) -> Iterator[list[dict[str, Any]]]:
+    """The records of the ``missing`` ids, a page of ids at a time (same fields and options as the load)."""
+    for chunk_start in range(0, len(missing), PAGE_SIZE):
+        chunk = missing[chunk_start : chunk_start + PAGE_SIZE]
+        params = {k: v for k, v in page_params.items() if k not in ("condition", "search")}
+        params.update({"ids": ",".join(chunk), "start": 0, "range": PAGE_SIZE})
+        yield session.data("GET", path, params=params) or []
+
+
+def _report_reconcile(otype: ObjectType, expected: int, fetched: int, kept: int, current: int) -> None:
+    """Warn when reconciling by id still left records out; otherwise say at info level that it ran."""
+    if kept != current:
         warnings.warn(
             f"{otype.name}: the API reported {expected} records, {fetched} were fetched, and after "
-            f"reconciling by id {len(result)} of the {len(current)} current ids were loaded.",
+            f"reconciling by id {kept} of the {current} current ids were loaded.",
             IncompleteLoadWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     else:
         logger.info(
@@ -451,9 +464,8 @@ def _reconcile(
             otype.name,
             expected,
             fetched,
-            len(result),
+            kept,
         )
-    return result
 
 
 def _reconcile_typed(
@@ -474,13 +486,9 @@ def _reconcile_typed(
     expected = stats.count
     current = list_ids(session, otype, condition_params=filters)
     current_set = set(current)
-    missing = [i for i in current if i not in seen]
-    for chunk_start in range(0, len(missing), PAGE_SIZE):
-        chunk = missing[chunk_start : chunk_start + PAGE_SIZE]
-        params = {k: v for k, v in page_params.items() if k not in ("condition", "search")}
-        params.update({"ids": ",".join(chunk), "start": 0, "range": PAGE_SIZE})
+    for rows in _missing_pages(session, path, page_params, [i for i in current if i not in seen]):
         fresh = []
-        for row in session.data("GET", path, params=params) or []:
+        for row in rows:
             rid = _row_id(row, id_field)
             if rid is None or rid in seen:
                 continue
@@ -493,21 +501,7 @@ def _reconcile_typed(
         sink.sort_by_id = True
     stats.reconciled = True
     stats.count = len(current)
-    if kept != len(current):
-        warnings.warn(
-            f"{otype.name}: the API reported {expected} records, {fetched} were fetched, and after "
-            f"reconciling by id {kept} of the {len(current)} current ids were loaded.",
-            IncompleteLoadWarning,
-            stacklevel=4,
-        )
-    else:
-        logger.info(
-            "%s: count was %d but %d rows came back; reconciled by id to %d",
-            otype.name,
-            expected,
-            fetched,
-            kept,
-        )
+    _report_reconcile(otype, expected, fetched, kept, len(current))
     return kept
 
 
