@@ -382,19 +382,24 @@ def diff_frames(
 
     list_problem_columns: set[str] = set()
     same_as_loaded: dict[str, np.ndarray] = {}  # list and number columns: which updated rows equal the load
+
+    def cells_to_check(col: str, column: pd.Series) -> np.ndarray:
+        """Positions of the cells that differ from the load, and of the new rows (every cell when
+        nothing was loaded to compare with); remembers which updated rows equal the load."""
+        if len(upd_ids) and col in orig_rows.columns:
+            same_as_loaded[col] = _same(
+                _by_position(orig_rows[col]), _by_position(column, None if identity else edit_pos)
+            )
+            return np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
+        return np.arange(len(column))
+
     for col in columns:
         spec = fields[col]
         edit_col_all = edited[col]
         if spec.kind in ("list", "subscription"):
             # A list column mostly repeats the loaded lists: only the cells that differ from the
             # load, and the new rows, are checked and converted.
-            if len(upd_ids) and col in orig_rows.columns:
-                same_as_loaded[col] = _same(
-                    _by_position(orig_rows[col]), _by_position(edit_col_all, None if identity else edit_pos)
-                )
-                look = np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
-            else:
-                look = np.arange(len(edit_col_all))
+            look = cells_to_check(col, edit_col_all)
             sub = edit_col_all.iloc[look]
             cell_problems = list_cell_problems(sub, col, partial(_row_at, row_name, look))
             if cell_problems:
@@ -414,13 +419,7 @@ def diff_frames(
         elif spec.kind in ("numeric", "price") and _already_typed(edit_col_all, spec):
             # Typed numbers can still hold values the field cannot take (inf, out of range): the
             # cells that differ from the load, and the new rows, are checked (others are not sent).
-            if len(upd_ids) and col in orig_rows.columns:
-                same_as_loaded[col] = _same(
-                    _by_position(orig_rows[col]), _by_position(edit_col_all, None if identity else edit_pos)
-                )
-                look = np.sort(np.concatenate([edit_pos[~same_as_loaded[col]], create_pos]))
-            else:
-                look = np.arange(len(edit_col_all))
+            look = cells_to_check(col, edit_col_all)
             bad = check_column(edit_col_all.iloc[look].reset_index(drop=True), spec) if len(look) else []
             for k, value, message in bad:
                 problems.append(Problem(row_name(int(look[int(k)])), col, value, message))
