@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import warnings
 from collections import deque
@@ -325,8 +326,23 @@ def fetch_pages(
     pages: list[list[Any]] = []
     failures: list[tuple[int, BaseException]] = []
     pool = ThreadPoolExecutor(max_workers=max(1, session.max_workers))
+    stop = threading.Event()  # set by a page that raised what is not a transport failure (an interrupt)
+
+    def guarded(start: int) -> Any:
+        """A page, unless an earlier one was interrupted: a worker goes on to the next queued page
+        after an exception, so it must see for itself that the load is over."""
+        if stop.is_set():
+            raise CancelledError()
+        try:
+            return fetch(start)
+        except TransportError:
+            raise
+        except BaseException:
+            stop.set()
+            raise
+
     try:
-        pending = deque((start, pool.submit(fetch, start)) for start in starts)
+        pending = deque((start, pool.submit(guarded, start)) for start in starts)
         while pending:
             start, future = pending.popleft()  # consumed futures are let go with their pages
             if future.cancelled():
