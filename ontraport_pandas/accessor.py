@@ -37,7 +37,7 @@ class OntraportAccessor:
         return dict(self._frame.attrs.get("ontraport") or {})
 
     def client(self, op: Ontraport | None = None) -> Ontraport:
-        from .client import client_for
+        from .context import client_for
 
         found = op or client_for(self._frame)
         if found is None:

@@ -107,6 +107,21 @@ class RecordCache:
         #: Seconds of one round trip, as the last refresh measured it (its first guess: 0.1 s).
         self.latency = 0.1
 
+    def refresh_frame(
+        self,
+        session: Session,
+        otype: ObjectType,
+        *,
+        schema: Any,
+        lookups: Mapping[str, Mapping[str, str]],
+        progress: bool | None = None,
+        stats: LoadStats | None = None,
+    ) -> pd.DataFrame:
+        """The typed frame of every current record of ``otype`` (see :func:`refresh_frame`)."""
+        return refresh_frame(
+            session, otype, self, schema=schema, lookups=lookups, progress=progress, stats=stats
+        )
+
     def _db(self, otype: ObjectType) -> sqlite3.Connection:
         private_dir(self.directory)
         db = sqlite3.connect(private_file(self.directory / f"type-{otype.id}.sqlite3"))

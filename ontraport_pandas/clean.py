@@ -177,7 +177,7 @@ def _field_types(frame: pd.DataFrame) -> dict[str, str]:
     if not info.get("object_type"):
         return {}
     try:
-        from .client import client_for
+        from .context import client_for
 
         client = client_for(frame)
         if client is None:
@@ -194,7 +194,7 @@ def _field_options(frame: pd.DataFrame, column: str) -> list[str] | None:
     if not info.get("object_type"):
         return None
     try:
-        from .client import client_for
+        from .context import client_for
 
         client = client_for(frame)
         if client is None:

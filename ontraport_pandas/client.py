@@ -14,13 +14,14 @@ import inspect
 import os
 import sys
 import uuid
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, cast
 
 import pandas as pd
 
+from . import accessor as _accessor  # noqa: F401  (registers the df.ontraport accessor)
+from .context import register_client
 from .errors import NotFoundError
 from .loader import LoadStats, count_frame, load_frame
 from .objects import ObjectType
@@ -42,7 +43,6 @@ ObjectLike = ObjectType | str | int
 _COW = int(pd.__version__.split(".")[0]) >= 3
 
 #: Clients by id, so that a frame's ``attrs`` lead back to the client that loaded it.
-_CLIENTS: weakref.WeakValueDictionary[str, Ontraport] = weakref.WeakValueDictionary()
 
 
 #: The options every accessor takes, documented once (numpydoc); ``Ontraport.frame`` has the signature.
@@ -146,12 +146,6 @@ def _make_accessor(
     return accessor
 
 
-def client_for(frame: pd.DataFrame) -> Ontraport | None:
-    """The live client that loaded ``frame``, if it still exists."""
-    info = frame.attrs.get("ontraport") or {}
-    return _CLIENTS.get(info.get("client_id", ""))
-
-
 class Ontraport:
     """A connection to one Ontraport account (or the sandbox).
 
@@ -197,7 +191,7 @@ class Ontraport:
         self._snapshots: dict[str, pd.DataFrame] = {}
         self._snapshot_path: str | os.PathLike[str] | None = None
         self._record_cache: Any = None
-        _CLIENTS[self.id] = self
+        register_client(self)
 
     # -- identity --------------------------------------------------------------------
     @property
@@ -1010,6 +1004,12 @@ class Ontraport:
         """Plan and apply in one step: ``op.plan(edited, **plan_options).apply(confirm=…)``."""
         return self.plan(edited, **plan_options).apply(confirm=confirm, progress=progress)
 
+    def _apply_plan(self, plan: Plan, **options: Any) -> PushResult:
+        """What :meth:`Plan.apply` runs (the writer sits above the plan, so the plan asks its client)."""
+        from .writer import apply_plan
+
+        return apply_plan(plan, **options)
+
     def resume(
         self,
         journal: str | os.PathLike[str],
@@ -1036,21 +1036,27 @@ class Ontraport:
         return resume(self, journal, progress=progress, force=force, retry_unknown=retry_unknown)
 
     def undo(
-        self, journal: str | os.PathLike[str], *, progress: bool | None = None, force: bool = False
+        self,
+        journal: str | os.PathLike[str],
+        *,
+        progress: bool | None = None,
+        force: bool = False,
+        journal_dir: str | None = None,
     ) -> PushResult | BulkResult:
         """Restore the before-images of what a push applied, from its journal.
 
         Refuses a journal written for another account or connection unless
-        ``force=True``. See :func:`ontraport_pandas.writer.undo`; an undoable bulk
+        ``force=True``; the undo's own journal goes to ``journal_dir`` (default: the
+        usual journal folder). See :func:`ontraport_pandas.writer.undo`; an undoable bulk
         operation's journal is undone by :func:`ontraport_pandas.bulk.undo_bulk`.
         """
         if _journal_kind(journal) == "bulk":
             from .bulk import undo_bulk
 
-            return undo_bulk(self, journal)
+            return undo_bulk(self, journal, journal_dir=journal_dir)
         from .writer import undo
 
-        return undo(self, journal, progress=progress, force=force)
+        return undo(self, journal, progress=progress, force=force, journal_dir=journal_dir)
 
     # -- bulk operations (see ontraport_pandas.bulk) ------------------------------------------------
     def complete_tasks(
@@ -1135,6 +1141,3 @@ def _journal_kind(journal: str | os.PathLike[str]) -> str | None:
     except (OSError, ValueError):
         return None
     return first.get("kind") if isinstance(first, dict) else None
-
-
-from . import accessor as _accessor  # noqa: E402,F401  (registers df.ontraport)

@@ -1,23 +1,39 @@
-"""The default client: the one that functions use when no client is passed.
+"""Which client serves a call that names none: the default client, and the client that loaded a frame.
 
-The connection picker widget fills this slot, so later notebook cells need no
-argument (``opd.report_notebook()``, ``opd.default_client().contacts()``).
+The connection picker widget fills the default slot, so later notebook cells need no
+argument (``opd.report_notebook()``, ``opd.default_client().contacts()``). Every client
+registers itself here when it is made (held weakly), so ``df.ontraport``, the cleanup kit
+and the reports find the live client behind a frame from its ``attrs`` without importing
+the client module.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 from .errors import NoConnectionError
 
 if TYPE_CHECKING:
     from .client import Ontraport
 
-__all__ = ["default_client", "set_default_client"]
+__all__ = ["client_for", "default_client", "register_client", "set_default_client"]
 
 _lock = threading.Lock()
 _default: Ontraport | None = None
+_clients: weakref.WeakValueDictionary[str, Ontraport] = weakref.WeakValueDictionary()
+
+
+def register_client(op: Ontraport) -> None:
+    """Remember ``op`` by its id (weakly: a client nobody holds is forgotten)."""
+    _clients[op.id] = op
+
+
+def client_for(frame: Any) -> Ontraport | None:
+    """The live client that loaded ``frame`` (from its ``attrs``), if it still exists."""
+    info = getattr(frame, "attrs", {}).get("ontraport") or {}
+    return _clients.get(info.get("client_id", ""))
 
 
 def set_default_client(op: Ontraport | None) -> None:

@@ -36,7 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -57,7 +57,15 @@ from .progress import Progress, make_progress
 from .related import is_extern, resolve_externs
 from .session import Session
 
-__all__ = ["LoadStats", "PAGE_SIZE", "count_frame", "estimate_load", "load_frame", "load_records"]
+__all__ = [
+    "LoadStats",
+    "PAGE_SIZE",
+    "Refresher",
+    "count_frame",
+    "estimate_load",
+    "load_frame",
+    "load_records",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -600,6 +608,25 @@ def _sort_frame(frame: pd.DataFrame, keys: list[tuple[str, bool]], id_field: str
     return frame.iloc[positions]
 
 
+class Refresher(Protocol):
+    """What :func:`load_frame` asks of ``cache=``: the current typed frame of a whole type.
+
+    :class:`~ontraport_pandas.cache.RecordCache` is one (it builds on this module's paging, so the
+    loader takes it as an argument rather than importing it).
+    """
+
+    def refresh_frame(
+        self,
+        session: Session,
+        otype: ObjectType,
+        *,
+        schema: Any,
+        lookups: Mapping[str, Mapping[str, str]],
+        progress: bool | None = None,
+        stats: LoadStats | None = None,
+    ) -> pd.DataFrame: ...
+
+
 def load_frame(
     session: Session,
     obj: ObjectType | str | int,
@@ -611,7 +638,7 @@ def load_frame(
     limit: int | None = None,
     progress: bool | None = None,
     stats: LoadStats | None = None,
-    cache: Any = None,
+    cache: Refresher | None = None,
     params: Mapping[str, Any] | None = None,
     namespace: Mapping[str, Any] | None = None,
     max_condition_chars: int | None = None,
@@ -619,8 +646,8 @@ def load_frame(
 ) -> pd.DataFrame:
     """Load a typed frame; see :meth:`ontraport_pandas.Ontraport.frame` for the options.
 
-    With ``cache`` (a :class:`~ontraport_pandas.cache.RecordCache`) the whole type is
-    refreshed incrementally and ``where``, ``fields``, ``sort`` and ``limit`` are applied
+    With ``cache`` (a :class:`Refresher`, in practice :class:`~ontraport_pandas.cache.RecordCache`)
+    the whole type is refreshed incrementally and ``where``, ``fields``, ``sort`` and ``limit`` are applied
     to the refreshed frame, so the result equals a full load's.
 
     ``where`` is pushed down as far as the API can evaluate it (a superset of the rows
@@ -671,11 +698,9 @@ def load_frame(
         )
     stats = stats if stats is not None else LoadStats()
     if cache is not None:
-        from .cache import refresh_frame
-
         try:
-            frame = refresh_frame(
-                session, otype, cache, schema=schema, lookups=lookups, progress=progress, stats=stats
+            frame = cache.refresh_frame(
+                session, otype, schema=schema, lookups=lookups, progress=progress, stats=stats
             )
         except IncompleteLoadError as exc:
             # The cache is left as it was; the partial frame holds the records this refresh got.

@@ -155,7 +155,7 @@ def _labels(frame: pd.DataFrame) -> dict[str, str]:
     if not info.get("object_type"):
         return {}
     try:
-        from .client import client_for
+        from .context import client_for
 
         client = client_for(frame)
         if client is None:
@@ -271,7 +271,7 @@ def _resolve_owners(frame: pd.DataFrame, owners: Owners) -> Mapping[Any, str] | 
     if owners is not None:
         return owners
     try:
-        from .client import client_for
+        from .context import client_for
 
         client = client_for(frame)
         if client is None:

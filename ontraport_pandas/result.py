@@ -6,14 +6,13 @@ import dataclasses
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 import pandas as pd
 
 from .errors import PushError
-
-if TYPE_CHECKING:
-    from .plan import Plan
+from .journal import Carried, read_journal
+from .plan import Plan
 
 __all__ = ["PushResult"]
 
@@ -70,9 +69,6 @@ class PushResult:
         the ones it retried) created, so that tags and memberships of new rows reach their records; a
         create whose outcome is unknown is looked up again before anything is sent.
         """
-        from .journal import Carried, read_journal
-        from .plan import Plan
-
         retry = self.frame["status"].isin(["failed", "unknown"])
         bad = set(self.frame.loc[retry, "op"].tolist())
         ops = []
@@ -119,11 +115,9 @@ class PushResult:
 
     def undo(self, **options: Any) -> PushResult:
         """Restore the before-images of what this push applied (see ``op.undo``)."""
-        from .writer import undo
-
         if self.journal is None:  # nothing was sent: nothing to undo
             return self
-        return undo(self.plan.client, self.journal, **options)
+        return cast(PushResult, self.plan.client.undo(self.journal, **options))
 
     def created_ids(self) -> dict[Any, int]:
         """Row label -> new record id, for the rows this push created."""

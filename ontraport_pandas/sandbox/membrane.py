@@ -29,7 +29,6 @@ Stdlib only (no pandas, no httpx): start-up stays fast.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -40,7 +39,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
-from urllib.parse import urlencode
 
 from .membrane_dialects import (
     action_items,
@@ -50,6 +48,7 @@ from .membrane_dialects import (
     from_dialect_input,
     to_dialect_output,
 )
+from .membrane_proxy import serve_proxy
 from .membrane_state import (
     CONNECTORS,
     DIALECTS,
@@ -61,6 +60,7 @@ from .membrane_state import (
     connection_record,
     iso,
 )
+from .membrane_upstream import Proxied, proxy_request, sandbox_app
 
 __all__ = ["HELP", "main"]
 
@@ -266,111 +266,6 @@ def _not_ready(cid: str, state: str) -> SimError:
         key="connection_not_ready",
         data={"connectionId": cid, "state": state},
     )
-
-
-# ------------------------------------------------------------------------------- the sandbox
-
-
-def _sandbox(state: SimState) -> Any:
-    from . import SandboxConfig, create_app
-
-    s = state.settings()
-    return create_app(
-        SandboxConfig(
-            seed=int(s["seed"]),
-            contacts=int(s["contacts"]),
-            path=str(state.sandbox_path),
-            rate_limit=None if s["rate_limit"] is None else int(s["rate_limit"]),
-            rate_window=float(s["rate_window"]),
-            latency=float(s["latency"]),
-        )
-    )
-
-
-@dataclass
-class Proxied:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def body_value(self) -> Any:
-        text = self.body.decode("utf-8", errors="replace")
-        if "json" in (self.header("content-type") or ""):
-            try:
-                return json.loads(text)
-            except ValueError:
-                pass
-        return text
-
-
-def _proxy(
-    app: Any,
-    creds: tuple[str, str],
-    method: str,
-    path: str,
-    query: Sequence[tuple[str, str]],
-    body: bytes | None = None,
-    content_type: str | None = None,
-    headers: Sequence[tuple[str, str]] = (),
-    *,
-    versioned: bool = True,
-) -> Proxied:
-    """One request into the sandbox WSGI app, as Membrane's proxy would send it to Ontraport.
-
-    ``versioned``: the connector's base URL ends in ``/1`` (else paths arrive exactly as given).
-    """
-    from . import DroppedConnection
-
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method.upper(),
-        "SCRIPT_NAME": "",
-        "PATH_INFO": ("/1/" if versioned else "/") + path.lstrip("/"),
-        "QUERY_STRING": urlencode(list(query)),
-        "SERVER_NAME": "api.ontraport.com",
-        "SERVER_PORT": "443",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "https",
-        "wsgi.input": io.BytesIO(body or b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": True,
-        "CONTENT_LENGTH": str(len(body or b"")),
-        "HTTP_ACCEPT": "application/json",
-    }
-    if content_type:
-        environ["CONTENT_TYPE"] = content_type
-    for k, v in headers:
-        environ["HTTP_" + k.strip().upper().replace("-", "_")] = v.strip()
-    # The connection's credentials go last: a caller cannot override them.
-    environ["HTTP_API_APPID"], environ["HTTP_API_KEY"] = creds
-    captured: dict[str, Any] = {}
-
-    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        captured["status"] = int(status.split()[0])
-        captured["headers"] = list(response_headers)
-        return lambda data: None
-
-    try:
-        chunks = app(environ, start_response)
-        try:
-            payload = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-    except DroppedConnection:
-        return Proxied(
-            502, [("Content-Type", "text/plain")], b"Bad Gateway: the remote server closed the connection"
-        )
-    return Proxied(captured["status"], captured["headers"], payload)
 
 
 # ------------------------------------------------------------------------------- failure switches
@@ -679,7 +574,7 @@ def _run_action(state: SimState, cid: str, key: str, payload: Any, run_id: str) 
         ServerError,
     )
 
-    app = _sandbox(state)
+    app = sandbox_app(state)
     creds = state.credentials(cid)
     classes: dict[int, type[APIError]] = {
         400: BadRequestError,
@@ -691,7 +586,7 @@ def _run_action(state: SimState, cid: str, key: str, payload: Any, run_id: str) 
     def call(method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
         query = [(str(k), _param(v)) for k, v in (params or {}).items() if v is not None]
         body = None if json is None else _dumps(json)
-        r = _proxy(app, creds, method, path, query, body, "application/json" if body else None)
+        r = proxy_request(app, creds, method, path, query, body, "application/json" if body else None)
         text = r.body.decode("utf-8", errors="replace")
         kwargs: dict[str, Any] = {"status": r.status, "body": text, "method": method, "path": path}
         if r.status == 429:
@@ -779,9 +674,9 @@ def cmd_request(state: SimState, args: Args) -> int:
             f"You have exceeded your maximum rate limit of {limit} requests per minute.".encode(),
         )
     else:
-        app = _sandbox(state)
+        app = sandbox_app(state)
         try:
-            r = _proxy(
+            r = proxy_request(
                 app,
                 state.credentials(cid),
                 method,
@@ -861,13 +756,13 @@ def cmd_sim(state: SimState, args: Args) -> int:
         state.init(**settings)
         if args.flag("logged-out"):
             state.set_logged_in(False)
-        _sandbox(state).close()  # seed the demo data now, not on the first request
+        sandbox_app(state).close()  # seed the demo data now, not on the first request
         _emit(state.status())
         return 0
     if sub == "reset":
         state.ensure()
         state.reset()
-        _sandbox(state).close()
+        sandbox_app(state).close()
         _emit(state.status())
         return 0
     if sub == "fail":
@@ -920,8 +815,6 @@ def cmd_sim(state: SimState, args: Args) -> int:
         _emit({"tokens": 0})
         return 0
     if sub == "serve":
-        from .membrane_proxy import serve_proxy
-
         state.ensure()
         served = serve_proxy(state.home, port=int(args.get("port") or 0))
         sys.stdout.write(json.dumps({"apiUri": served.url}) + "\n")

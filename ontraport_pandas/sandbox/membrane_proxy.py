@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .membrane_dialects import connection_view
 from .membrane_state import SimState
+from .membrane_upstream import Proxied, proxy_request, sandbox_app
 from .server import ServedApp
 
 __all__ = ["ServedProxy", "proxy_app", "serve_proxy"]
@@ -48,9 +49,7 @@ def _json_answer(
 
 def proxy_app(state: SimState) -> Callable[[dict[str, Any], StartResponse], list[bytes]]:
     """The WSGI app of the proxy route over ``state`` (one sandbox app, shared by every request)."""
-    from .membrane import Proxied, _proxy, _sandbox
-
-    sandbox = _sandbox(state)
+    sandbox = sandbox_app(state)
     lock = threading.Lock()
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
@@ -121,7 +120,7 @@ def proxy_app(state: SimState) -> Callable[[dict[str, Any], StartResponse], list
         else:
             with lock:
                 creds = state.credentials(cid)
-            r = _proxy(
+            r = proxy_request(
                 sandbox,
                 creds,
                 environ["REQUEST_METHOD"],

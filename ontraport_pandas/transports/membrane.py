@@ -47,7 +47,7 @@ from ..errors import (
     TransportError,
 )
 from .base import Params, Response
-from .membrane_actions import HostedActions, WritesMode
+from .membrane_actions import HostedActions, WritesMode, describe
 from .membrane_cli import DEFAULT_TIMEOUT, ENV_COMMAND, INSTALL_HINT, MembraneCLI, RawText, resolve_command
 from .membrane_errors import (
     LOGIN_HINT,
@@ -215,38 +215,6 @@ def _checked(response: Response, ctx: Context) -> Response:
     if response.status == 401:
         raise refused_credentials(ctx.connection_id, f"HTTP 401: {response.text}")
     return response
-
-
-def describe(transport: Any) -> str:
-    """``op.backend``: the route, the dialect, the path prefix and how contact writes travel."""
-    mode = getattr(transport, "mode", "cli")
-    route = (
-        "Membrane proxy route over HTTP (token from `membrane token`)"
-        if mode == "proxy"
-        else "Membrane CLI (`membrane request`, one process per request)"
-    )
-    parts = [f"{route}, connection {transport.connection_id}"]
-    dialect = getattr(transport, "dialect", None)
-    if dialect and mode == "cli":
-        parts.append(
-            "answers as {status, headers, body}" if dialect == "response" else "answers as the body alone"
-        )
-    if transport.path_prefix:
-        parts.append(f"paths prefixed with {transport.path_prefix}")
-    hosted: HostedActions | None = getattr(transport, "hosted", None)
-    if hosted is not None:
-        if hosted.writes == "rest":
-            parts.append("contact writes through REST")
-        elif hosted.fallback:
-            parts.append(
-                "contact writes through REST (" + "; ".join(sorted(set(hosted.fallback.values()))) + ")"
-            )
-        else:
-            parts.append("contact writes through hosted actions (run by id)")
-    note = getattr(transport, "note", None)
-    if note:
-        parts.append(note)
-    return "; ".join(parts)
 
 
 def probe(transport: Any) -> None:

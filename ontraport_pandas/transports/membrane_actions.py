@@ -56,7 +56,7 @@ from .membrane_errors import Context
 if TYPE_CHECKING:
     from .membrane_cli import MembraneCLI
 
-__all__ = ["WRITE_ACTIONS", "HostedActions", "WritesMode", "build_input"]
+__all__ = ["WRITE_ACTIONS", "HostedActions", "WritesMode", "build_input", "describe"]
 
 logger = logging.getLogger(__name__)
 
@@ -472,3 +472,35 @@ class HostedActions:
     def delete(self, record_id: int) -> None:
         out = self._write("delete-contact", record_id=record_id)
         self._confirm("delete-contact", out, [str(record_id)])
+
+
+def describe(transport: Any) -> str:
+    """``op.backend``: the route, the dialect, the path prefix and how contact writes travel."""
+    mode = getattr(transport, "mode", "cli")
+    route = (
+        "Membrane proxy route over HTTP (token from `membrane token`)"
+        if mode == "proxy"
+        else "Membrane CLI (`membrane request`, one process per request)"
+    )
+    parts = [f"{route}, connection {transport.connection_id}"]
+    dialect = getattr(transport, "dialect", None)
+    if dialect and mode == "cli":
+        parts.append(
+            "answers as {status, headers, body}" if dialect == "response" else "answers as the body alone"
+        )
+    if transport.path_prefix:
+        parts.append(f"paths prefixed with {transport.path_prefix}")
+    hosted: HostedActions | None = getattr(transport, "hosted", None)
+    if hosted is not None:
+        if hosted.writes == "rest":
+            parts.append("contact writes through REST")
+        elif hosted.fallback:
+            parts.append(
+                "contact writes through REST (" + "; ".join(sorted(set(hosted.fallback.values()))) + ")"
+            )
+        else:
+            parts.append("contact writes through hosted actions (run by id)")
+    note = getattr(transport, "note", None)
+    if note:
+        parts.append(note)
+    return "; ".join(parts)

@@ -36,6 +36,7 @@ import httpx
 
 from ..errors import ConnectionFailed, MembraneSetupError, ProtocolError, RequestTimeout
 from .base import Params, Response
+from .membrane_actions import describe
 from .membrane_errors import LOGIN_HINT, Context, as_error, failure, refused_credentials
 
 if TYPE_CHECKING:
@@ -172,8 +173,6 @@ class MembraneProxyTransport:
 
     @property
     def backend(self) -> str:
-        from .membrane import describe
-
         return describe(self)
 
     @property
