@@ -423,9 +423,7 @@ class Plan:
         ConfirmationRequired
             Before anything is sent, when ``confirm`` is missing or wrong.
         """
-        from .writer import apply_plan
-
-        return apply_plan(
+        return self.client._apply_plan(
             self,
             confirm=confirm,
             on_conflict=on_conflict or self.on_conflict,
@@ -620,8 +618,14 @@ def _op_rows(ops: list[Operation], limit: int | None = None) -> list[dict[str, A
     for op in ops:
         if limit is not None and len(rows) >= limit:
             return rows[:limit]
-        if op.kind in MEMBER_KINDS:
-            adding = op.kind == "subscribe"
+        if op.kind in GROUP_KINDS:
+            # one row per record: a tag or a sequence/campaign taken in or out
+            adding = op.kind in ("subscribe", "add_tags")
+            if op.kind in MEMBER_KINDS:
+                column = op.column or ("updateSequence" if op.sub_type == "sequence" else "updateCampaign")
+                item = op.item
+            else:
+                column, item = "tags", op.tag
             for r in op.rows:
                 rows.append(
                     {
@@ -629,24 +633,9 @@ def _op_rows(ops: list[Operation], limit: int | None = None) -> list[dict[str, A
                         "kind": op.kind,
                         "record_id": r if not isinstance(r, str) or r.isdigit() else None,
                         "row": r,
-                        "column": op.column
-                        or ("updateSequence" if op.sub_type == "sequence" else "updateCampaign"),
-                        "old": None if adding else op.item,
-                        "new": op.item if adding else None,
-                        "clear": False,
-                    }
-                )
-        elif op.kind in ("add_tags", "remove_tags"):
-            for r in op.rows:
-                rows.append(
-                    {
-                        "op": op.i,
-                        "kind": op.kind,
-                        "record_id": r if not isinstance(r, str) or r.isdigit() else None,
-                        "row": r,
-                        "column": "tags",
-                        "old": None if op.kind == "add_tags" else op.tag,
-                        "new": op.tag if op.kind == "add_tags" else None,
+                        "column": column,
+                        "old": None if adding else item,
+                        "new": item if adding else None,
                         "clear": False,
                     }
                 )
