@@ -54,7 +54,9 @@ from .errors import (
 from .eta import Estimate, estimate
 from .objects import ObjectType
 from .progress import Progress, make_progress
+from .query import MAX_CONDITION_CHARS, CompiledWhere, compile_where, split_condition
 from .related import is_extern, resolve_externs
+from .schema import FrameBuilder, frame_from_records, frame_to_records
 from .session import Session
 
 __all__ = [
@@ -657,8 +659,6 @@ def load_frame(
     ``sort`` keys the server sorts by the first and pandas by all of them (stable); with
     ``limit`` every matching row is then loaded, so the first rows are exact.
     """
-    from .query import MAX_CONDITION_CHARS, compile_where, split_condition
-    from .schema import FrameBuilder, frame_from_records, frame_to_records
 
     otype = session.resolve(obj)
     if cache is not None and search is not None:
@@ -685,17 +685,7 @@ def load_frame(
     keys = _sort_keys(sort, schema, otype.id_field)
     sort_key, descending = (keys[0][0], not keys[0][1]) if keys else (None, False)
     lookups = session.lookups(otype) if cache is not None or _needs_lookups(schema, fields, where) else {}
-    compiled = None
-    if where:
-        compiled = compile_where(
-            where,
-            schema,
-            lookups=lookups,
-            id_field=otype.id_field,
-            partial=True,
-            params=params,
-            namespace=namespace,
-        )
+    compiled = _compile(otype, schema, lookups, where, params, namespace) if where else None
     stats = stats if stats is not None else LoadStats()
     if cache is not None:
         try:
@@ -871,8 +861,6 @@ def count_frame(
     are loaded and the exact mask counted, so the number always equals
     ``len(load_frame(...))``.
     """
-    from .query import MAX_CONDITION_CHARS
-
     otype = session.resolve(obj)
     if not where:
         if params is not None:
@@ -896,6 +884,27 @@ def count_frame(
     return len(frame)
 
 
+def _compile(
+    otype: ObjectType,
+    schema: Any,
+    lookups: Mapping[str, Mapping[str, str]],
+    where: str,
+    params: Mapping[str, Any] | None,
+    namespace: Mapping[str, Any] | None,
+) -> CompiledWhere:
+    """``where`` compiled for pushing down: the condition the API can evaluate (a superset where it
+    cannot be exact) and the exact pandas mask that finishes it."""
+    return compile_where(
+        where,
+        schema,
+        lookups=lookups,
+        id_field=otype.id_field,
+        partial=True,
+        params=params,
+        namespace=namespace,
+    )
+
+
 def _pushed_down(
     session: Session,
     otype: ObjectType,
@@ -906,19 +915,9 @@ def _pushed_down(
 ) -> tuple[bool, list[list[Any]], bool]:
     """``where`` compiled as the loader pushes it down: whether the compiled condition is exact,
     its parts (each short enough for one request) and whether cutting it into parts kept it exact."""
-    from .query import compile_where, split_condition
-
     schema = session.schema(otype)
     lookups = session.lookups(otype) if _needs_lookups(schema, [], where) else {}
-    compiled = compile_where(
-        where,
-        schema,
-        lookups=lookups,
-        id_field=otype.id_field,
-        partial=True,
-        params=params,
-        namespace=namespace,
-    )
+    compiled = _compile(otype, schema, lookups, where, params, namespace)
     conditions, split_exact = split_condition(compiled.condition, max_chars)
     return compiled.exact, conditions, split_exact
 
@@ -941,7 +940,6 @@ def estimate_load(
     records the pushed-down condition selects: the load keeps fewer when part of
     ``where`` is finished in pandas.
     """
-    from .query import MAX_CONDITION_CHARS
 
     otype = session.resolve(obj)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
