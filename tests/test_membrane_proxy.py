@@ -273,3 +273,44 @@ def test_a_stopped_proxy_is_no_longer_offered_as_the_api_uri(tmp_path):
     assert SimState(home).settings().get("proxy_url") is None
     assert "stopped" in repr(served)
     served.shutdown()  # a second stop is harmless
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (httpx.ReadTimeout("slow"), opd.RequestTimeout),
+        (httpx.ConnectError("refused"), opd.ConnectionFailed),
+        (httpx.RemoteProtocolError("socket hang up"), opd.ConnectionFailed),
+        (httpx.TooManyRedirects("loop"), opd.TransportError),
+        (httpx.DecodingError("bad gzip"), opd.TransportError),
+        (httpx.InvalidURL("no host"), opd.TransportError),  # not an httpx.HTTPError
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else v.__name__,
+)
+@pytest.mark.parametrize("route", ["http", "membrane-proxy"])
+def test_both_http_routes_map_httpx_errors_alike_and_keep_no_link_to_the_request(route, raised, expected):
+    from ontraport_pandas.transports.http import HTTPTransport
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise raised
+
+    if route == "http":
+        t: Any = HTTPTransport(
+            "2_app", "s3cr3t-key", base_url="https://api.test/1/", transport=httpx.MockTransport(handler)
+        )
+    else:
+        t = _proxy(handler)
+    with pytest.raises(expected) as info:
+        t.send("GET", "Contacts")
+    err = info.value
+    assert isinstance(err, opd.OntraportError) and not isinstance(err, httpx.HTTPError)
+    assert (err.method, err.path) == ("GET", "Contacts") and type(raised).__name__ in str(err)
+    if expected is opd.TransportError:  # not retried as a lost connection would be
+        assert not isinstance(err, (opd.ConnectionFailed, opd.RequestTimeout))
+    chain, seen = [], err.__cause__ or err.__context__
+    while seen is not None:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for link in chain:  # httpx's request (its headers hold the key or the token) is not reachable
+        assert getattr(link, "_request", None) is None
+    assert "s3cr3t-key" not in repr(err) and "tok0" not in repr(err)

@@ -28,8 +28,9 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from ..errors import ConnectionFailed, RequestTimeout, TransportError
+from ..errors import TransportError
 from .base import Params, Response, display_url
+from .httpx_errors import HTTPX_ERRORS, from_httpx
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "HTTPTransport", "sandbox_transport"]
 
@@ -128,28 +129,8 @@ class HTTPTransport:
         cause: Exception | None = None
         try:
             r = self._client.request(method, path.lstrip("/"), **kwargs)
-        except httpx.TimeoutException as exc:
-            failure = RequestTimeout(
-                f"{method} {path}: no answer within the timeout ({exc.__class__.__name__})",
-                method=method,
-                path=path,
-            )
-            cause = self._detached(exc)
-        except httpx.TransportError as exc:
-            failure = ConnectionFailed(
-                f"{method} {path}: the connection failed ({exc.__class__.__name__}: {self._scrub(str(exc))})",
-                method=method,
-                path=path,
-            )
-            cause = self._detached(exc)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            failure = TransportError(
-                f"{method} {path}: the request could not be sent ({exc.__class__.__name__}: "
-                f"{self._scrub(str(exc))[:300]})",
-                method=method,
-                path=path,
-            )
-            cause = self._detached(exc)
+        except HTTPX_ERRORS as exc:
+            failure, cause = from_httpx(exc, method, path, scrub=self._scrub)
         if failure is not None:
             # Raised outside the ``except`` blocks, so that neither ``__cause__`` nor
             # ``__context__`` leads back to httpx's request object and its Api-Key header.
@@ -161,15 +142,6 @@ class HTTPTransport:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
-
-    def _detached(self, exc: Exception) -> Exception:
-        """A copy of an httpx error without its request (whose headers hold the API key)."""
-        message = self._scrub(str(exc))
-        try:
-            clean = type(exc)(message)
-        except Exception:  # an httpx error class with another signature
-            clean = httpx.TransportError(message)
-        return clean
 
     def close(self) -> None:
         self._client.close()

@@ -34,8 +34,9 @@ from urllib.parse import quote
 
 import httpx
 
-from ..errors import ConnectionFailed, MembraneSetupError, ProtocolError, RequestTimeout
+from ..errors import MembraneSetupError, ProtocolError, TransportError
 from .base import Params, Response
+from .httpx_errors import HTTPX_ERRORS, from_httpx
 from .membrane_actions import describe
 from .membrane_errors import LOGIN_HINT, Context, as_error, failure, refused_credentials
 
@@ -200,6 +201,8 @@ class MembraneProxyTransport:
         headers = {"content-type": "application/json"} if content is not None else {}
         token = self._tokens.get()
         for attempt in (1, 2):
+            unsent: TransportError | None = None
+            cause: Exception | None = None
             try:
                 r = self._client.request(
                     method,
@@ -209,18 +212,12 @@ class MembraneProxyTransport:
                     headers={**headers, "authorization": f"Bearer {token}"},
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
-            except httpx.TimeoutException as exc:
-                raise RequestTimeout(
-                    f"{method} {path} through the Membrane proxy: no answer in time ({type(exc).__name__})",
-                    method=method,
-                    path=path,
-                ) from None
-            except httpx.HTTPError as exc:
-                raise ConnectionFailed(
-                    f"{method} {path} through the Membrane proxy at {self.api_uri} failed: {type(exc).__name__}",
-                    method=method,
-                    path=path,
-                ) from None
+            except HTTPX_ERRORS as exc:
+                unsent, cause = from_httpx(
+                    exc, method, path, via=f" through the Membrane proxy at {self.api_uri}"
+                )
+            if unsent is not None:  # raised outside the except block: no link back to httpx's request
+                raise unsent from cause
             response = Response(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
             error = self._membrane_error(response)
             if r.status_code == 401 and (
