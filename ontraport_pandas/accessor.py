@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .context import client_for
 from .errors import NoConnectionError
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ class OntraportAccessor:
         return dict(self._frame.attrs.get("ontraport") or {})
 
     def client(self, op: Ontraport | None = None) -> Ontraport:
-        from .context import client_for
-
         found = op or client_for(self._frame)
         if found is None:
             raise NoConnectionError(

@@ -42,12 +42,13 @@ Choices where practice differs (each is an option):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
 
+from .context import schema_for
 from .errors import Problem, ValidationError
 from .places import COUNTRY_ALIASES, _country_code, _country_table, _row_regions
 
@@ -173,40 +174,19 @@ def _columns(frame: pd.DataFrame, columns: str | Iterable[str] | None, defaults:
 
 def _field_types(frame: pd.DataFrame) -> dict[str, str]:
     """Field key -> Ontraport field type, from the client that loaded the frame (no request)."""
-    info = frame.attrs.get("ontraport") or {}
-    if not info.get("object_type"):
+    schema = schema_for(frame)
+    if schema is None:  # metadata is a convenience here: fall back to the column names
         return {}
-    try:
-        from .context import client_for
-
-        client = client_for(frame)
-        if client is None:
-            return {}
-        fields = client.fields(info["object_type"])
-    except Exception:  # metadata is a convenience here: fall back to the column names
-        return {}
-    return {str(k): str(v) for k, v in fields["type"].items()}
+    return {key: spec.type for key, spec in schema.fields.items()}
 
 
 def _field_options(frame: pd.DataFrame, column: str) -> list[str] | None:
     """The option values of ``column`` in the account's metadata, if it lists any."""
-    info = frame.attrs.get("ontraport") or {}
-    if not info.get("object_type"):
+    schema = schema_for(frame)
+    spec = None if schema is None else schema.fields.get(column)
+    if spec is None or not spec.options:
         return None
-    try:
-        from .context import client_for
-
-        client = client_for(frame)
-        if client is None:
-            return None
-        options = client.fields(info["object_type"]).at[column, "options"]
-    except Exception:
-        return None
-    if isinstance(options, Mapping) and options:
-        return [str(k) for k in options]
-    if isinstance(options, (list, tuple)) and options:
-        return [str(o) for o in options]
-    return None
+    return [str(label) for label in dict(spec.options).values()]
 
 
 # --------------------------------------------------------------------------------- phones

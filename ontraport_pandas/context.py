@@ -18,7 +18,7 @@ from .errors import NoConnectionError
 if TYPE_CHECKING:
     from .client import Ontraport
 
-__all__ = ["client_for", "default_client", "register_client", "set_default_client"]
+__all__ = ["client_for", "default_client", "register_client", "schema_for", "set_default_client"]
 
 _lock = threading.Lock()
 _default: Ontraport | None = None
@@ -34,6 +34,22 @@ def client_for(frame: Any) -> Ontraport | None:
     """The live client that loaded ``frame`` (from its ``attrs``), if it still exists."""
     info = getattr(frame, "attrs", {}).get("ontraport") or {}
     return _clients.get(info.get("client_id", ""))
+
+
+def schema_for(frame: Any) -> Any:
+    """The :class:`~ontraport_pandas.schema.ObjectSchema` of the type ``frame`` holds, from the client
+    that loaded it, or None when that is not known. Sends no request (the session keeps the metadata
+    the load fetched) and never raises: callers use it for labels, types and options that only
+    decorate."""
+    info = getattr(frame, "attrs", {}).get("ontraport") or {}
+    op = _clients.get(info.get("client_id", "")) if info.get("object_type") else None
+    if op is None:
+        return None
+    try:
+        session = op.session
+        return session.schema(session.resolve(info["object_type"]))
+    except Exception:  # metadata is a convenience wherever this is asked
+        return None
 
 
 def set_default_client(op: Ontraport | None) -> None:

@@ -67,6 +67,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra
         'ontraport_pandas.reports needs matplotlib: pip install "ontraport-pandas[notebook]"'
     ) from None
 
+from .context import client_for, schema_for
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -151,20 +153,10 @@ def _require(frame: pd.DataFrame, *columns: str, what: str) -> None:
 
 def _labels(frame: pd.DataFrame) -> dict[str, str]:
     """Field key -> label, from the client that loaded ``frame`` (no request is sent)."""
-    info = frame.attrs.get("ontraport") or {}
-    if not info.get("object_type"):
+    schema = schema_for(frame)
+    if schema is None:  # labels are decoration: never fail a chart for them
         return {}
-    try:
-        from .context import client_for
-
-        client = client_for(frame)
-        if client is None:
-            return {}
-        # The metadata was fetched when the frame was loaded; the session keeps it.
-        fields = client.fields(info["object_type"])
-    except Exception:  # labels are decoration: never fail a chart for them
-        return {}
-    return {str(k): str(v) for k, v in fields["label"].items() if isinstance(v, str) and v}
+    return {key: spec.label for key, spec in schema.fields.items() if spec.label}
 
 
 def _label(frame: pd.DataFrame, key: str) -> str:
@@ -271,8 +263,6 @@ def _resolve_owners(frame: pd.DataFrame, owners: Owners) -> Mapping[Any, str] | 
     if owners is not None:
         return owners
     try:
-        from .context import client_for
-
         client = client_for(frame)
         if client is None:
             return None
