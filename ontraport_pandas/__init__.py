@@ -2,7 +2,7 @@
 
 >>> import ontraport_pandas as opd
 >>> op = opd.connect("sandbox")        # embedded Ontraport simulator with demo data
->>> contacts = op.contacts(where="bulk_mail == 1")
+>>> contacts = op.contacts(where="bulk_mail == 'Opted-in'")
 
 ``import ontraport_pandas`` loads neither ipywidgets, matplotlib, nbformat nor tqdm:
 the notebook extras load on first use.

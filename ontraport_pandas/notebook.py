@@ -583,7 +583,10 @@ def report_notebook(
 
     Examples
     --------
-    >>> nb = opd.report_notebook("report.ipynb", client=op, execute=True)
+    >>> op = opd.connect("sandbox", path="demo.sqlite")   # a file: the notebook's kernel reopens it
+    >>> nb = opd.report_notebook("report.ipynb", client=op)  # execute=True runs it as well
+    >>> nb.cells[0].source.splitlines()[0]
+    '# Ontraport report'
     """
     nbf = _nbformat()
     if client is None and connection is None:

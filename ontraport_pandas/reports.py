@@ -343,6 +343,8 @@ def contact_growth(
 
     Examples
     --------
+    >>> from ontraport_pandas import reports
+    >>> op = opd.connect("sandbox")
     >>> ax = reports.contact_growth(op.contacts(), by="quarter")
     >>> ax.get_title()
     'New contacts per quarter'

@@ -171,10 +171,14 @@ class ConnectionPicker(w.VBox):
     Examples
     --------
     >>> picker = opd.widgets.ConnectionPicker(set_default=True)
-    >>> picker                                  # pick in the dropdown
-    >>> picker.value = "sandbox"                # or in code
-    >>> picker.observe(lambda change: print(change["new"]), names="client")
-    >>> op = picker.client
+    >>> picker.value = "sandbox"        # what picking "sandbox" in the dropdown does
+    >>> picker.client
+    <Ontraport SANDBOX: ...>
+    >>> picker.client is opd.default_client()   # later cells need no client argument
+    True
+
+    ``picker.observe(callback, names="client")`` calls back on every change of the client (None
+    while a new choice connects).
     """
 
     value = traitlets.Unicode(None, allow_none=True, help="The choice key (never a secret).")
@@ -569,9 +573,12 @@ class PlanPreview(w.VBox):
 
     Examples
     --------
-    >>> preview = opd.widgets.PlanPreview(op.plan(edited))
-    >>> preview                         # review, tick, click Apply
-    >>> preview.result.summary()
+    >>> op = opd.connect("sandbox")
+    >>> contacts = op.contacts(limit=3)
+    >>> preview = opd.widgets.PlanPreview(op.plan(contacts.assign(firstname="Ann")))
+    >>> preview.apply_button.click()    # what clicking Apply does, after reviewing the table
+    >>> preview.result.ok
+    True
     """
 
     result = traitlets.Any(None, allow_none=True, help="The PushResult once applied.")
