@@ -276,7 +276,8 @@ class TypedPages:
         self.builder = builder
         self._buffer: list[dict[str, Any]] = []
         self.dropped: set[str] = set()
-        self.sort_by_id = False
+        #: ``"asc"`` or ``"desc"`` when reconciling put rows out of the load's id order
+        self.sort_by_id: str | None = None
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         self._buffer.extend(rows)
@@ -301,7 +302,7 @@ class TypedPages:
             gone = {int(i) for i in self.dropped if i.lstrip("-").isdigit()}
             frame = frame.loc[~frame.index.isin(list(gone))]
         if self.sort_by_id:
-            frame = frame.sort_index(kind="stable")
+            frame = frame.sort_index(ascending=self.sort_by_id == "asc", kind="stable")
         return frame
 
 
@@ -434,6 +435,10 @@ def _incomplete(
     return error
 
 
+def _descending(page_params: Mapping[str, Any]) -> bool:
+    return str(page_params.get("sortDir", "asc")).lower() == "desc"
+
+
 def _reconcile(
     session: Session,
     otype: ObjectType,
@@ -456,8 +461,8 @@ def _reconcile(
             by_id[_row_id(row, id_field)] = row
     order = {rid: n for n, rid in enumerate(current)}
     result = [r for rid, r in by_id.items() if rid in current_set]
-    if page_params.get("sort") == id_field:
-        result.sort(key=lambda r: order.get(_row_id(r, id_field) or "", 0))
+    if page_params.get("sort") == id_field:  # in the load's own direction
+        result.sort(key=lambda r: order.get(_row_id(r, id_field) or "", 0), reverse=_descending(page_params))
     stats.reconciled = True
     stats.count = len(current)
     _report_reconcile(otype, expected, fetched, len(result), len(current))
@@ -524,7 +529,7 @@ def _reconcile_typed(
     sink.dropped = seen - current_set
     kept = len(seen) - len(sink.dropped)
     if page_params.get("sort") == id_field:
-        sink.sort_by_id = True
+        sink.sort_by_id = "desc" if _descending(page_params) else "asc"
     stats.reconciled = True
     stats.count = len(current)
     _report_reconcile(otype, expected, fetched, kept, len(current))

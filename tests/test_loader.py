@@ -87,6 +87,54 @@ def test_records_deleted_and_added_during_the_load_are_reconciled(reference):
     assert frame.attrs["ontraport"]["stats"]["reconciled"] is True
 
 
+def _mutating_client(app, ids):
+    """A client whose load sees ``ids`` deleted and one contact created after its first page."""
+    helper = client_over(app)
+    state = {"done": False}
+
+    def mutate_after_first_page(request):
+        if (
+            request.url.path == "/1/Contacts"
+            and request.url.params.get("start") == "50"
+            and not state["done"]
+        ):
+            state["done"] = True
+            helper.request("DELETE", "Contacts", params={"ids": ",".join(map(str, ids))})
+            helper.request("POST", "Contacts", json={"firstname": "Late", "email": "late@example.com"})
+        return None
+
+    return client_over(app, mutate_after_first_page, workers=1), helper
+
+
+@pytest.mark.parametrize("sort", ["-id", "id"])
+def test_a_reconciled_load_keeps_the_id_order_it_asked_for(reference, sort):
+    app = create_app(contacts=300, rate_limit=None)
+    ids = [*reference.index[:3].tolist(), *reference.index[-3:].tolist()]
+    op, helper = _mutating_client(app, ids)
+    frame = op.contacts(sort=sort, progress=False)
+    truth = helper.contacts(progress=False).sort_index(ascending=sort == "id")
+    assert frame.attrs["ontraport"]["stats"]["reconciled"] is True
+    pd.testing.assert_frame_equal(frame, truth, check_flags=False)
+    assert frame.index.is_monotonic_decreasing if sort == "-id" else frame.index.is_monotonic_increasing
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_reconciled_wire_records_keep_the_id_order_asked_for(reference, descending):
+    from ontraport_pandas.loader import LoadStats, load_records
+
+    app = create_app(contacts=300, rate_limit=None)
+    ids = reference.index[:4].tolist()
+    op, helper = _mutating_client(app, ids)
+    stats = LoadStats()
+    rows = load_records(
+        op.session, op.session.resolve("contacts"), sort="id", descending=descending, stats=stats
+    )
+    got = [int(r["id"]) for r in rows]
+    truth = sorted(helper.contacts(progress=False).index.tolist(), reverse=descending)
+    assert stats.reconciled is True
+    assert got == truth
+
+
 def test_rate_limit_is_respected_and_waited_out():
     limited = opd.connect("sandbox", contacts=300, rate_limit=4, rate_window=1.0)
     try:
