@@ -74,6 +74,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cached_property
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar, cast
@@ -393,9 +394,11 @@ class FieldSpec:
         """True when the field cannot be written: not editable, or a computed type."""
         return (not self.editable) or self.type in COMPUTED_TYPES
 
-    @property
+    @cached_property
     def dtype(self) -> str | ExtensionDtype:
-        """The pandas dtype of this field's column (``"object"`` for list and subscription fields)."""
+        """The pandas dtype of this field's column (``"object"`` for list and subscription fields).
+
+        Worked out once per spec (a dropdown's categorical dtype lists every option label)."""
         kind = self.kind
         if kind == "drop":
             return pd.CategoricalDtype(categories=_option_labels(self).labels, ordered=False)
