@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 import ontraport_pandas as opd
+from ontraport_pandas.diff import OPT_IN_FIELDS
 
 try:
     from benchmarks._figures import summary
@@ -77,8 +78,12 @@ def main() -> None:
         if c in fields.index and fields.loc[c, "editable"] and original[c].dtype != object
     ]
     per_col = max(1, int(args.rows * args.changed))
+    schema = op.session.schema(op.session.resolve("contacts"))
     for col in every:
         rows = rng.choice(len(spread), size=per_col, replace=False)
+        if col in OPT_IN_FIELDS:  # an update may only opt a contact out (the API cannot opt in)
+            spread.iloc[rows, spread.columns.get_loc(col)] = schema.field(col).options["0"]
+            continue
         donors = rng.choice(len(spread), size=per_col, replace=False)
         spread.iloc[rows, spread.columns.get_loc(col)] = original[col].iloc[donors].to_numpy()
 

@@ -569,6 +569,12 @@ def diff_frames(
                         )
                     if blank:
                         continue
+                if otype.id == 0 and col in OPT_IN_FIELDS:
+                    opt_in = [k for k, w in enumerate(sent) if str(w).strip() != "0"]
+                    for k in opt_in:
+                        problems.append(Problem(rids[k], col, _display(news[k]), OPT_IN_FIELDS[col]))
+                    if opt_in:
+                        continue
                 if spec.dtype == "string":
                     bad_text = unencodable_text(sent)
                     for k in bad_text:
@@ -739,6 +745,17 @@ def _already_typed(values: pd.Series, spec: Any) -> bool:
     if values.dtype == object:
         return False
     return str(values.dtype) == str(want)
+
+
+#: Contact fields an update can only set to 0: Ontraport does not let the API opt a contact (back) in
+#: (ontraport-api.md §9); a create may set any state.
+OPT_IN_FIELDS = {
+    "bulk_mail": "an update can only set bulk_mail to Transactional Only (0): Ontraport does not let the "
+    "API opt a contact in (the contact opts in through a form or the double opt-in e-mail); "
+    "leave this cell as loaded",
+    "bulk_sms": "an update can only set bulk_sms to opted out (0): Ontraport does not let the API opt a "
+    "contact in to SMS (the contact opts in by a keyword or a form); leave this cell as loaded",
+}
 
 
 def _clear_value(spec: Any) -> Any:

@@ -519,3 +519,45 @@ def test_only_edited_cells_are_planned_among_blank_text_and_missing_timestamps(o
     assert fresh.loc[r[0], "f1005"] == pd.Timestamp("2030-01-02 03:04:05", tz="UTC")
     assert fresh.loc[r[1], "firstname"] == edited.loc[r[1], "firstname"]
     assert op.plan(fresh, original=fresh).counts["cells"] == 0
+
+
+# -- opting a contact in: Ontraport lets an update only set bulk_mail / bulk_sms to 0 --------------------
+def test_an_update_that_opts_contacts_in_is_refused_before_anything_is_sent(op):
+    c = op.contacts(progress=False)
+    mail = op.session.schema(op.session.resolve("contacts")).field("bulk_mail").options
+    sms = op.session.schema(op.session.resolve("contacts")).field("bulk_sms").options
+    out_mail = c.index[c["bulk_mail"] != mail["1"]][0]
+    out_sms = c.index[c["bulk_sms"] != sms["1"]][0]
+    edited = c.copy()
+    edited.loc[out_mail, "bulk_mail"] = mail["1"]  # Opted-in
+    edited.loc[out_sms, "bulk_sms"] = sms["1"]
+    edited.loc[c.index[5], "lastname"] = "Still not sent"
+    op.sandbox.reset_log()
+    with pytest.raises(opd.ValidationError) as info:
+        op.plan(edited)
+    found = {(p.row, p.column, p.value) for p in info.value.problems}
+    assert found == {(out_mail, "bulk_mail", mail["1"]), (out_sms, "bulk_sms", sms["1"])}
+    assert "does not let the API opt a contact in" in str(info.value)
+    assert writes(op) == []
+    unchanged(op, c)  # the lastname edit was not sent either
+
+
+def test_an_update_may_opt_contacts_out_and_a_create_may_opt_in(op):
+    c = op.contacts(progress=False)
+    mail = op.session.schema(op.session.resolve("contacts")).field("bulk_mail").options
+    sms = op.session.schema(op.session.resolve("contacts")).field("bulk_sms").options
+    opted_in = c.index[c["bulk_mail"] == mail["1"]][:2].tolist()
+    edited = c.copy()
+    edited.loc[opted_in, "bulk_mail"] = mail["0"]  # Transactional Only
+    edited.loc[opted_in, "bulk_sms"] = sms["0"]
+    new = pd.DataFrame(
+        {"email": ["optin@example.com"], "bulk_mail": [mail["2"]], "bulk_sms": [sms["1"]]},
+        index=pd.Index([pd.NA], dtype="Int64", name="id"),
+    ).astype({"bulk_mail": c["bulk_mail"].dtype, "bulk_sms": c["bulk_sms"].dtype})
+    result = op.plan(with_attrs(pd.concat([edited, new]), c)).apply()
+    assert result.ok
+    after = op.contacts(progress=False)
+    assert after.loc[opted_in, "bulk_mail"].tolist() == [mail["0"]] * 2
+    assert after.loc[opted_in, "bulk_sms"].tolist() == [sms["0"]] * 2
+    created = after[after["email"] == "optin@example.com"]
+    assert created["bulk_mail"].tolist() == [mail["2"]] and created["bulk_sms"].tolist() == [sms["1"]]
