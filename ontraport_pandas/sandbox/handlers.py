@@ -184,7 +184,7 @@ class Api:
             criteria = True
         search = params.get("search")
         if isinstance(search, str) and search.strip():
-            sql, values = compile_search(search, otype)
+            sql, values = compile_search(search, otype, notes=is_truthy(params.get("searchNotes")))
             if sql:
                 clauses.append(sql)
                 args += values
