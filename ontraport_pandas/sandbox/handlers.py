@@ -39,6 +39,10 @@ Each handler takes the object type and the request parameters and returns a
   Form lists keep strings.
 - ``POST message`` answers ``{"id": <int>, "date": "<created>"}``; ``PUT message``
   answers ``{"id": "<id>", "date": "<created>"}`` (the id as a string).
+- A message's ``type`` must be ``email``, ``template``, ``sms`` or ``task`` (the SDK's list;
+  any case, and ``e-mail``); it is stored as the label messages are listed with
+  (``e-mail``, ``Template``, ``sms``, ``Task``). Another value is 400 ``Invalid message
+  type`` (the real text is unknown) on every message write, before anything is stored.
 - Contact create replies (``POST Contacts``, a saveorupdate that created) end with
   ``"use_utm_names": "false"`` (``"true"`` when the request set it).
 - ``object/getByEmail`` works for types with an ``email`` field (contacts, users);
@@ -84,6 +88,11 @@ CONTROL = frozenset(
     }
 )
 NO_DATA = object()
+
+MESSAGE_TYPE = 7
+#: Message kinds a write may name (the SDK: "template", "email", "sms" or "task"), in any case,
+#: and the label each is stored and listed under; ``e-mail`` (the listed label) is taken too.
+MESSAGE_KINDS = {"email": "e-mail", "e-mail": "e-mail", "template": "Template", "sms": "sms", "task": "Task"}
 
 
 @dataclass
@@ -270,6 +279,10 @@ class Api:
                 continue
             if skip_blank and isinstance(raw, str) and raw == "":
                 continue
+            if otype.id == MESSAGE_TYPE and name == "type":
+                raw = MESSAGE_KINDS.get(as_text(raw).strip().lower()) if isinstance(raw, str) else None
+                if raw is None:
+                    raise ApiError(400, "Invalid message type")
             try:
                 values[name] = to_stored(f, raw)
             except InvalidEmail:
