@@ -12,6 +12,12 @@ Each handler takes the object type and the request parameters and returns a
   unknown ``sort`` field, unknown ``group_id``, a tag action with no ``ids``/criteria, an
   action on a type without the field) are 400 ``Invalid query``. ``range`` below 1 means
   the default (50); above ``range_max`` it is clamped.
+- Bulk deletes and actions (tags, sequences, subscriptions, pause, task and transaction
+  actions) take the collection parameters (``ontraport-api.md`` §7, the SDK's lists): an
+  explicit ``start`` and/or ``range`` narrows the selection to that page (``range`` clamped
+  like a read, ``sort``/``sortDir`` or the default order deciding which records it holds),
+  exactly the records a GET with the same parameters shows; without them every selected
+  record is acted on (no criteria on a bulk delete: every record).
 - ``ids=0`` (or a list containing 0) means every record. Without ``sort`` the order is
   ``id`` per ``default_order``; a sort always ends with ``id`` in the same direction, so
   pages are stable. ``listFields`` keeps the requested order; an id is returned only when
@@ -169,9 +175,19 @@ class Api:
         return self.config.text_collation == "nocase"
 
     def selection(
-        self, conn: sqlite3.Connection, otype: ObjectType, params: Mapping[str, Any], *, action: bool = False
+        self,
+        conn: sqlite3.Connection,
+        otype: ObjectType,
+        params: Mapping[str, Any],
+        *,
+        action: bool = False,
+        paged: bool = False,
     ) -> tuple[str, list[Any]]:
-        """WHERE clause from ``ids``, ``condition``, ``search`` and ``group_id``."""
+        """WHERE clause from ``ids``, ``condition``, ``search`` and ``group_id``.
+
+        For an action (and, with ``paged``, a bulk delete) an explicit ``start`` or ``range``
+        narrows the selection to that page, in the order ``sort``/``sortDir`` give.
+        """
         clauses: list[str] = []
         args: list[Any] = []
         criteria = False
@@ -223,7 +239,27 @@ class Api:
             criteria = True
         if action and not criteria:
             raise InvalidQuery("an action needs ids, a group or criteria")
-        return " AND ".join(clauses), args
+        where = " AND ".join(clauses)
+        if (action or paged) and any(params.get(k) not in (None, "") for k in ("start", "range")):
+            return self._page_of(conn, otype, params, where, args)
+        return where, args
+
+    def _page_of(
+        self,
+        conn: sqlite3.Connection,
+        otype: ObjectType,
+        params: Mapping[str, Any],
+        where: str,
+        args: list[Any],
+    ) -> tuple[str, list[Any]]:
+        """The ids of one page of the selection (an action's ``start``/``range``) as a WHERE clause."""
+        start = _int(params.get("start") or 0)
+        if start < 0:
+            raise InvalidQuery("negative start")
+        ids = Store.ids(conn, otype, where, args, self.order(otype, params))[start:]
+        if params.get("range") not in (None, ""):
+            ids = ids[: self.page(params)[1]]
+        return "t.id IN (SELECT value FROM json_each(?))", [json.dumps(ids)]
 
     def order(self, otype: ObjectType, params: Mapping[str, Any]) -> str:
         sort = params.get("sort")
@@ -564,7 +600,7 @@ class Api:
     def delete_many(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         self.need(otype, "DELETE")
         with self.store.write() as conn:
-            where, args = self.selection(conn, otype, params)
+            where, args = self.selection(conn, otype, params, paged=True)
             ids = Store.ids(conn, otype, where, args)
             tags = self._tags_of(conn, otype, ids)
             Store.delete_ids(conn, otype, ids)

@@ -260,3 +260,66 @@ def test_values_are_normalised_like_mysql_columns(api):
     row = api.get("Contact", params={"id": new_id}).json()["data"]
     assert (row["f1003"], row["f1005"], row["f1006"], row["f1004"]) == ("4", "0", "1", "180")
     assert row["birthday"] is None and row["contact_cat"] == "*/*3*/*1*/*"
+
+
+def _ids(api, path="Contacts", **params):
+    out, start = [], 0
+    while True:
+        page = api.get(path, params={"listFields": "id", "start": start, "sort": "id", **params}).json()[
+            "data"
+        ]
+        out += [int(r["id"]) for r in page]
+        if len(page) < 50:
+            return out
+        start += 50
+
+
+def test_bulk_delete_honours_start_range_and_sort_when_sent(api):
+    everything = _ids(api)
+    owned = cond(("owner", "=", "1"))
+    matching = _ids(api, condition=owned)
+    # the page a GET with the same parameters shows is exactly what is deleted
+    page = {"condition": owned, "sort": "id", "sortDir": "asc", "start": 2, "range": 3}
+    shown = [int(r["id"]) for r in api.get("Contacts", params={**page, "listFields": "id"}).json()["data"]]
+    assert len(shown) == 3
+    assert api.request("DELETE", "Contacts", params=page).json()["data"] == "Deleted"
+    assert _ids(api) == [i for i in everything if i not in shown]
+    assert _ids(api, condition=owned) == [i for i in matching if i not in shown]
+    # a range above the maximum is clamped as on reads; default order is newest first
+    before = _ids(api)
+    api.request("DELETE", "objects", json={"objectID": 0, "ids": "0", "range": 500})
+    assert _ids(api) == before[:-50]
+    # without start/range every matching record goes, as before
+    api.request("DELETE", "Contacts", params={"condition": owned})
+    assert _ids(api, condition=owned) == []
+
+
+def test_tag_and_subscription_actions_honour_start_and_range(api):
+    rows = api.get("Contacts", params={"sort": "id", "range": 10, "listFields": "id,contact_cat"}).json()[
+        "data"
+    ]
+    before = {r["id"]: r["contact_cat"] for r in rows}
+    tag = api.post("Tags", data={"tag_name": "Paged action"}).json()["data"]["tag_id"]
+    answer = api.put(
+        "objects/tag", data={"objectID": 0, "ids": "0", "add_list": tag, "sort": "id", "start": 4, "range": 2}
+    )
+    assert answer.status_code == 200
+    tagged = api.get("objects/tag", params={"objectID": 0, "tag_id": tag, "listFields": "id"}).json()["data"]
+    assert sorted(int(r["id"]) for r in tagged) == [5, 6]
+    after = api.get("Contacts", params={"sort": "id", "range": 10, "listFields": "id,contact_cat"}).json()[
+        "data"
+    ]
+    assert {r["id"]: r["contact_cat"] for r in after if r["id"] not in ("5", "6")} == {
+        k: v for k, v in before.items() if k not in ("5", "6")
+    }
+    named = api.put(
+        "objects/tagByName",
+        json={"objectID": 0, "ids": [1, 2, 3, 4], "add_names": ["Paged by name"], "sort": "id", "range": 1},
+    )
+    assert named.status_code == 200
+    by_name = api.get("objects/tag", params={"objectID": 0, "tag_name": "Paged by name", "listFields": "id"})
+    assert by_name.json()["data"] == [{"id": "1"}]
+    assert (
+        api.put("objects/tag", data={"objectID": 0, "ids": "1", "add_list": tag, "start": -1}).status_code
+        == 400
+    )
