@@ -96,6 +96,7 @@ CONTROL = frozenset(
 NO_DATA = object()
 
 MESSAGE_TYPE = 7
+OFFER_TYPE = 65
 #: Message kinds a write may name (the SDK: "template", "email", "sms" or "task"), in any case,
 #: and the label each is stored and listed under; ``e-mail`` (the listed label) is taken too.
 MESSAGE_KINDS = {"email": "e-mail", "e-mail": "e-mail", "template": "Template", "sms": "sms", "task": "Task"}
@@ -145,6 +146,16 @@ def _single_form(row: dict[str, Any]) -> dict[str, Any]:
             out[name] = int(value)
     out["deleted"] = "false"
     return out
+
+
+def _offer_data(value: object) -> bool:
+    """Whether ``value`` is an offer's ``data``: a JSON object in a string."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return isinstance(json.loads(value), dict)
+    except ValueError:
+        return False
 
 
 def _names(value: object) -> list[str]:
@@ -315,6 +326,8 @@ class Api:
                 continue
             if skip_blank and isinstance(raw, str) and raw == "":
                 continue
+            if otype.id == OFFER_TYPE and name == "data" and not _offer_data(raw):
+                raise ApiError(400, "Invalid offer data")
             if otype.id == MESSAGE_TYPE and name == "type":
                 raw = MESSAGE_KINDS.get(as_text(raw).strip().lower()) if isinstance(raw, str) else None
                 if raw is None:

@@ -19,8 +19,10 @@ is unsure, these choices were made:
 - The tracking fields (``n_lead_source`` …) are ``parent`` fields pointing at types the
   sandbox does not serve (75-79): the real API has them and a client must cope.
 - Required fields (400 when missing on create): Product ``name``, Tag ``tag_name``,
-  Offer ``name``, Message ``type``, Rule ``events``/``actions``, Deal ``name``,
-  Company ``name``. Contacts require nothing.
+  Offer ``name``/``data``, Message ``type``, Rule ``events``/``actions``/``object_type_id``
+  (the SDK's required parameters), Deal ``name``, Company ``name``. Contacts require nothing.
+  An offer's ``data`` must be a JSON object in a string (the SDK encodes it so), else 400
+  ``Invalid offer data``.
 - The custom object is 10000 "Membership" (routes ``Membership``/``Memberships``), with a
   computed ``related_data`` field (``f2008``, the member's e-mail) read through SQL.
 - Landing pages (20), purchase history logs (30) and open orders (44) are read-only;
@@ -422,7 +424,7 @@ _RULE = [
     _f("pause", "Paused", "check"),
     _ro("last_action", "Last Action", "timestamp"),
     _f("drip_id", "Sequence", "parent", parent=5),
-    _f("object_type_id", "Object Type", "numeric"),
+    _f("object_type_id", "Object Type", "numeric", required=True),
     _ro("date", "Date Added", "timestamp"),
     _ro("dlm", "Date Modified", "timestamp"),
 ]
@@ -550,7 +552,7 @@ _TRANSACTION = [
 _OFFER = [
     _f("name", "Name", required=True),
     _f("public", "Public", "check"),
-    _f("data", "Offer Data", "longtext"),
+    _f("data", "Offer Data", "longtext", required=True),
     _ro("referenced", "Referenced", "numeric"),
     _f("owner", "Owner", "parent", parent=2, default="1"),
     _ro("date", "Date Added", "timestamp"),

@@ -210,7 +210,7 @@ def test_refused_verbs_are_403(api, method, path, body):
 def test_allowed_writes_on_other_types(api):
     assert api.put("Tasks", json={"id": 1, "status": 1}).json()["data"]["attrs"]["status"] == "1"
     assert api.delete("Group", params={"id": 1}).status_code == 200
-    assert api.post("Offers", json={"name": "New offer"}).status_code == 200
+    assert api.post("Offers", json={"name": "New offer", "data": '{"products": []}'}).status_code == 200
     assert api.post("objects", json={"objectID": 5, "name": "New sequence"}).status_code == 200
     assert api.post("Notes", json={"contact_id": 1, "data": "hello"}).status_code == 200
 
@@ -323,3 +323,47 @@ def test_tag_and_subscription_actions_honour_start_and_range(api):
         api.put("objects/tag", data={"objectID": 0, "ids": "1", "add_list": tag, "start": -1}).status_code
         == 400
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "text"),
+    [
+        (
+            "Rules",
+            {"events": "Contact_added_to_category(1)", "actions": "Add_contact_to_category(2)"},
+            "Missing required field(s): object_type_id",
+        ),
+        ("Offers", {"name": "No data", "public": 1}, "Missing required field(s): data"),
+        ("Offers", {"name": "Bad data", "data": "not json"}, "Invalid offer data"),
+        ("Offers", {"name": "List data", "data": "[1, 2]"}, "Invalid offer data"),
+    ],
+)
+def test_creates_need_the_fields_the_api_requires(api, path, body, text):
+    count = api.get(f"{path}/getInfo").json()["data"]["count"]
+    refused = api.post(path, json=body)
+    assert (refused.status_code, refused.text) == (400, text)
+    assert api.get(f"{path}/getInfo").json()["data"]["count"] == count
+    meta = api.get(f"{path}/meta").json()["data"]
+    (fields,) = (entry["fields"] for entry in meta.values())
+    assert fields["object_type_id" if path == "Rules" else "data"]["required"] == 1
+
+
+def test_rule_and_offer_creates_with_their_required_fields(api):
+    rule = api.post(
+        "Rules",
+        data={
+            "events": "Contact_added_to_category(1)",
+            "actions": "Add_contact_to_category(2)",
+            "object_type_id": "0",
+        },
+    ).json()["data"]
+    assert api.get("Rule", params={"id": rule["id"]}).json()["data"]["object_type_id"] == "0"
+    offer = api.post("Offers", json={"name": "Bundle", "data": '{"products": [{"id": "1"}]}', "public": 1})
+    stored = api.get("Offer", params={"id": offer.json()["data"]["id"]}).json()["data"]
+    assert json.loads(stored["data"]) == {"products": [{"id": "1"}]}
+    # an update may leave data alone, but may not replace it with something that is not an offer
+    first = api.get("Offers", params={"range": 1, "listFields": "id,data"}).json()["data"][0]
+    assert api.put("Offers", json={"id": first["id"], "name": "Renamed"}).status_code == 200
+    refused = api.put("Offers", json={"id": first["id"], "data": "{broken"})
+    assert (refused.status_code, refused.text) == (400, "Invalid offer data")
+    assert api.get("Offer", params={"id": first["id"]}).json()["data"]["data"] == first["data"]
