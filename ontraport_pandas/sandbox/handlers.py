@@ -32,6 +32,10 @@ Each handler takes the object type and the request parameters and returns a
   ``dlm_on_unchanged``); the reply's ``dlm`` is then the stored one.
 - saveorupdate: ``unique_id`` first, then the type's match field (contacts: ``email``,
   compared per ``email_match``); of several matches the oldest (lowest id) wins.
+- Tag, sequence and subscription actions need their list (``add_list`` / ``remove_list``,
+  ``add_names`` / ``remove_names``; the SDK's required parameters): missing or empty, the
+  action is 400 ``Invalid query`` and nothing changes. Ids in the list that do not exist
+  (and names to remove that match no tag) are ignored.
 - Tags: names are unique per object type (compared per ``text_collation``); a duplicate
   ``POST Tags`` (or a rename onto an existing name) is 400 ``Tag already exists``. Tag ids
   that do not exist for the type are ignored by ``objects/tag``; new tags are appended to
@@ -676,6 +680,8 @@ class Api:
         if not otype.has(field_name):
             raise InvalidQuery(f"{otype.name} has no {field_name}")
         items = split_ids(params.get("add_list" if adding else "remove_list"))
+        if not items:
+            raise InvalidQuery("add_list" if adding else "remove_list")
         with self.store.write() as conn:
             where, args = self.selection(conn, otype, params, action=True)
             items = self._valid_ids(conn, otype, field_name, items)
@@ -728,6 +734,8 @@ class Api:
         if not otype.taggable:
             raise InvalidQuery(f"{otype.name} has no tags")
         names = _names(params.get("add_names" if adding else "remove_names"))
+        if not names:
+            raise InvalidQuery("add_names" if adding else "remove_names")
         with self.store.write() as conn:
             where, args = self.selection(conn, otype, params, action=True)
             known = self._tags_by_name(conn, otype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sandbox_helpers import FakeClock, client_for
 
 PROCESSING = "The tag is now being processed."
@@ -107,3 +108,29 @@ def test_sequences_and_automations(api):
     assert row["updateSequence"] == "*/*2*/*3*/*1*/*" and row["updateCampaign"] == "*/*4*/*"
     api.request("DELETE", "objects/sequence", json={"objectID": 0, "ids": [10], "remove_list": [3]})
     assert api.get("Contact", params={"id": 10}).json()["data"]["updateSequence"] == "*/*2*/*1*/*"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PUT", "objects/tag", {"objectID": 0, "ids": "1,2"}),
+        ("PUT", "objects/tag", {"objectID": 0, "ids": "1,2", "add_list": ""}),
+        ("DELETE", "objects/tag", {"objectID": 0, "ids": "1,2", "remove_list": []}),
+        ("DELETE", "objects/tag", {"objectID": 0, "ids": "1,2", "add_list": "1"}),
+        ("PUT", "objects/tagByName", {"objectID": 0, "ids": [1, 2]}),
+        ("PUT", "objects/tagByName", {"objectID": 0, "ids": [1, 2], "add_names": ["", " "]}),
+        ("DELETE", "objects/tagByName", {"objectID": 0, "ids": [1, 2], "remove_names": []}),
+        ("PUT", "objects/sequence", {"objectID": 0, "ids": "1,2", "remove_list": "1"}),
+        ("DELETE", "objects/sequence", {"objectID": 0, "ids": "1,2"}),
+        ("PUT", "objects/subscribe", {"objectID": 0, "ids": "1,2", "sub_type": "sequence"}),
+        ("DELETE", "objects/subscribe", {"objectID": 0, "ids": "1,2"}),
+    ],
+)
+def test_an_action_without_its_list_is_refused(api, method, path, body):
+    fields = "id,contact_cat,updateSequence,updateCampaign"
+    before = api.get("Contacts", params={"ids": "1,2", "listFields": fields}).json()["data"]
+    tags = api.get("Tags/getInfo").json()["data"]["count"]
+    refused = api.request(method, path, json=body)
+    assert (refused.status_code, refused.text) == (400, "Invalid query")
+    assert api.get("Contacts", params={"ids": "1,2", "listFields": fields}).json()["data"] == before
+    assert api.get("Tags/getInfo").json()["data"]["count"] == tags
