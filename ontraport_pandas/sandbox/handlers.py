@@ -30,6 +30,8 @@ Each handler takes the object type and the request parameters and returns a
 - Update: ``id`` (or the type's id key) wins over ``unique_id``; a missing or unknown id is
   400 ``Object not found``. ``dlm`` moves only when a stored value changed (see
   ``dlm_on_unchanged``); the reply's ``dlm`` is then the stored one.
+- An update may set ``bulk_mail`` / ``bulk_sms`` only to ``0``; another value is ignored
+  or refused per ``opt_in_updates`` (a create may set any state).
 - saveorupdate: ``unique_id`` first, then the type's match field (contacts: ``email``,
   compared per ``email_match``); of several matches the oldest (lowest id) wins.
 - Tag, sequence and subscription actions need their list (``add_list`` / ``remove_list``,
@@ -99,6 +101,8 @@ CONTROL = frozenset(
 )
 NO_DATA = object()
 
+#: Opt-in states an update may only set to 0 (see ``SandboxConfig.opt_in_updates``).
+OPT_IN_FIELDS = ("bulk_mail", "bulk_sms")
 MESSAGE_TYPE = 7
 OFFER_TYPE = 65
 #: Message kinds a write may name (the SDK: "template", "email", "sms" or "task"), in any case,
@@ -519,6 +523,11 @@ class Api:
         if row is None:
             raise ApiError(400, NOT_FOUND)
         changed = {k: v for k, v in values.items() if row.get(k) != v}
+        for name in OPT_IN_FIELDS:
+            if changed.get(name, "0") != "0":
+                if self.config.opt_in_updates == "error":
+                    raise ApiError(400, f"{name} can only be set to 0 through the API")
+                del changed[name]
         if otype.id == 14 and ("tag_name" in changed or "object_type_id" in changed):
             self._tag_conflict(
                 conn,

@@ -367,3 +367,52 @@ def test_rule_and_offer_creates_with_their_required_fields(api):
     refused = api.put("Offers", json={"id": first["id"], "data": "{broken"})
     assert (refused.status_code, refused.text) == (400, "Invalid offer data")
     assert api.get("Offer", params={"id": first["id"]}).json()["data"]["data"] == first["data"]
+
+
+def _first(api, **where):
+    rows = api.get("Contacts", params={"listFields": "id,bulk_mail,bulk_sms", "range": 50}).json()["data"]
+    return next(r for r in rows if all(r[k] == v for k, v in where.items()))
+
+
+@pytest.mark.parametrize("how", ["put", "saveorupdate"])
+def test_an_update_cannot_opt_a_contact_in(api, how):
+    transactional = _first(api, bulk_mail="0")
+    opted_in = _first(api, bulk_mail="1")
+    sms_out = _first(api, bulk_sms="0")
+
+    def update(record, **fields):
+        if how == "put":
+            return api.put("Contacts", json={"id": record["id"], **fields})
+        code = api.get("Contact", params={"id": record["id"]}).json()["data"]["unique_id"]
+        return api.post("Contacts/saveorupdate", json={"unique_id": code, **fields})
+
+    def stored(record):
+        row = api.get("Contact", params={"id": record["id"]}).json()["data"]
+        return row["bulk_mail"], row["bulk_sms"]
+
+    # opting in (or double opt-in) through the API is ignored: not stored, not in attrs
+    answer = update(transactional, bulk_mail=1, title="Opt-in attempt")
+    assert answer.status_code == 200
+    assert "bulk_mail" not in answer.json()["data"]["attrs"]
+    assert answer.json()["data"]["attrs"]["title"] == "Opt-in attempt"
+    assert stored(transactional)[0] == "0"
+    assert "bulk_mail" not in update(opted_in, bulk_mail="2").json()["data"]["attrs"]
+    assert stored(opted_in)[0] == "1"
+    assert "bulk_sms" not in update(sms_out, bulk_sms=1).json()["data"]["attrs"]
+    assert stored(sms_out)[1] == "0"
+    # setting 0 (transactional only / SMS opt-out) is allowed
+    assert update(opted_in, bulk_mail=0, bulk_sms="0").status_code == 200
+    assert stored(opted_in) == ("0", "0")
+    # a new contact may be created opted in
+    created = api.post("Contacts", json={"email": "new.optin@example.com", "bulk_mail": 1}).json()["data"]
+    assert api.get("Contact", params={"id": created["id"]}).json()["data"]["bulk_mail"] == "1"
+
+
+def test_opt_in_updates_can_be_refused_instead(make_app):
+    with client_for(make_app(opt_in_updates="error")) as api:
+        record = _first(api, bulk_mail="0")
+        refused = api.put("Contacts", json={"id": record["id"], "bulk_mail": "1", "title": "Nope"})
+        assert (refused.status_code, refused.text) == (400, "bulk_mail can only be set to 0 through the API")
+        row = api.get("Contact", params={"id": record["id"]}).json()["data"]
+        assert row["bulk_mail"] == "0" and row["title"] != "Nope"
+        assert api.put("Contacts", json={"id": record["id"], "bulk_mail": "0"}).status_code == 200
