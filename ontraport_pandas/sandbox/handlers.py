@@ -27,7 +27,8 @@ Each handler takes the object type and the request parameters and returns a
 - Create: unknown and read-only fields are ignored; missing required fields give 400
   ``Missing required field(s): a, b``. The reply echoes the accepted fields exactly as sent,
   then ``id``, ``owner``, ``date``, ``dlm``, ``dla`` and ``unique_id`` where the type has them.
-- Update: ``id`` (or the type's id key) wins over ``unique_id``; a missing or unknown id is
+- Update: a required field sent blank (``""``, blanks, ``null``) is 400 ``Missing required
+  field(s): …``, nothing written; ``id`` (or the type's id key) wins over ``unique_id``; a missing or unknown id is
   400 ``Object not found``. ``dlm`` moves only when a stored value changed (see
   ``dlm_on_unchanged``); the reply's ``dlm`` is then the stored one.
 - An update may set ``bulk_mail`` / ``bulk_sms`` only to ``0``; another value is ignored
@@ -522,6 +523,13 @@ class Api:
         row = Store.get(conn, otype, record_id)
         if row is None:
             raise ApiError(400, NOT_FOUND)
+        blanked = [
+            f.name
+            for f in otype.fields
+            if f.required and f.name in values and not (values[f.name] or "").strip()
+        ]
+        if blanked:
+            raise ApiError(400, f"Missing required field(s): {', '.join(blanked)}")
         changed = {k: v for k, v in values.items() if row.get(k) != v}
         for name in OPT_IN_FIELDS:
             if changed.get(name, "0") != "0":

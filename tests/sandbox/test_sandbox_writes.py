@@ -416,3 +416,19 @@ def test_opt_in_updates_can_be_refused_instead(make_app):
         row = api.get("Contact", params={"id": record["id"]}).json()["data"]
         assert row["bulk_mail"] == "0" and row["title"] != "Nope"
         assert api.put("Contacts", json={"id": record["id"], "bulk_mail": "0"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "record", "field"),
+    [("Products", 1, "name"), ("Tags", 1, "tag_name"), ("Rules", 1, "events"), ("Offers", 1, "name")],
+)
+def test_an_update_cannot_blank_a_required_field(api, path, record, field):
+    single = path[:-1]
+    before = api.get(single, params={"id": record}).json()["data"]
+    for blank in ("", "   ", None):
+        refused = api.put(path, json={"id": record, field: blank})
+        assert (refused.status_code, refused.text) == (400, f"Missing required field(s): {field}")
+    assert api.get(single, params={"id": record}).json()["data"] == before
+    # a value is still taken
+    assert api.put(path, json={"id": record, field: "Renamed"}).status_code == 200
+    assert api.get(single, params={"id": record}).json()["data"][field] == "Renamed"
