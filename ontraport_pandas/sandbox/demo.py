@@ -545,6 +545,13 @@ class _Demo(DemoBase):
                     }
                 )
 
+    def tracking(self) -> None:
+        """The campaigns, lead sources, media, contents and terms behind the ``n_*``/``l_*`` fields."""
+        for type_id, names in w.TRACKING.items():
+            with self.batches(type_id) as rows:
+                for name in names:
+                    rows.append({"name": name})
+
     def notes(self) -> None:
         rng = self.rng("notes")
         with self.batches(12) as rows:
@@ -608,3 +615,4 @@ def generate(conn: sqlite3.Connection, *, seed: int, contacts: int, demo_now: in
     demo.notes()
     demo.memberships()
     commerce(demo)
+    demo.tracking()

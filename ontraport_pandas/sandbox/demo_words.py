@@ -336,3 +336,12 @@ OFFERS = (
     "Corporate Package",
     "Black Friday 2025",
 )
+
+#: Names of the tracking objects (types 75-79: campaign, lead source, medium, content, term).
+TRACKING = {
+    75: ("Spring Promo", "Summer Challenge", "Black Friday", "New Year Kickstart"),
+    76: ("Google", "Facebook", "Instagram", "Newsletter", "Referral", "Direct"),
+    77: ("cpc", "email", "social", "organic", "referral"),
+    78: ("banner-a", "banner-b", "video-1", "story-ad"),
+    79: ("yoga classes", "personal trainer", "gym near me", "pilates"),
+}

@@ -58,6 +58,11 @@ Each handler takes the object type and the request parameters and returns a
   type`` (the real text is unknown) on every message write, before anything is stored.
 - Contact create replies (``POST Contacts``, a saveorupdate that created) end with
   ``"use_utm_names": "false"`` (``"true"`` when the request set it).
+- ``use_utm_names`` (``1``/``true``) on a create, update or saveorupdate lets the tracking
+  fields (``n_*``/``l_*``, parents of types 75-79) take names: a name is matched to the
+  tracking record of that name (trimmed, per ``text_collation``; the oldest of several) and a
+  name not yet known makes a new record, as the UTM variables of a form would. A number is
+  still an id. Without the flag a name is not a number and stores ``"0"``.
 - ``object/getByEmail`` works for types with an ``email`` field (contacts, users);
   several matches answer the oldest id (``all=1`` lists them all).
 """
@@ -105,6 +110,8 @@ NO_DATA = object()
 #: Opt-in states an update may only set to 0 (see ``SandboxConfig.opt_in_updates``).
 OPT_IN_FIELDS = ("bulk_mail", "bulk_sms")
 MESSAGE_TYPE = 7
+#: Tracking types (campaign, lead source, medium, content, term) ``use_utm_names`` resolves names in.
+TRACKING_TYPES = frozenset({75, 76, 77, 78, 79})
 OFFER_TYPE = 65
 #: Message kinds a write may name (the SDK: "template", "email", "sms" or "task"), in any case,
 #: and the label each is stored and listed under; ``e-mail`` (the listed label) is taken too.
@@ -498,10 +505,40 @@ class Api:
             system["unique_id"] = code
         return system
 
+    def _utm_names(
+        self,
+        conn: sqlite3.Connection,
+        otype: ObjectType,
+        params: Mapping[str, Any],
+        values: dict[str, str | None],
+    ) -> None:
+        """``use_utm_names``: a name in a tracking field becomes the id of that record (made when new)."""
+        if not is_truthy(params.get("use_utm_names")):
+            return
+        collate = " COLLATE NOCASE" if self._nocase() else ""
+        for name, raw in params.items():
+            f = otype.field(name)
+            if (
+                f is None
+                or f.parent_object not in TRACKING_TYPES
+                or name not in values
+                or not isinstance(raw, str)
+            ):
+                continue
+            text = raw.strip()
+            if not text or text.lstrip("-").isdigit():  # blank, or already an id
+                continue
+            target = TYPES_BY_ID[f.parent_object]
+            row = conn.execute(
+                f'SELECT id FROM {target.table} WHERE trim("name") = ?{collate} ORDER BY id LIMIT 1', (text,)
+            ).fetchone()
+            values[name] = str(row[0] if row else Store.insert(conn, target, {"name": text}))
+
     def create(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         self.need(otype, "POST")
         values, echo = self.prepare(otype, params)
         with self.store.write() as conn:
+            self._utm_names(conn, otype, params, values)
             system = self._insert(conn, otype, values)
         return Reply(self._created(otype, params, echo, system))
 
@@ -575,12 +612,14 @@ class Api:
         self.need(otype, "PUT")
         values, _ = self.prepare(otype, params)
         with self.store.write() as conn:
+            self._utm_names(conn, otype, params, values)
             attrs = self._apply_update(conn, otype, self._target(conn, otype, params), values)
         return Reply({"attrs": attrs})
 
     def save_or_update(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         values, echo = self.prepare(otype, params, skip_blank=is_truthy(params.get("ignore_blanks")))
         with self.store.write() as conn:
+            self._utm_names(conn, otype, params, values)
             found = self._by_unique_id(conn, otype, params.get("unique_id"))
             match_value = params.get(otype.match_field) if otype.match_field else None
             if found is None and isinstance(match_value, str) and match_value.strip():

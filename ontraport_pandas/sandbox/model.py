@@ -16,8 +16,11 @@ is unsure, these choices were made:
 - Groups (3) store their saved criteria as condition JSON in a ``criteria`` field
   (the real field list is unknown); ``group_id=N`` applies it.
 - ``bulk_mail``/``bulk_sms`` are ``drop`` fields whose options are the documented states.
-- The tracking fields (``n_lead_source`` …) are ``parent`` fields pointing at types the
-  sandbox does not serve (75-79): the real API has them and a client must cope.
+- The tracking fields (``n_lead_source`` …) are ``parent`` fields pointing at the tracking
+  types 75-79 (campaign, lead source, medium, content, term), read-only and reached through
+  ``objects?objectID=…`` only; each has just a ``name``. Their meta names follow the official
+  SDK's constants (``MarketingCampaign``, ``LeadSource``, ``Medium``, ``Content``, ``Term``);
+  the real field lists are not documented.
 - Required fields (400 when missing on create): Product ``name``, Tag ``tag_name``,
   Offer ``name``/``data``, Message ``type``, Rule ``events``/``actions``/``object_type_id``
   (the SDK's required parameters), Deal ``name``, Company ``name``. Contacts require nothing.
@@ -692,6 +695,15 @@ _WEBHOOK = [
     _ro("date", "Date Added", "timestamp"),
 ]
 
+#: Tracking objects behind the contacts' ``n_*``/``l_*`` fields: (id, meta name, key, alias).
+_TRACKING = (
+    (75, "MarketingCampaign", "campaigns", "Campaign"),
+    (76, "LeadSource", "leadsources", "Lead Source"),
+    (77, "Medium", "media", "Medium"),
+    (78, "Content", "contents", "Content"),
+    (79, "Term", "terms", "Term"),
+)
+
 _ORDER = [
     _f("contact_id", "Contact", "parent", parent=0),
     _f("offer_id", "Offer", "parent", parent=65),
@@ -863,6 +875,10 @@ TYPES: tuple[ObjectType, ...] = (
         _CAMPAIGN,
         "GET",
         info_fields=("name", "state", "date", "dlm", "subs", "subs_ever", "element_num", "todos"),
+    ),
+    *(
+        _type(type_id, name, key, None, [_f("name", alias, required=True)], "GET", info_fields=("name",))
+        for type_id, name, key, alias in _TRACKING
     ),
     _type(
         145,
