@@ -28,6 +28,11 @@ is unsure, these choices were made:
   ``Invalid offer data``.
 - The custom object is 10000 "Membership" (routes ``Membership``/``Memberships``), with a
   computed ``related_data`` field (``f2008``, the member's e-mail) read through SQL.
+- Coupons (123) are read and deleted, their codes (124) and products (125) only read, as the
+  .NET client offers them (routes ``Coupon(s)``, ``CouponCode(s)``, ``CouponProduct(s)``); the
+  fields are that client's. ``type`` is ``group`` (one shared ``coupon_code``) or ``personal``
+  (one code per contact); ``discount_type`` ``flat``/``percent``/``trial``; ``valid_type``
+  ``date``/``time``; ``status`` ``Valid``/``NotValid``/``Expired``/``ReachedLimit``.
 - Landing pages (20), purchase history logs (30) and open orders (44) are read-only;
   credit cards (45) GET/PUT; orders (52) GET/DELETE; webhooks (145) GET/DELETE (created by
   ``Webhook/subscribe``). Their field lists are not documented: the fields here are the
@@ -695,6 +700,45 @@ _WEBHOOK = [
     _ro("date", "Date Added", "timestamp"),
 ]
 
+_COUPON = [
+    _f("name", "Name", required=True),
+    _f("type", "Type"),
+    _ro("issued", "Issued", "numeric"),
+    _ro("redeemed", "Redeemed", "numeric"),
+    _ro("remaining", "Remaining", "numeric"),
+    _ro("total_collected", "Total Collected", "price"),
+    _ro("new_buyers", "New Buyers", "numeric"),
+    _f("product_selection", "Products"),
+    _f("discount_type", "Discount Type"),
+    _f("discount_value", "Discount", "price"),
+    _f("discount_description", "Discount Description"),
+    _f("valid_type", "Valid By"),
+    _f("valid_start_date", "Valid From", "timestamp"),
+    _f("valid_end_date", "Valid Until", "timestamp"),
+    _f("valid_timeframe", "Valid For (days)", "numeric"),
+    _f("status", "Status"),
+    _ro("date", "Date Added", "timestamp"),
+    _f("deleted", "Deleted", "check"),
+    _f("recurring", "Recurring", "check"),
+    _f("coupon_code", "Coupon Code"),
+]
+
+_COUPON_CODE = [
+    _f("coupon_id", "Coupon", "parent", parent=123),
+    _f("contact_id", "Contact", "parent", parent=0),
+    _f("code", "Code"),
+    _f("expiration", "Expires", "timestamp"),
+    _ro("date", "Date Added", "timestamp"),
+    _f("date_redeemed", "Date Redeemed", "timestamp"),
+    _f("deleted", "Deleted", "check"),
+]
+
+_COUPON_PRODUCT = [
+    _f("coupon_id", "Coupon", "parent", parent=123),
+    _f("product_id", "Product", "parent", parent=16),
+    _f("product_name", "Product Name"),
+]
+
 #: Tracking objects behind the contacts' ``n_*``/``l_*`` fields: (id, meta name, key, alias).
 _TRACKING = (
     (75, "MarketingCampaign", "campaigns", "Campaign"),
@@ -875,6 +919,33 @@ TYPES: tuple[ObjectType, ...] = (
         _CAMPAIGN,
         "GET",
         info_fields=("name", "state", "date", "dlm", "subs", "subs_ever", "element_num", "todos"),
+    ),
+    _type(
+        123,
+        "Coupon",
+        "coupons",
+        ("Coupon", "Coupons"),
+        _COUPON,
+        "GET DELETE",
+        info_fields=("name", "discount_type", "discount_value", "status"),
+    ),
+    _type(
+        124,
+        "CouponCode",
+        "couponcodes",
+        ("CouponCode", "CouponCodes"),
+        _COUPON_CODE,
+        "GET",
+        info_fields=("code", "coupon_id", "contact_id", "date_redeemed"),
+    ),
+    _type(
+        125,
+        "CouponProduct",
+        "couponproducts",
+        ("CouponProduct", "CouponProducts"),
+        _COUPON_PRODUCT,
+        "GET",
+        info_fields=("coupon_id", "product_name"),
     ),
     *(
         _type(type_id, name, key, None, [_f("name", alias, required=True)], "GET", info_fields=("name",))

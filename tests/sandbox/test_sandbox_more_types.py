@@ -13,6 +13,9 @@ TYPES = [
     (45, "CreditCard", "CreditCards"),
     (52, "Order", "Orders"),
     (145, "Webhook", "Webhooks"),
+    (123, "Coupon", "Coupons"),
+    (124, "CouponCode", "CouponCodes"),
+    (125, "CouponProduct", "CouponProducts"),
 ]
 
 
@@ -214,3 +217,24 @@ def test_use_utm_names_takes_names_for_the_tracking_fields(api):
     ).json()["data"]
     assert api.get("Contact", params={"id": plain["id"]}).json()["data"]["n_campaign"] == "0"
     assert "Another Campaign" not in _tracking_names(api, 75)
+
+
+def test_coupons_codes_and_products_point_at_each_other(both):
+    coupons = {r["id"]: r for r in both.get("Coupons", params={"range": 50}).json()["data"]}
+    assert all(c["discount_type"] in ("flat", "percent", "trial") for c in coupons.values())
+    codes = both.get("CouponCodes", params={"range": 50}).json()["data"]
+    assert codes and all(code["coupon_id"] in coupons for code in codes)
+    personal = [code for code in codes if code["contact_id"] != "0"]
+    assert personal and all(coupons[code["coupon_id"]]["type"] == "personal" for code in personal)
+    for code in personal[:3]:
+        assert both.get("Contact", params={"id": code["contact_id"]}).status_code == 200
+    for item in both.get("CouponProducts", params={"range": 50}).json()["data"]:
+        product = both.get("Product", params={"id": item["product_id"]}).json()["data"]
+        assert item["coupon_id"] in coupons and item["product_name"] == product["name"]
+    # coupons are read and deleted; codes and products only read
+    assert both.post("Coupons", json={"name": "x"}).status_code == 403
+    assert both.put("CouponCodes", json={"id": codes[0]["id"], "code": "X"}).status_code == 403
+    assert both.delete("CouponProduct", params={"id": 1}).status_code == 403
+    gone = next(iter(coupons))
+    assert both.delete("Coupon", params={"id": gone}).status_code == 200
+    assert both.get("Coupon", params={"id": gone}).status_code == 404
