@@ -39,6 +39,9 @@ Each handler takes the object type and the request parameters and returns a
   ``add_names`` / ``remove_names``; the SDK's required parameters): missing or empty, the
   action is 400 ``Invalid query`` and nothing changes. Ids in the list that do not exist
   (and names to remove that match no tag) are ignored.
+- ``objects/tagByName`` takes ``ids`` only as an array (a JSON array or PHP bracket keys
+  ``ids[0]=…``; ``ontraport-api.md`` §10, the .NET client's changelog): a comma string or a
+  single number is 400 ``Invalid query``, where ``objects/tag`` takes all three.
 - Tags: names are unique per object type (compared per ``text_collation``); a duplicate
   ``POST Tags`` (or a rename onto an existing name) is 400 ``Tag already exists``. Tag ids
   that do not exist for the type are ignored by ``objects/tag``; new tags are appended to
@@ -792,6 +795,8 @@ class Api:
         names = _names(params.get("add_names" if adding else "remove_names"))
         if not names:
             raise InvalidQuery("add_names" if adding else "remove_names")
+        if params.get("ids") not in (None, "") and not isinstance(params["ids"], list):
+            raise InvalidQuery("objects/tagByName takes ids as an array")
         with self.store.write() as conn:
             where, args = self.selection(conn, otype, params, action=True)
             known = self._tags_by_name(conn, otype)
