@@ -37,7 +37,9 @@ Choices where the doc is unsure:
   400 ``Invalid query``; nothing a client sends can exhaust the stack. Runs of the same
   connector compile flat (``(a OR b OR c)``), so long flat lists stay shallow.
 - ``search``: case-insensitive substring match (``LIKE``, ASCII case folding) over the
-  type's text, e-mail and phone fields.
+  type's text, e-mail and phone fields. With ``searchNotes=1`` (or ``true``) a record also
+  matches when one of its notes (type 12: ``object_type_id`` the record's type,
+  ``contact_id`` its id) contains the term; without ``search``, ``searchNotes`` does nothing.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .model import ObjectType
+from .model import TYPES_BY_ID, ObjectType
 from .wire import decode_json
 
 __all__ = ["InvalidQuery", "compile_condition", "compile_search", "like_to_glob"]
@@ -53,6 +55,8 @@ __all__ = ["InvalidQuery", "compile_condition", "compile_search", "like_to_glob"
 MAX_GROUP_DEPTH = 100
 MAX_VALUES = 30_000
 MAX_SQL_DEPTH = 500
+#: Notes (``searchNotes``): ``contact_id`` is the id of the noted record of ``object_type_id``.
+NOTES = TYPES_BY_ID[12]
 
 
 class InvalidQuery(ValueError):
@@ -423,12 +427,23 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def compile_search(term: str, otype: ObjectType) -> tuple[str, list[str]]:
-    """``search=``: case-insensitive substring over the type's text-like fields."""
+def compile_search(term: str, otype: ObjectType, *, notes: bool = False) -> tuple[str, list[str]]:
+    """``search=``: case-insensitive substring over the type's text-like fields.
+
+    With ``notes`` (``searchNotes=1``) a record also matches when the text of one of its
+    notes does.
+    """
     term = term.strip()
     columns = [otype.column(f.name) for f in otype.fields if f.searchable]
-    if not term or not columns:
+    if not term or not (columns or notes):
         return "", []
     pattern = f"%{escape_like(term)}%"
-    sql = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns)
-    return f"({sql})", [pattern] * len(columns)
+    parts = [f"{c} LIKE ? ESCAPE '\\'" for c in columns]
+    args = [pattern] * len(columns)
+    if notes:
+        parts.append(
+            f't.id IN (SELECT CAST(n."contact_id" AS INTEGER) FROM {NOTES.table} AS n '
+            f'WHERE n."object_type_id" = ? AND n."data" LIKE ? ESCAPE \'\\\')'
+        )
+        args += [str(otype.id), pattern]
+    return f"({' OR '.join(parts)})", args

@@ -25,6 +25,13 @@ can switch it without touching code:
 ``dlm_on_unchanged``
     Whether an update that changes nothing still moves ``dlm``. Default ``False``:
     the reply carries the stored ``dlm`` unchanged.
+``opt_in_updates``
+    An update (``PUT``, a saveorupdate that matched, ``task/complete``'s field updates)
+    may set ``bulk_mail`` / ``bulk_sms`` only to ``0`` (transactional only / SMS opt-out):
+    the API cannot opt a contact in (``ontraport-api.md`` §9). ``"ignore"`` (default) keeps
+    the stored state and leaves the field out of ``attrs``, the rest of the update applies;
+    ``"error"`` refuses the whole update with 400 ``<field> can only be set to 0 through the
+    API``. A create may set any state.
 ``rerun_outcome``
     What ``transaction/rerun`` does to a declined transaction: ``"paid"`` (the charge
     went through) or ``"declined"`` (it failed again).
@@ -73,6 +80,7 @@ _CHOICES = {
     "unknown_list_fields": ("ignore", "error"),
     "email_match": ("trim-nocase", "exact"),
     "rerun_outcome": ("paid", "declined"),
+    "opt_in_updates": ("ignore", "error"),
     "fieldeditor_post_existing": ("append", "error"),
 }
 
@@ -123,6 +131,7 @@ class SandboxConfig:
     email_match: str = "trim-nocase"
     dlm_on_unchanged: bool = False
     rerun_outcome: str = "paid"
+    opt_in_updates: str = "ignore"
     fieldeditor_post_existing: str = "append"
     max_body: int = 8 * 1024 * 1024
     max_params: int = 1000

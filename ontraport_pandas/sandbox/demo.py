@@ -545,6 +545,83 @@ class _Demo(DemoBase):
                     }
                 )
 
+    def tracking(self) -> None:
+        """The campaigns, lead sources, media, contents and terms behind the ``n_*``/``l_*`` fields."""
+        for type_id, names in w.TRACKING.items():
+            with self.batches(type_id) as rows:
+                for name in names:
+                    rows.append({"name": name})
+
+    def coupons(self) -> None:
+        """Coupons, their codes (personal ones for some contacts) and the products they apply to."""
+        rng = self.rng("coupons")
+        products = [(str(r[0]), r[1]) for r in self.conn.execute('SELECT id, "name" FROM o_16 ORDER BY id')]
+        start = self.now - 120 * DAY
+        coupons, codes, items = [], [], []
+        for i, (name, kind, discount, value, shared) in enumerate(w.COUPONS, start=1):
+            date = self.when(rng, start, self.now - 30 * DAY)
+            issued = 1 if kind == "group" else min(self.n, rng.randrange(5, 25))
+            redeemed = rng.randrange(0, issued + 1) if kind == "personal" else rng.randrange(0, 60)
+            coupons.append(
+                {
+                    "name": name,
+                    "type": kind,
+                    "issued": str(issued),
+                    "redeemed": str(redeemed),
+                    "remaining": str(max(issued - redeemed, 0)) if kind == "personal" else "0",
+                    "total_collected": money(redeemed * rng.uniform(20, 120)),
+                    "new_buyers": str(rng.randrange(0, redeemed + 1)),
+                    "product_selection": "specific" if i % 2 else "all",
+                    "discount_type": discount,
+                    "discount_value": value,
+                    "discount_description": f"{name}: {value}{'%' if discount == 'percent' else ''} off",
+                    "valid_type": "date" if i % 2 else "time",
+                    "valid_start_date": str(date) if i % 2 else "0",
+                    "valid_end_date": str(date + 90 * DAY) if i % 2 else "0",
+                    "valid_timeframe": "0" if i % 2 else "30",
+                    "status": "Expired" if i % 2 and date + 90 * DAY < self.now else "Valid",
+                    "date": str(date),
+                    "deleted": "0",
+                    "recurring": "0",
+                    "coupon_code": shared or None,
+                }
+            )
+            if kind == "group":
+                codes.append(
+                    {
+                        "coupon_id": str(i),
+                        "contact_id": "0",
+                        "code": shared,
+                        "expiration": "0",
+                        "date": str(date),
+                        "date_redeemed": "0",
+                        "deleted": "0",
+                    }
+                )
+            else:
+                for _ in range(issued if self.n else 0):
+                    codes.append(
+                        {
+                            "coupon_id": str(i),
+                            "contact_id": str(self.contact_id(rng)),
+                            "code": self.code(rng),
+                            "expiration": str(date + 60 * DAY),
+                            "date": str(date),
+                            "date_redeemed": str(self.when(rng, date, date + 60 * DAY))
+                            if rng.random() < 0.4
+                            else "0",
+                            "deleted": "0",
+                        }
+                    )
+            if i % 2 and products:
+                for product_id, product_name in rng.sample(products, min(2, len(products))):
+                    items.append(
+                        {"coupon_id": str(i), "product_id": product_id, "product_name": product_name}
+                    )
+        self.insert(123, coupons)
+        self.insert(124, codes)
+        self.insert(125, items)
+
     def notes(self) -> None:
         rng = self.rng("notes")
         with self.batches(12) as rows:
@@ -608,3 +685,5 @@ def generate(conn: sqlite3.Connection, *, seed: int, contacts: int, demo_now: in
     demo.notes()
     demo.memberships()
     commerce(demo)
+    demo.tracking()
+    demo.coupons()

@@ -336,3 +336,21 @@ OFFERS = (
     "Corporate Package",
     "Black Friday 2025",
 )
+
+#: Names of the tracking objects (types 75-79: campaign, lead source, medium, content, term).
+TRACKING = {
+    75: ("Spring Promo", "Summer Challenge", "Black Friday", "New Year Kickstart"),
+    76: ("Google", "Facebook", "Instagram", "Newsletter", "Referral", "Direct"),
+    77: ("cpc", "email", "social", "organic", "referral"),
+    78: ("banner-a", "banner-b", "video-1", "story-ad"),
+    79: ("yoga classes", "personal trainer", "gym near me", "pilates"),
+}
+
+#: Demo coupons: (name, type, discount type, discount value, shared code or "").
+COUPONS = (
+    ("Spring 20", "group", "percent", "20", "SPRING20"),
+    ("Ten Off", "group", "flat", "10.00", "TENOFF"),
+    ("Free First Week", "group", "trial", "7", "FIRSTWEEK"),
+    ("VIP Thank You", "personal", "percent", "25", ""),
+    ("Win-back 30", "personal", "percent", "30", ""),
+)

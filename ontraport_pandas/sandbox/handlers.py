@@ -12,6 +12,12 @@ Each handler takes the object type and the request parameters and returns a
   unknown ``sort`` field, unknown ``group_id``, a tag action with no ``ids``/criteria, an
   action on a type without the field) are 400 ``Invalid query``. ``range`` below 1 means
   the default (50); above ``range_max`` it is clamped.
+- Bulk deletes and actions (tags, sequences, subscriptions, pause, task and transaction
+  actions) take the collection parameters (``ontraport-api.md`` §7, the SDK's lists): an
+  explicit ``start`` and/or ``range`` narrows the selection to that page (``range`` clamped
+  like a read, ``sort``/``sortDir`` or the default order deciding which records it holds),
+  exactly the records a GET with the same parameters shows; without them every selected
+  record is acted on (no criteria on a bulk delete: every record).
 - ``ids=0`` (or a list containing 0) means every record. Without ``sort`` the order is
   ``id`` per ``default_order``; a sort always ends with ``id`` in the same direction, so
   pages are stable. ``listFields`` keeps the requested order; an id is returned only when
@@ -21,11 +27,21 @@ Each handler takes the object type and the request parameters and returns a
 - Create: unknown and read-only fields are ignored; missing required fields give 400
   ``Missing required field(s): a, b``. The reply echoes the accepted fields exactly as sent,
   then ``id``, ``owner``, ``date``, ``dlm``, ``dla`` and ``unique_id`` where the type has them.
-- Update: ``id`` (or the type's id key) wins over ``unique_id``; a missing or unknown id is
+- Update: a required field sent blank (``""``, blanks, ``null``) is 400 ``Missing required
+  field(s): …``, nothing written; ``id`` (or the type's id key) wins over ``unique_id``; a missing or unknown id is
   400 ``Object not found``. ``dlm`` moves only when a stored value changed (see
   ``dlm_on_unchanged``); the reply's ``dlm`` is then the stored one.
+- An update may set ``bulk_mail`` / ``bulk_sms`` only to ``0``; another value is ignored
+  or refused per ``opt_in_updates`` (a create may set any state).
 - saveorupdate: ``unique_id`` first, then the type's match field (contacts: ``email``,
   compared per ``email_match``); of several matches the oldest (lowest id) wins.
+- Tag, sequence and subscription actions need their list (``add_list`` / ``remove_list``,
+  ``add_names`` / ``remove_names``; the SDK's required parameters): missing or empty, the
+  action is 400 ``Invalid query`` and nothing changes. Ids in the list that do not exist
+  (and names to remove that match no tag) are ignored.
+- ``objects/tagByName`` takes ``ids`` only as an array (a JSON array or PHP bracket keys
+  ``ids[0]=…``; ``ontraport-api.md`` §10, the .NET client's changelog): a comma string or a
+  single number is 400 ``Invalid query``, where ``objects/tag`` takes all three.
 - Tags: names are unique per object type (compared per ``text_collation``); a duplicate
   ``POST Tags`` (or a rename onto an existing name) is 400 ``Tag already exists``. Tag ids
   that do not exist for the type are ignored by ``objects/tag``; new tags are appended to
@@ -39,8 +55,17 @@ Each handler takes the object type and the request parameters and returns a
   Form lists keep strings.
 - ``POST message`` answers ``{"id": <int>, "date": "<created>"}``; ``PUT message``
   answers ``{"id": "<id>", "date": "<created>"}`` (the id as a string).
+- A message's ``type`` must be ``email``, ``template``, ``sms`` or ``task`` (the SDK's list;
+  any case, and ``e-mail``); it is stored as the label messages are listed with
+  (``e-mail``, ``Template``, ``sms``, ``Task``). Another value is 400 ``Invalid message
+  type`` (the real text is unknown) on every message write, before anything is stored.
 - Contact create replies (``POST Contacts``, a saveorupdate that created) end with
   ``"use_utm_names": "false"`` (``"true"`` when the request set it).
+- ``use_utm_names`` (``1``/``true``) on a create, update or saveorupdate lets the tracking
+  fields (``n_*``/``l_*``, parents of types 75-79) take names: a name is matched to the
+  tracking record of that name (trimmed, per ``text_collation``; the oldest of several) and a
+  name not yet known makes a new record, as the UTM variables of a form would. A number is
+  still an id. Without the flag a name is not a number and stores ``"0"``.
 - ``object/getByEmail`` works for types with an ``email`` field (contacts, users);
   several matches answer the oldest id (``all=1`` lists them all).
 """
@@ -84,6 +109,16 @@ CONTROL = frozenset(
     }
 )
 NO_DATA = object()
+
+#: Opt-in states an update may only set to 0 (see ``SandboxConfig.opt_in_updates``).
+OPT_IN_FIELDS = ("bulk_mail", "bulk_sms")
+MESSAGE_TYPE = 7
+#: Tracking types (campaign, lead source, medium, content, term) ``use_utm_names`` resolves names in.
+TRACKING_TYPES = frozenset({75, 76, 77, 78, 79})
+OFFER_TYPE = 65
+#: Message kinds a write may name (the SDK: "template", "email", "sms" or "task"), in any case,
+#: and the label each is stored and listed under; ``e-mail`` (the listed label) is taken too.
+MESSAGE_KINDS = {"email": "e-mail", "e-mail": "e-mail", "template": "Template", "sms": "sms", "task": "Task"}
 
 
 @dataclass
@@ -132,6 +167,16 @@ def _single_form(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _offer_data(value: object) -> bool:
+    """Whether ``value`` is an offer's ``data``: a JSON object in a string."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return isinstance(json.loads(value), dict)
+    except ValueError:
+        return False
+
+
 def _names(value: object) -> list[str]:
     if value is None:
         return []
@@ -160,9 +205,19 @@ class Api:
         return self.config.text_collation == "nocase"
 
     def selection(
-        self, conn: sqlite3.Connection, otype: ObjectType, params: Mapping[str, Any], *, action: bool = False
+        self,
+        conn: sqlite3.Connection,
+        otype: ObjectType,
+        params: Mapping[str, Any],
+        *,
+        action: bool = False,
+        paged: bool = False,
     ) -> tuple[str, list[Any]]:
-        """WHERE clause from ``ids``, ``condition``, ``search`` and ``group_id``."""
+        """WHERE clause from ``ids``, ``condition``, ``search`` and ``group_id``.
+
+        For an action (and, with ``paged``, a bulk delete) an explicit ``start`` or ``range``
+        narrows the selection to that page, in the order ``sort``/``sortDir`` give.
+        """
         clauses: list[str] = []
         args: list[Any] = []
         criteria = False
@@ -184,7 +239,7 @@ class Api:
             criteria = True
         search = params.get("search")
         if isinstance(search, str) and search.strip():
-            sql, values = compile_search(search, otype)
+            sql, values = compile_search(search, otype, notes=is_truthy(params.get("searchNotes")))
             if sql:
                 clauses.append(sql)
                 args += values
@@ -214,7 +269,27 @@ class Api:
             criteria = True
         if action and not criteria:
             raise InvalidQuery("an action needs ids, a group or criteria")
-        return " AND ".join(clauses), args
+        where = " AND ".join(clauses)
+        if (action or paged) and any(params.get(k) not in (None, "") for k in ("start", "range")):
+            return self._page_of(conn, otype, params, where, args)
+        return where, args
+
+    def _page_of(
+        self,
+        conn: sqlite3.Connection,
+        otype: ObjectType,
+        params: Mapping[str, Any],
+        where: str,
+        args: list[Any],
+    ) -> tuple[str, list[Any]]:
+        """The ids of one page of the selection (an action's ``start``/``range``) as a WHERE clause."""
+        start = _int(params.get("start") or 0)
+        if start < 0:
+            raise InvalidQuery("negative start")
+        ids = Store.ids(conn, otype, where, args, self.order(otype, params))[start:]
+        if params.get("range") not in (None, ""):
+            ids = ids[: self.page(params)[1]]
+        return "t.id IN (SELECT value FROM json_each(?))", [json.dumps(ids)]
 
     def order(self, otype: ObjectType, params: Mapping[str, Any]) -> str:
         sort = params.get("sort")
@@ -270,6 +345,12 @@ class Api:
                 continue
             if skip_blank and isinstance(raw, str) and raw == "":
                 continue
+            if otype.id == OFFER_TYPE and name == "data" and not _offer_data(raw):
+                raise ApiError(400, "Invalid offer data")
+            if otype.id == MESSAGE_TYPE and name == "type":
+                raw = MESSAGE_KINDS.get(as_text(raw).strip().lower()) if isinstance(raw, str) else None
+                if raw is None:
+                    raise ApiError(400, "Invalid message type")
             try:
                 values[name] = to_stored(f, raw)
             except InvalidEmail:
@@ -427,10 +508,40 @@ class Api:
             system["unique_id"] = code
         return system
 
+    def _utm_names(
+        self,
+        conn: sqlite3.Connection,
+        otype: ObjectType,
+        params: Mapping[str, Any],
+        values: dict[str, str | None],
+    ) -> None:
+        """``use_utm_names``: a name in a tracking field becomes the id of that record (made when new)."""
+        if not is_truthy(params.get("use_utm_names")):
+            return
+        collate = " COLLATE NOCASE" if self._nocase() else ""
+        for name, raw in params.items():
+            f = otype.field(name)
+            if (
+                f is None
+                or f.parent_object not in TRACKING_TYPES
+                or name not in values
+                or not isinstance(raw, str)
+            ):
+                continue
+            text = raw.strip()
+            if not text or text.lstrip("-").isdigit():  # blank, or already an id
+                continue
+            target = TYPES_BY_ID[f.parent_object]
+            row = conn.execute(
+                f'SELECT id FROM {target.table} WHERE trim("name") = ?{collate} ORDER BY id LIMIT 1', (text,)
+            ).fetchone()
+            values[name] = str(row[0] if row else Store.insert(conn, target, {"name": text}))
+
     def create(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         self.need(otype, "POST")
         values, echo = self.prepare(otype, params)
         with self.store.write() as conn:
+            self._utm_names(conn, otype, params, values)
             system = self._insert(conn, otype, values)
         return Reply(self._created(otype, params, echo, system))
 
@@ -452,7 +563,19 @@ class Api:
         row = Store.get(conn, otype, record_id)
         if row is None:
             raise ApiError(400, NOT_FOUND)
+        blanked = [
+            f.name
+            for f in otype.fields
+            if f.required and f.name in values and not (values[f.name] or "").strip()
+        ]
+        if blanked:
+            raise ApiError(400, f"Missing required field(s): {', '.join(blanked)}")
         changed = {k: v for k, v in values.items() if row.get(k) != v}
+        for name in OPT_IN_FIELDS:
+            if changed.get(name, "0") != "0":
+                if self.config.opt_in_updates == "error":
+                    raise ApiError(400, f"{name} can only be set to 0 through the API")
+                del changed[name]
         if otype.id == 14 and ("tag_name" in changed or "object_type_id" in changed):
             self._tag_conflict(
                 conn,
@@ -492,12 +615,14 @@ class Api:
         self.need(otype, "PUT")
         values, _ = self.prepare(otype, params)
         with self.store.write() as conn:
+            self._utm_names(conn, otype, params, values)
             attrs = self._apply_update(conn, otype, self._target(conn, otype, params), values)
         return Reply({"attrs": attrs})
 
     def save_or_update(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         values, echo = self.prepare(otype, params, skip_blank=is_truthy(params.get("ignore_blanks")))
         with self.store.write() as conn:
+            self._utm_names(conn, otype, params, values)
             found = self._by_unique_id(conn, otype, params.get("unique_id"))
             match_value = params.get(otype.match_field) if otype.match_field else None
             if found is None and isinstance(match_value, str) and match_value.strip():
@@ -551,7 +676,7 @@ class Api:
     def delete_many(self, otype: ObjectType, params: Mapping[str, Any]) -> Reply:
         self.need(otype, "DELETE")
         with self.store.write() as conn:
-            where, args = self.selection(conn, otype, params)
+            where, args = self.selection(conn, otype, params, paged=True)
             ids = Store.ids(conn, otype, where, args)
             tags = self._tags_of(conn, otype, ids)
             Store.delete_ids(conn, otype, ids)
@@ -614,6 +739,8 @@ class Api:
         if not otype.has(field_name):
             raise InvalidQuery(f"{otype.name} has no {field_name}")
         items = split_ids(params.get("add_list" if adding else "remove_list"))
+        if not items:
+            raise InvalidQuery("add_list" if adding else "remove_list")
         with self.store.write() as conn:
             where, args = self.selection(conn, otype, params, action=True)
             items = self._valid_ids(conn, otype, field_name, items)
@@ -666,6 +793,10 @@ class Api:
         if not otype.taggable:
             raise InvalidQuery(f"{otype.name} has no tags")
         names = _names(params.get("add_names" if adding else "remove_names"))
+        if not names:
+            raise InvalidQuery("add_names" if adding else "remove_names")
+        if params.get("ids") not in (None, "") and not isinstance(params["ids"], list):
+            raise InvalidQuery("objects/tagByName takes ids as an array")
         with self.store.write() as conn:
             where, args = self.selection(conn, otype, params, action=True)
             known = self._tags_by_name(conn, otype)

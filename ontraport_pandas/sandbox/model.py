@@ -16,13 +16,23 @@ is unsure, these choices were made:
 - Groups (3) store their saved criteria as condition JSON in a ``criteria`` field
   (the real field list is unknown); ``group_id=N`` applies it.
 - ``bulk_mail``/``bulk_sms`` are ``drop`` fields whose options are the documented states.
-- The tracking fields (``n_lead_source`` …) are ``parent`` fields pointing at types the
-  sandbox does not serve (75-79): the real API has them and a client must cope.
+- The tracking fields (``n_lead_source`` …) are ``parent`` fields pointing at the tracking
+  types 75-79 (campaign, lead source, medium, content, term), read-only and reached through
+  ``objects?objectID=…`` only; each has just a ``name``. Their meta names follow the official
+  SDK's constants (``MarketingCampaign``, ``LeadSource``, ``Medium``, ``Content``, ``Term``);
+  the real field lists are not documented.
 - Required fields (400 when missing on create): Product ``name``, Tag ``tag_name``,
-  Offer ``name``, Message ``type``, Rule ``events``/``actions``, Deal ``name``,
-  Company ``name``. Contacts require nothing.
+  Offer ``name``/``data``, Message ``type``, Rule ``events``/``actions``/``object_type_id``
+  (the SDK's required parameters), Deal ``name``, Company ``name``. Contacts require nothing.
+  An offer's ``data`` must be a JSON object in a string (the SDK encodes it so), else 400
+  ``Invalid offer data``.
 - The custom object is 10000 "Membership" (routes ``Membership``/``Memberships``), with a
   computed ``related_data`` field (``f2008``, the member's e-mail) read through SQL.
+- Coupons (123) are read and deleted, their codes (124) and products (125) only read, as the
+  .NET client offers them (routes ``Coupon(s)``, ``CouponCode(s)``, ``CouponProduct(s)``); the
+  fields are that client's. ``type`` is ``group`` (one shared ``coupon_code``) or ``personal``
+  (one code per contact); ``discount_type`` ``flat``/``percent``/``trial``; ``valid_type``
+  ``date``/``time``; ``status`` ``Valid``/``NotValid``/``Expired``/``ReachedLimit``.
 - Landing pages (20), purchase history logs (30) and open orders (44) are read-only;
   credit cards (45) GET/PUT; orders (52) GET/DELETE; webhooks (145) GET/DELETE (created by
   ``Webhook/subscribe``). Their field lists are not documented: the fields here are the
@@ -422,7 +432,7 @@ _RULE = [
     _f("pause", "Paused", "check"),
     _ro("last_action", "Last Action", "timestamp"),
     _f("drip_id", "Sequence", "parent", parent=5),
-    _f("object_type_id", "Object Type", "numeric"),
+    _f("object_type_id", "Object Type", "numeric", required=True),
     _ro("date", "Date Added", "timestamp"),
     _ro("dlm", "Date Modified", "timestamp"),
 ]
@@ -550,7 +560,7 @@ _TRANSACTION = [
 _OFFER = [
     _f("name", "Name", required=True),
     _f("public", "Public", "check"),
-    _f("data", "Offer Data", "longtext"),
+    _f("data", "Offer Data", "longtext", required=True),
     _ro("referenced", "Referenced", "numeric"),
     _f("owner", "Owner", "parent", parent=2, default="1"),
     _ro("date", "Date Added", "timestamp"),
@@ -689,6 +699,54 @@ _WEBHOOK = [
     _ro("last_hook", "Last Sent", "timestamp"),
     _ro("date", "Date Added", "timestamp"),
 ]
+
+_COUPON = [
+    _f("name", "Name", required=True),
+    _f("type", "Type"),
+    _ro("issued", "Issued", "numeric"),
+    _ro("redeemed", "Redeemed", "numeric"),
+    _ro("remaining", "Remaining", "numeric"),
+    _ro("total_collected", "Total Collected", "price"),
+    _ro("new_buyers", "New Buyers", "numeric"),
+    _f("product_selection", "Products"),
+    _f("discount_type", "Discount Type"),
+    _f("discount_value", "Discount", "price"),
+    _f("discount_description", "Discount Description"),
+    _f("valid_type", "Valid By"),
+    _f("valid_start_date", "Valid From", "timestamp"),
+    _f("valid_end_date", "Valid Until", "timestamp"),
+    _f("valid_timeframe", "Valid For (days)", "numeric"),
+    _f("status", "Status"),
+    _ro("date", "Date Added", "timestamp"),
+    _f("deleted", "Deleted", "check"),
+    _f("recurring", "Recurring", "check"),
+    _f("coupon_code", "Coupon Code"),
+]
+
+_COUPON_CODE = [
+    _f("coupon_id", "Coupon", "parent", parent=123),
+    _f("contact_id", "Contact", "parent", parent=0),
+    _f("code", "Code"),
+    _f("expiration", "Expires", "timestamp"),
+    _ro("date", "Date Added", "timestamp"),
+    _f("date_redeemed", "Date Redeemed", "timestamp"),
+    _f("deleted", "Deleted", "check"),
+]
+
+_COUPON_PRODUCT = [
+    _f("coupon_id", "Coupon", "parent", parent=123),
+    _f("product_id", "Product", "parent", parent=16),
+    _f("product_name", "Product Name"),
+]
+
+#: Tracking objects behind the contacts' ``n_*``/``l_*`` fields: (id, meta name, key, alias).
+_TRACKING = (
+    (75, "MarketingCampaign", "campaigns", "Campaign"),
+    (76, "LeadSource", "leadsources", "Lead Source"),
+    (77, "Medium", "media", "Medium"),
+    (78, "Content", "contents", "Content"),
+    (79, "Term", "terms", "Term"),
+)
 
 _ORDER = [
     _f("contact_id", "Contact", "parent", parent=0),
@@ -861,6 +919,37 @@ TYPES: tuple[ObjectType, ...] = (
         _CAMPAIGN,
         "GET",
         info_fields=("name", "state", "date", "dlm", "subs", "subs_ever", "element_num", "todos"),
+    ),
+    _type(
+        123,
+        "Coupon",
+        "coupons",
+        ("Coupon", "Coupons"),
+        _COUPON,
+        "GET DELETE",
+        info_fields=("name", "discount_type", "discount_value", "status"),
+    ),
+    _type(
+        124,
+        "CouponCode",
+        "couponcodes",
+        ("CouponCode", "CouponCodes"),
+        _COUPON_CODE,
+        "GET",
+        info_fields=("code", "coupon_id", "contact_id", "date_redeemed"),
+    ),
+    _type(
+        125,
+        "CouponProduct",
+        "couponproducts",
+        ("CouponProduct", "CouponProducts"),
+        _COUPON_PRODUCT,
+        "GET",
+        info_fields=("coupon_id", "product_name"),
+    ),
+    *(
+        _type(type_id, name, key, None, [_f("name", alias, required=True)], "GET", info_fields=("name",))
+        for type_id, name, key, alias in _TRACKING
     ),
     _type(
         145,

@@ -87,3 +87,39 @@ def test_contact_create_replies_say_use_utm_names(api):
     assert "attrs" in matched["data"] and "use_utm_names" not in matched["data"]["attrs"]
     other = api.post("Products", json={"name": "No utm"}).json()["data"]
     assert "use_utm_names" not in other
+
+
+def test_message_type_must_be_one_the_api_knows(api):
+    stored = {}
+    for sent, label in (("email", "e-mail"), ("Template", "Template"), ("SMS", "sms"), ("task", "Task")):
+        answer = api.post("message", json={"type": sent, "alias": f"kind {sent}"})
+        assert answer.status_code == 200, answer.text
+        stored[sent] = api.get("Message", params={"id": answer.json()["data"]["id"]}).json()["data"]["type"]
+        assert stored[sent] == label
+    before = api.get("Messages/getInfo").json()["data"]["count"]
+    for bad in ("carrier-pigeon", "", "emails"):
+        refused = api.post("message", data={"type": bad, "alias": "x"})
+        assert refused.status_code == 400
+        assert refused.text in ("Invalid message type", "Missing required field(s): type")
+        assert refused.headers["content-type"].startswith("text/plain")
+    assert api.get("Messages/getInfo").json()["data"]["count"] == before
+    # an update is refused as well, and leaves the message as it was
+    one = api.get("Messages", params={"range": 1, "listFields": "id,type,alias"}).json()["data"][0]
+    refused = api.put("message", json={"id": one["id"], "type": "fax", "alias": "changed"})
+    assert refused.status_code == 400 and refused.text == "Invalid message type"
+    again = api.get("Message", params={"id": one["id"]}).json()["data"]
+    assert (again["type"], again["alias"]) == (one["type"], one["alias"])
+    # a task message made through the API can be assigned
+    task_message = api.get(
+        "Messages",
+        params={
+            "condition": json.dumps(
+                [{"field": {"field": "alias"}, "op": "=", "value": {"value": "kind task"}}]
+            ),
+            "listFields": "id",
+        },
+    ).json()["data"][0]
+    assigned = api.post(
+        "task/assign", json={"object_type_id": 0, "ids": [3], "message": {"id": task_message["id"]}}
+    )
+    assert assigned.status_code == 200, assigned.text

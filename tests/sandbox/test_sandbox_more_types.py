@@ -13,6 +13,9 @@ TYPES = [
     (45, "CreditCard", "CreditCards"),
     (52, "Order", "Orders"),
     (145, "Webhook", "Webhooks"),
+    (123, "Coupon", "Coupons"),
+    (124, "CouponCode", "CouponCodes"),
+    (125, "CouponProduct", "CouponProducts"),
 ]
 
 
@@ -151,3 +154,87 @@ def test_meta_by_name(both):
     one = both.get("Contacts/meta", params={"format": "byName"}).json()["data"]
     assert list(one) == ["Contact"]
     assert both.get("objects/meta", params={"format": "weird"}).status_code == 400
+
+
+TRACKING = {"n_campaign": 75, "n_lead_source": 76, "n_medium": 77, "n_content": 78, "n_term": 79}
+
+
+def _tracking_names(api, type_id):
+    rows = api.get("objects", params={"objectID": type_id, "range": 50}).json()["data"]
+    return {r["name"]: r["id"] for r in rows}
+
+
+def test_tracking_types_are_readable_and_read_only(ro):
+    meta = ro.get("objects/meta").json()["data"]
+    for type_id in TRACKING.values():
+        assert meta[str(type_id)]["fields"]["name"]["type"] == "text"
+        assert _tracking_names(ro, type_id)
+    assert "Google" in _tracking_names(ro, 76)
+    contact_meta = meta["0"]["fields"]
+    for name, type_id in TRACKING.items():
+        assert contact_meta[name]["parent_object"] == type_id
+    assert ro.post("objects", json={"objectID": 76, "name": "Nope"}).status_code == 403
+
+
+def test_use_utm_names_takes_names_for_the_tracking_fields(api):
+    google = _tracking_names(api, 76)["Google"]
+    body = {
+        "email": "utm@example.com",
+        "n_lead_source": " google ",
+        "l_lead_source": "Google",
+        "n_campaign": "Spring Relaunch 2027",
+        "n_medium": "cpc",
+        "n_term": "",
+        "use_utm_names": "true",
+    }
+    created = api.post("Contacts", json=body).json()["data"]
+    assert created["n_lead_source"] == " google " and created["use_utm_names"] == "true"
+    row = api.get("Contact", params={"id": created["id"]}).json()["data"]
+    assert row["n_lead_source"] == row["l_lead_source"] == google
+    campaigns = _tracking_names(api, 75)
+    assert row["n_campaign"] == campaigns["Spring Relaunch 2027"]  # a new name makes a new record
+    assert row["n_medium"] == _tracking_names(api, 77)["cpc"] and row["n_term"] == "0"
+    # an id still works with the flag, and the same new name is not created twice
+    again = api.post(
+        "Contacts/saveorupdate",
+        data={
+            "email": "utm@example.com",
+            "n_campaign": "spring relaunch 2027",
+            "n_content": "",
+            "use_utm_names": 1,
+        },
+    ).json()["data"]["attrs"]
+    assert "n_campaign" not in again
+    assert len(_tracking_names(api, 75)) == len(campaigns)
+    api.put("Contacts", json={"id": created["id"], "l_lead_source": "Facebook", "use_utm_names": True})
+    row = api.get("Contact", params={"id": created["id"]}).json()["data"]
+    assert row["l_lead_source"] == _tracking_names(api, 76)["Facebook"]
+    api.put("Contacts", json={"id": created["id"], "l_lead_source": google, "use_utm_names": "true"})
+    assert api.get("Contact", params={"id": created["id"]}).json()["data"]["l_lead_source"] == google
+    # without the flag a name is not an id: stored as 0, and no tracking record is made
+    plain = api.post(
+        "Contacts", json={"email": "plain@example.com", "n_campaign": "Another Campaign"}
+    ).json()["data"]
+    assert api.get("Contact", params={"id": plain["id"]}).json()["data"]["n_campaign"] == "0"
+    assert "Another Campaign" not in _tracking_names(api, 75)
+
+
+def test_coupons_codes_and_products_point_at_each_other(both):
+    coupons = {r["id"]: r for r in both.get("Coupons", params={"range": 50}).json()["data"]}
+    assert all(c["discount_type"] in ("flat", "percent", "trial") for c in coupons.values())
+    codes = both.get("CouponCodes", params={"range": 50}).json()["data"]
+    assert codes and all(code["coupon_id"] in coupons for code in codes)
+    personal = [code for code in codes if code["contact_id"] != "0"]
+    assert personal and all(coupons[code["coupon_id"]]["type"] == "personal" for code in personal)
+    for code in personal[:3]:
+        assert both.get("Contact", params={"id": code["contact_id"]}).status_code == 200
+    for item in both.get("CouponProducts", params={"range": 50}).json()["data"]:
+        product = both.get("Product", params={"id": item["product_id"]}).json()["data"]
+        assert item["coupon_id"] in coupons and item["product_name"] == product["name"]
+    # coupons are read and deleted; codes and products only read
+    assert both.post("Coupons", json={"name": "x"}).status_code == 403
+    assert both.put("CouponCodes", json={"id": codes[0]["id"], "code": "X"}).status_code == 403
+    assert both.delete("CouponProduct", params={"id": 1}).status_code == 403
+    gone = next(iter(coupons))
+    assert both.delete("Coupon", params={"id": gone}).status_code == 200
+    assert both.get("Coupon", params={"id": gone}).status_code == 404

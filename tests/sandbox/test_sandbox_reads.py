@@ -251,3 +251,40 @@ def test_group_id_applies_the_saved_criteria(ro):
         "Deals", params={"group_id": deals["id"], "listFields": "sales_stage", "range": 50}
     ).json()["data"]
     assert open_deals and not {r["sales_stage"] for r in open_deals} & {"605", "606"}
+
+
+def test_search_notes_also_matches_the_text_of_the_records_notes(api):
+    phrase = "zebra-lighthouse"
+    assert api.post(
+        "Notes", data={"contact_id": "12", "data": f"Called: {phrase} plan", "object_type_id": "0"}
+    )
+    # a deal's note with the phrase: its contact_id is a deal id, not a contact
+    api.post("Notes", data={"contact_id": "13", "data": phrase, "object_type_id": "149"})
+    query = {"search": phrase.upper(), "listFields": "id"}
+    assert api.get("Contacts", params=query).json()["data"] == []
+    for flag in ("1", "true"):
+        rows = api.get("Contacts", params={**query, "searchNotes": flag}).json()["data"]
+        assert rows == [{"id": "12"}]
+        info = api.get("Contacts/getInfo", params={**query, "searchNotes": flag}).json()["data"]
+        assert info["count"] == "1"
+    assert api.get("Contacts", params={**query, "searchNotes": "0"}).json()["data"] == []
+    # without search, searchNotes filters nothing
+    everything = api.get("Contacts/getInfo", params={"searchNotes": "1"}).json()["data"]["count"]
+    assert everything == str(SMALL)
+    deals = api.get("Deals", params={**query, "searchNotes": "1"}).json()["data"]
+    assert deals == [{"id": "13"}]
+    # an action selected by search + searchNotes touches only the matching record
+    untouched = {
+        r["id"]: r["contact_cat"]
+        for r in api.get("Contacts", params={"listFields": "id,contact_cat", "range": 50}).json()["data"]
+    }
+    answer = api.put(
+        "objects/tag", data={"objectID": 0, "search": phrase, "searchNotes": "1", "add_list": "3"}
+    )
+    assert answer.status_code == 200
+    assert "*/*3*/*" in api.get("Contact", params={"id": 12}).json()["data"]["contact_cat"]
+    after = {
+        r["id"]: r["contact_cat"]
+        for r in api.get("Contacts", params={"listFields": "id,contact_cat", "range": 50}).json()["data"]
+    }
+    assert after == untouched

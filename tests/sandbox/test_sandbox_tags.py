@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sandbox_helpers import FakeClock, client_for
 
 PROCESSING = "The tag is now being processed."
@@ -107,3 +108,56 @@ def test_sequences_and_automations(api):
     assert row["updateSequence"] == "*/*2*/*3*/*1*/*" and row["updateCampaign"] == "*/*4*/*"
     api.request("DELETE", "objects/sequence", json={"objectID": 0, "ids": [10], "remove_list": [3]})
     assert api.get("Contact", params={"id": 10}).json()["data"]["updateSequence"] == "*/*2*/*1*/*"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PUT", "objects/tag", {"objectID": 0, "ids": "1,2"}),
+        ("PUT", "objects/tag", {"objectID": 0, "ids": "1,2", "add_list": ""}),
+        ("DELETE", "objects/tag", {"objectID": 0, "ids": "1,2", "remove_list": []}),
+        ("DELETE", "objects/tag", {"objectID": 0, "ids": "1,2", "add_list": "1"}),
+        ("PUT", "objects/tagByName", {"objectID": 0, "ids": [1, 2]}),
+        ("PUT", "objects/tagByName", {"objectID": 0, "ids": [1, 2], "add_names": ["", " "]}),
+        ("DELETE", "objects/tagByName", {"objectID": 0, "ids": [1, 2], "remove_names": []}),
+        ("PUT", "objects/sequence", {"objectID": 0, "ids": "1,2", "remove_list": "1"}),
+        ("DELETE", "objects/sequence", {"objectID": 0, "ids": "1,2"}),
+        ("PUT", "objects/subscribe", {"objectID": 0, "ids": "1,2", "sub_type": "sequence"}),
+        ("DELETE", "objects/subscribe", {"objectID": 0, "ids": "1,2"}),
+    ],
+)
+def test_an_action_without_its_list_is_refused(api, method, path, body):
+    fields = "id,contact_cat,updateSequence,updateCampaign"
+    before = api.get("Contacts", params={"ids": "1,2", "listFields": fields}).json()["data"]
+    tags = api.get("Tags/getInfo").json()["data"]["count"]
+    refused = api.request(method, path, json=body)
+    assert (refused.status_code, refused.text) == (400, "Invalid query")
+    assert api.get("Contacts", params={"ids": "1,2", "listFields": fields}).json()["data"] == before
+    assert api.get("Tags/getInfo").json()["data"]["count"] == tags
+
+
+@pytest.mark.parametrize("ids", ["1,2", "1", 1])
+def test_tag_by_name_needs_ids_as_an_array(api, ids):
+    before = {i: _cat(api, i) for i in (1, 2)}
+    tags = api.get("Tags/getInfo").json()["data"]["count"]
+    for method in ("PUT", "DELETE"):
+        names = "add_names" if method == "PUT" else "remove_names"
+        refused = api.request(
+            method, "objects/tagByName", json={"objectID": 0, "ids": ids, names: ["Array Only"]}
+        )
+        assert (refused.status_code, refused.text) == (400, "Invalid query")
+    assert {i: _cat(api, i) for i in (1, 2)} == before
+    assert api.get("Tags/getInfo").json()["data"]["count"] == tags
+    # PHP bracket keys are an array too, as is a JSON list of strings
+    form = api.put("objects/tagByName", data={"objectID": "0", "ids[0]": "1", "add_names[0]": "Array Only"})
+    assert form.status_code == 200
+    assert (
+        api.put(
+            "objects/tagByName", json={"objectID": 0, "ids": ["2"], "add_names": ["Array Only"]}
+        ).status_code
+        == 200
+    )
+    tagged = api.get(
+        "objects/tag", params={"objectID": 0, "tag_name": "Array Only", "listFields": "id"}
+    ).json()["data"]
+    assert sorted(r["id"] for r in tagged) == ["1", "2"]

@@ -210,7 +210,7 @@ def test_refused_verbs_are_403(api, method, path, body):
 def test_allowed_writes_on_other_types(api):
     assert api.put("Tasks", json={"id": 1, "status": 1}).json()["data"]["attrs"]["status"] == "1"
     assert api.delete("Group", params={"id": 1}).status_code == 200
-    assert api.post("Offers", json={"name": "New offer"}).status_code == 200
+    assert api.post("Offers", json={"name": "New offer", "data": '{"products": []}'}).status_code == 200
     assert api.post("objects", json={"objectID": 5, "name": "New sequence"}).status_code == 200
     assert api.post("Notes", json={"contact_id": 1, "data": "hello"}).status_code == 200
 
@@ -260,3 +260,175 @@ def test_values_are_normalised_like_mysql_columns(api):
     row = api.get("Contact", params={"id": new_id}).json()["data"]
     assert (row["f1003"], row["f1005"], row["f1006"], row["f1004"]) == ("4", "0", "1", "180")
     assert row["birthday"] is None and row["contact_cat"] == "*/*3*/*1*/*"
+
+
+def _ids(api, path="Contacts", **params):
+    out, start = [], 0
+    while True:
+        page = api.get(path, params={"listFields": "id", "start": start, "sort": "id", **params}).json()[
+            "data"
+        ]
+        out += [int(r["id"]) for r in page]
+        if len(page) < 50:
+            return out
+        start += 50
+
+
+def test_bulk_delete_honours_start_range_and_sort_when_sent(api):
+    everything = _ids(api)
+    owned = cond(("owner", "=", "1"))
+    matching = _ids(api, condition=owned)
+    # the page a GET with the same parameters shows is exactly what is deleted
+    page = {"condition": owned, "sort": "id", "sortDir": "asc", "start": 2, "range": 3}
+    shown = [int(r["id"]) for r in api.get("Contacts", params={**page, "listFields": "id"}).json()["data"]]
+    assert len(shown) == 3
+    assert api.request("DELETE", "Contacts", params=page).json()["data"] == "Deleted"
+    assert _ids(api) == [i for i in everything if i not in shown]
+    assert _ids(api, condition=owned) == [i for i in matching if i not in shown]
+    # a range above the maximum is clamped as on reads; default order is newest first
+    before = _ids(api)
+    api.request("DELETE", "objects", json={"objectID": 0, "ids": "0", "range": 500})
+    assert _ids(api) == before[:-50]
+    # without start/range every matching record goes, as before
+    api.request("DELETE", "Contacts", params={"condition": owned})
+    assert _ids(api, condition=owned) == []
+
+
+def test_tag_and_subscription_actions_honour_start_and_range(api):
+    rows = api.get("Contacts", params={"sort": "id", "range": 10, "listFields": "id,contact_cat"}).json()[
+        "data"
+    ]
+    before = {r["id"]: r["contact_cat"] for r in rows}
+    tag = api.post("Tags", data={"tag_name": "Paged action"}).json()["data"]["tag_id"]
+    answer = api.put(
+        "objects/tag", data={"objectID": 0, "ids": "0", "add_list": tag, "sort": "id", "start": 4, "range": 2}
+    )
+    assert answer.status_code == 200
+    tagged = api.get("objects/tag", params={"objectID": 0, "tag_id": tag, "listFields": "id"}).json()["data"]
+    assert sorted(int(r["id"]) for r in tagged) == [5, 6]
+    after = api.get("Contacts", params={"sort": "id", "range": 10, "listFields": "id,contact_cat"}).json()[
+        "data"
+    ]
+    assert {r["id"]: r["contact_cat"] for r in after if r["id"] not in ("5", "6")} == {
+        k: v for k, v in before.items() if k not in ("5", "6")
+    }
+    named = api.put(
+        "objects/tagByName",
+        json={"objectID": 0, "ids": [1, 2, 3, 4], "add_names": ["Paged by name"], "sort": "id", "range": 1},
+    )
+    assert named.status_code == 200
+    by_name = api.get("objects/tag", params={"objectID": 0, "tag_name": "Paged by name", "listFields": "id"})
+    assert by_name.json()["data"] == [{"id": "1"}]
+    assert (
+        api.put("objects/tag", data={"objectID": 0, "ids": "1", "add_list": tag, "start": -1}).status_code
+        == 400
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "text"),
+    [
+        (
+            "Rules",
+            {"events": "Contact_added_to_category(1)", "actions": "Add_contact_to_category(2)"},
+            "Missing required field(s): object_type_id",
+        ),
+        ("Offers", {"name": "No data", "public": 1}, "Missing required field(s): data"),
+        ("Offers", {"name": "Bad data", "data": "not json"}, "Invalid offer data"),
+        ("Offers", {"name": "List data", "data": "[1, 2]"}, "Invalid offer data"),
+    ],
+)
+def test_creates_need_the_fields_the_api_requires(api, path, body, text):
+    count = api.get(f"{path}/getInfo").json()["data"]["count"]
+    refused = api.post(path, json=body)
+    assert (refused.status_code, refused.text) == (400, text)
+    assert api.get(f"{path}/getInfo").json()["data"]["count"] == count
+    meta = api.get(f"{path}/meta").json()["data"]
+    (fields,) = (entry["fields"] for entry in meta.values())
+    assert fields["object_type_id" if path == "Rules" else "data"]["required"] == 1
+
+
+def test_rule_and_offer_creates_with_their_required_fields(api):
+    rule = api.post(
+        "Rules",
+        data={
+            "events": "Contact_added_to_category(1)",
+            "actions": "Add_contact_to_category(2)",
+            "object_type_id": "0",
+        },
+    ).json()["data"]
+    assert api.get("Rule", params={"id": rule["id"]}).json()["data"]["object_type_id"] == "0"
+    offer = api.post("Offers", json={"name": "Bundle", "data": '{"products": [{"id": "1"}]}', "public": 1})
+    stored = api.get("Offer", params={"id": offer.json()["data"]["id"]}).json()["data"]
+    assert json.loads(stored["data"]) == {"products": [{"id": "1"}]}
+    # an update may leave data alone, but may not replace it with something that is not an offer
+    first = api.get("Offers", params={"range": 1, "listFields": "id,data"}).json()["data"][0]
+    assert api.put("Offers", json={"id": first["id"], "name": "Renamed"}).status_code == 200
+    refused = api.put("Offers", json={"id": first["id"], "data": "{broken"})
+    assert (refused.status_code, refused.text) == (400, "Invalid offer data")
+    assert api.get("Offer", params={"id": first["id"]}).json()["data"]["data"] == first["data"]
+
+
+def _first(api, **where):
+    rows = api.get("Contacts", params={"listFields": "id,bulk_mail,bulk_sms", "range": 50}).json()["data"]
+    return next(r for r in rows if all(r[k] == v for k, v in where.items()))
+
+
+@pytest.mark.parametrize("how", ["put", "saveorupdate"])
+def test_an_update_cannot_opt_a_contact_in(api, how):
+    transactional = _first(api, bulk_mail="0")
+    opted_in = _first(api, bulk_mail="1")
+    sms_out = _first(api, bulk_sms="0")
+
+    def update(record, **fields):
+        if how == "put":
+            return api.put("Contacts", json={"id": record["id"], **fields})
+        code = api.get("Contact", params={"id": record["id"]}).json()["data"]["unique_id"]
+        return api.post("Contacts/saveorupdate", json={"unique_id": code, **fields})
+
+    def stored(record):
+        row = api.get("Contact", params={"id": record["id"]}).json()["data"]
+        return row["bulk_mail"], row["bulk_sms"]
+
+    # opting in (or double opt-in) through the API is ignored: not stored, not in attrs
+    answer = update(transactional, bulk_mail=1, title="Opt-in attempt")
+    assert answer.status_code == 200
+    assert "bulk_mail" not in answer.json()["data"]["attrs"]
+    assert answer.json()["data"]["attrs"]["title"] == "Opt-in attempt"
+    assert stored(transactional)[0] == "0"
+    assert "bulk_mail" not in update(opted_in, bulk_mail="2").json()["data"]["attrs"]
+    assert stored(opted_in)[0] == "1"
+    assert "bulk_sms" not in update(sms_out, bulk_sms=1).json()["data"]["attrs"]
+    assert stored(sms_out)[1] == "0"
+    # setting 0 (transactional only / SMS opt-out) is allowed
+    assert update(opted_in, bulk_mail=0, bulk_sms="0").status_code == 200
+    assert stored(opted_in) == ("0", "0")
+    # a new contact may be created opted in
+    created = api.post("Contacts", json={"email": "new.optin@example.com", "bulk_mail": 1}).json()["data"]
+    assert api.get("Contact", params={"id": created["id"]}).json()["data"]["bulk_mail"] == "1"
+
+
+def test_opt_in_updates_can_be_refused_instead(make_app):
+    with client_for(make_app(opt_in_updates="error")) as api:
+        record = _first(api, bulk_mail="0")
+        refused = api.put("Contacts", json={"id": record["id"], "bulk_mail": "1", "title": "Nope"})
+        assert (refused.status_code, refused.text) == (400, "bulk_mail can only be set to 0 through the API")
+        row = api.get("Contact", params={"id": record["id"]}).json()["data"]
+        assert row["bulk_mail"] == "0" and row["title"] != "Nope"
+        assert api.put("Contacts", json={"id": record["id"], "bulk_mail": "0"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "record", "field"),
+    [("Products", 1, "name"), ("Tags", 1, "tag_name"), ("Rules", 1, "events"), ("Offers", 1, "name")],
+)
+def test_an_update_cannot_blank_a_required_field(api, path, record, field):
+    single = path[:-1]
+    before = api.get(single, params={"id": record}).json()["data"]
+    for blank in ("", "   ", None):
+        refused = api.put(path, json={"id": record, field: blank})
+        assert (refused.status_code, refused.text) == (400, f"Missing required field(s): {field}")
+    assert api.get(single, params={"id": record}).json()["data"] == before
+    # a value is still taken
+    assert api.put(path, json={"id": record, field: "Renamed"}).status_code == 200
+    assert api.get(single, params={"id": record}).json()["data"][field] == "Renamed"
