@@ -81,3 +81,33 @@ def test_writes_and_queries_pass_through_the_equals_form(home):
         op.close()
     got = json.loads(sim(home, "request", DEMO, "/Contact", "--query=id=4", "--json").stdout)
     assert got["body"]["data"]["firstname"] == "-Dash"
+
+
+TOKEN_CLI = """
+import sys
+if "--help" in sys.argv:
+    print("membrane: action, request, token")
+elif sys.argv[1:3] == ["token", "--json"]:
+    print(sys.argv[0].endswith("bare.py") and "{token}" or "Error: something else went wrong here")
+"""
+
+
+@pytest.mark.parametrize("name", ["bare.py", "other.py"])
+def test_a_bare_token_on_stdout_is_taken_and_never_shown(tmp_path, caplog, name):
+    import base64
+    import time
+
+    claims = (
+        base64.urlsafe_b64encode(json.dumps({"exp": int(time.time()) + 600}).encode()).decode().rstrip("=")
+    )
+    token = f"eyJhbGciOiJIUzI1NiJ9.{claims}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
+    script = tmp_path / name
+    script.write_text(TOKEN_CLI.replace("{token}", token))
+    cli = MembraneCLI([sys.executable, str(script)])
+    got = cli.token()
+    if name == "bare.py":
+        assert got is not None and got["token"] == token
+        assert got["expires_at"] == pytest.approx(time.time() + 600, abs=5)
+    else:
+        assert got is None  # a line of text is no token
+    assert token not in caplog.text and token not in repr(cli)

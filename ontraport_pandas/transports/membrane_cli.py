@@ -69,6 +69,10 @@ INSTALL_HINT = (
 )
 
 
+#: A bearer token printed bare: a JWT (``xxx.yyy.zzz``) or an opaque token such as ``pat-…``.
+_BARE_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,4096}")
+
+
 def flag(name: str, value: str) -> str:
     """One ``--name=value`` argv element.
 
@@ -293,7 +297,7 @@ class MembraneCLI:
         try:
             value = _json.loads(text)
         except ValueError:
-            if ctx.what == "request":
+            if ctx.what in ("request", "token"):
                 return RawText(text)
             raise not_json(ctx, text) from None
         error = as_error(value, strict=True)
@@ -338,6 +342,8 @@ class MembraneCLI:
     def token(self) -> dict[str, Any] | None:
         """A fresh token from ``membrane token --json``: ``{"token", "expires_at"}``, or None if none is given.
 
+        Accepted answers: ``{token|accessToken|access_token|jwt, expiresAt|expires_at|exp|expiresIn}``,
+        a JSON string, or the bare token on one line (then the expiry is the JWT's ``exp``).
         The token is never logged; a CLI without the command (or logged out) gives None.
         """
         try:
@@ -346,6 +352,11 @@ class MembraneCLI:
             return None
         token: Any = value
         expires: Any = None
+        if isinstance(value, RawText):
+            # The bare token on one line (a CLI that prints the JWT it minted even with --json);
+            # anything else is not taken, and never shown.
+            text = value.text.strip()
+            token = text if _BARE_TOKEN.fullmatch(text) else None
         if isinstance(value, dict):
             token = next(
                 (value[k] for k in ("token", "accessToken", "access_token", "jwt") if value.get(k)), None
