@@ -205,3 +205,31 @@ def test_token_expires_in_and_credentials_shell(home):
     shell = sim(home, "credentials", "--shell").stdout.splitlines()
     assert "export MEMBRANE_WORKSPACE_KEY=sim-workspace" in shell
     assert any(line.startswith("export MEMBRANE_API_URI=") for line in shell)
+
+
+def test_act_runs_by_key_id_or_api_and_refuses_code(home):
+    def act(*args: str) -> Any:
+        return sim(home, "act", "--connectionId", DEMO, *args, "--json", check=False)
+
+    by_key = json.loads(act("--key", "get-contact", "--input", '{"id": 3}').stdout)
+    by_id = json.loads(act("--id", "act_get_contact", "--input", '{"id": 3}').stdout)
+    assert by_key["output"] == by_id["output"] and by_key["output"]["id"] == "3"
+    assert by_key["actionRunId"] != by_id["actionRunId"]
+    assert json.loads(act("--id", "get-contact").stdout)["key"] == "not_found"  # --id takes ids only
+    api = json.loads(
+        act("--api", json.dumps({"method": "GET", "path": "/Contact", "query": {"id": 3}})).stdout
+    )
+    assert api["output"]["data"]["id"] == "3" and api["actionRunId"].startswith("run_")
+    missing = act("--api", '{"path": "/Nope"}')
+    error = json.loads(missing.stdout)
+    assert missing.returncode == 1 and error["type"] == "action_run" and error["actionRunId"]
+    assert error["data"]["response"]["status"] == 404
+    code = act("--code", "return 1")
+    assert code.returncode == 1 and json.loads(code.stdout)["type"] == "custom_code"
+    assert (
+        "exactly one of" in refused(home, "act", "--connectionId", DEMO, "--key", "a", "--id", "b")["message"]
+    )
+    assert (
+        "--meta must be JSON"
+        in refused(home, "act", "--connectionId", DEMO, "--key", "a", "--meta", "{")["message"]
+    )

@@ -16,9 +16,10 @@ credentials; ``--pathParam`` fills ``{name}`` / ``:name`` path segments), and an
 proxy route (:mod:`~ontraport_pandas.sandbox.membrane_proxy`). The command line is
 checked against the documented flags (:mod:`~ontraport_pandas.sandbox.membrane_argv`):
 anything else is a usage error, exit 2. ``--json`` prints JSON; without it the output
-is a short text (§3), so callers that parse must pass ``--json``. Not simulated: ``act``,
+is a short text (§3), so callers that parse must pass ``--json``. Not simulated:
 ``connection ensure|create|patch|delete``, ``connection-request``, ``external-app``,
-``agent-session``, ``action create`` and ``workspace`` (unknown commands here). The vendor's evidence allows
+``agent-session``, ``action create`` and ``workspace`` (unknown commands here). ``act``
+runs ``--key`` / ``--id`` actions and ``--api`` requests; ``--code`` is refused. The vendor's evidence allows
 several output forms; ``sim dialect <name>`` switches between them
 (:data:`~ontraport_pandas.sandbox.membrane_state.DIALECTS`,
 :mod:`~ontraport_pandas.sandbox.membrane_dialects`). In the ``standard`` dialect,
@@ -105,6 +106,9 @@ Commands:
   action run <actionId> --connectionId <id> [--input '<json>']
                                            run one of the Ontraport connector's actions (by id; by key
                                            too, except in the ids-only dialect); prints {output, actionRunId}
+  act --connectionId <id> (--key K | --id <actionId> | --api '{"method","path","query","body"}' | --code JS)
+      [--input '<json>'] [--meta '<json>']
+                                           the unified form: {output, actionRunId} (--code is refused)
   action-run-log get <actionRunId> [--details]
                                            the record of one action run
   request <connectionId> <path> [-X|--method METHOD] [--query k=v]... [-H|--header "K: V"]...
@@ -584,12 +588,22 @@ def cmd_action(state: SimState, args: Args) -> int:
             )
         _out(args, action_items(dialects, [actions.ACTIONS[item["key"]]])[0])
         return 0
-    selector = args.pos[2]
+    return _run_selected(state, args, args.pos[2])
+
+
+def _run_selected(state: SimState, args: Args, selector: str, *, by: str | None = None) -> int:
+    """Run one action by id or key (``by``: only that one) on ``--connectionId``; print ``{output, actionRunId}``."""
+    from ontraport_pandas import actions
+
+    dialects = state.dialects()
+    specs = list(actions.ACTIONS.values())
     run_id = "run_" + uuid.uuid4().hex[:16]
     mode = _gate(state, "action-run", action_run_id=run_id)
     record = _connection_for(state, args, mode=mode)
     cid = str(record["id"])
     item = find_item(dialects, specs, selector)
+    if item is not None and by is not None and item[by] != selector:
+        item = None
     if mode == "unknown-action" or item is None:
         raise SimError(
             "bad_request",
@@ -635,6 +649,79 @@ def cmd_action(state: SimState, args: Args) -> int:
         raise
     state.save_run({**log, "status": "success", "output": output})
     _out(args, output if mode == "body-only-output" else {"output": output, "actionRunId": run_id})
+    return 0
+
+
+def cmd_act(state: SimState, args: Args) -> int:
+    """``act --connectionId <id> --key K | --id I | --api '<json>' | --code '<js>' [--input …] [--meta …]`` (§3).
+
+    ``--key`` / ``--id`` run a connector action as ``action run`` does. ``--api`` sends
+    ``{method, path, query?, headers?, body?}`` through the connection: the output is
+    Ontraport's body; a non-2xx answer is an ``action_run`` error carrying the upstream
+    answer as ``data.response`` (the SDK's form for upstream HTTP errors). ``--code`` is
+    refused (``custom_code``): the simulator runs no JavaScript.
+    """
+    chosen = [f for f in ("key", "id", "api", "code") if args.get(f) is not None]
+    if len(chosen) != 1:
+        _usage("act needs exactly one of --key, --id, --api, --code")
+    if args.get("meta") is not None:
+        try:
+            json.loads(str(args.get("meta")))
+        except ValueError:
+            _usage("--meta must be JSON")
+    which = chosen[0]
+    if which in ("key", "id"):
+        return _run_selected(state, args, str(args.get(which)), by=which)
+    run_id = "run_" + uuid.uuid4().hex[:16]
+    mode = _gate(state, "action-run", action_run_id=run_id)
+    record = _connection_for(state, args, mode=mode)
+    if which == "code":
+        raise SimError(
+            "custom_code", "The simulator runs no custom code; use --key, --id or --api", action_run_id=run_id
+        )
+    try:
+        spec = json.loads(str(args.get("api")))
+    except ValueError:
+        spec = None
+    if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
+        raise SimError(
+            "bad_request", "--api must be a JSON object with a path (and method, query, headers, body)"
+        )
+    method = str(spec.get("method") or "GET").upper()
+    query = [(str(k), _param(v)) for k, v in (spec.get("query") or {}).items() if v is not None]
+    headers = [(str(k), str(v)) for k, v in (spec.get("headers") or {}).items()]
+    body = None if spec.get("body") is None else _dumps(spec["body"])
+    if mode == "rate-limit":
+        raise SimError(
+            "action_run",
+            "Rate limit exceeded (simulated): too many requests to Ontraport",
+            key="rate_limit_exceeded",
+            data={"status": 429, "resetAfter": 1},
+            action_run_id=run_id,
+        )
+    app = sandbox_app(state)
+    try:
+        r = proxy_request(
+            app,
+            state.credentials(str(record["id"])),
+            method,
+            spec["path"],
+            query,
+            body,
+            "application/json" if body is not None else None,
+            headers,
+            versioned="base-without-v1" not in state.dialects(),
+        )
+    finally:
+        app.close()
+    if r.status >= 300:
+        raise SimError(
+            "action_run",
+            f"{method} {spec['path']} -> HTTP {r.status}",
+            data={"response": {"status": r.status, "headers": dict(r.headers), "data": r.body_value()}},
+            action_run_id=run_id,
+        )
+    _out(args, {"output": r.body_value(), "actionRunId": run_id})
     return 0
 
 
@@ -1013,6 +1100,7 @@ HANDLERS = {
     "connect": cmd_connect,
     "action": cmd_action,
     "action-run-log": cmd_action_run_log,
+    "act": cmd_act,
     "request": cmd_request,
     "token": cmd_token,
     "credentials": cmd_credentials,

@@ -102,6 +102,7 @@ COMMANDS: dict[tuple[str, ...], Spec] = {
     ("action", "list"): _spec("intent connectionId connectionKey externalAppId limit cursor"),
     ("action", "get"): _spec("timeout", "wait", positionals="id"),
     ("action", "run"): _spec("connectionId connectionKey input", positionals="actionId"),
+    ("act",): _spec("connectionId connectionKey key id api code input meta"),
     ("action-run-log", "get"): _spec("", "details", positionals="actionRunId"),
     ("request",): _spec(
         "method data",
