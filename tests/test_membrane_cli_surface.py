@@ -233,3 +233,30 @@ def test_act_runs_by_key_id_or_api_and_refuses_code(home):
         "--meta must be JSON"
         in refused(home, "act", "--connectionId", DEMO, "--key", "a", "--meta", "{")["message"]
     )
+
+
+def test_connection_ensure_create_patch_and_delete(home):
+    def run(*args: str) -> Any:
+        return json.loads(sim(home, "connection", *args, "--json").stdout)
+
+    assert run("ensure", "https://ontraport.com/")["id"] == DEMO  # the first Ontraport connection
+    made = run("create", "sync my hubspot contacts", "--name", "CRM")
+    assert made["state"] == "CLIENT_ACTION_REQUIRED" and made["integrationKey"] == "hubspot"
+    assert (
+        made["name"] == "CRM"
+        and "membrane connect --connectionId" in made["clientAction"]["agentInstructions"]
+    )
+    unknown = sim(home, "connection", "ensure", "https://example.com/", "--json", check=False)
+    assert unknown.returncode == 1 and json.loads(unknown.stdout)["key"] == "not_found"
+    patched = run("patch", DEMO, "--data", '{"name": "Main CRM", "key": "main"}')
+    assert patched["name"] == "Main CRM" and run("get", "main")["id"] == DEMO
+    bad = sim(home, "connection", "patch", DEMO, "--data", '{"state": "READY"}', "--json", check=False)
+    assert bad.returncode == 1 and "Cannot change state" in json.loads(bad.stdout)["message"]
+    assert "needs --data" in refused(home, "connection", "patch", DEMO)["message"]
+    archived = run("delete", "main")
+    assert archived["archivedAt"]
+    assert DEMO not in [c["id"] for c in run("list", "--limit", "100")["items"]]
+    gone = sim(home, "request", DEMO, "/Contacts", "--json", check=False)
+    assert gone.returncode == 1 and json.loads(gone.stdout)["key"] == "not_found"
+    fresh = run("ensure", "https://ontraport.com/")  # the pending one, then a new one
+    assert fresh["id"] != DEMO and fresh["integrationKey"] == "ontraport"

@@ -9,7 +9,7 @@ It is never installed under the name ``membrane``.
 It implements the commands membrane-cli.md §2-§3 documents for what the toolkit uses,
 with their documented flags and output shapes: ``--help``, ``login`` (also ``start`` /
 ``complete <code>``; headless when stdin is not a terminal) / ``logout`` / ``status``,
-``connection list|get``, ``integration list``, ``search``, ``connect``, ``action
+``connection list|get|ensure|create|patch|delete``, ``integration list``, ``search``, ``connect``, ``action
 list|get|run``, ``action-run-log get``, ``token``, ``credentials`` and ``request``
 (which proxies into the sandbox's WSGI app in-process, with the connection's stored demo
 credentials; ``--pathParam`` fills ``{name}`` / ``:name`` path segments), and an HTTP
@@ -17,7 +17,7 @@ proxy route (:mod:`~ontraport_pandas.sandbox.membrane_proxy`). The command line 
 checked against the documented flags (:mod:`~ontraport_pandas.sandbox.membrane_argv`):
 anything else is a usage error, exit 2. ``--json`` prints JSON; without it the output
 is a short text (§3), so callers that parse must pass ``--json``. Not simulated:
-``connection ensure|create|patch|delete``, ``connection-request``, ``external-app``,
+``connection-request``, ``external-app``,
 ``agent-session``, ``action create`` and ``workspace`` (unknown commands here). ``act``
 runs ``--key`` / ``--id`` actions and ``--api`` requests; ``--code`` is refused. The vendor's evidence allows
 several output forms; ``sim dialect <name>`` switches between them
@@ -91,6 +91,10 @@ Commands:
   connection list [--limit N] [--cursor C] [--integrationKey K] [--search S]
   connection get <id> [--wait] [--timeout 1-60]
                                            one connection (by id or key)
+  connection ensure "<appUrl>" [--name N]  the connection to that app, else a new one (to finish with connect)
+  connection create "<intent>" [--name N]  a new connection for the app the intent names (to finish with connect)
+  connection patch <id> --data '<json>'    change name, key or meta
+  connection delete <id-or-key>            archive a connection
   integration list [--search S] [--limit N] [--cursor C]
   search <query> [--elementType connector|integration|action|app] [--limit 1-100] [--cursor C]
   connect --connectorId <id> | --connectorKey K | --integrationKey K | --integrationId <id>
@@ -396,7 +400,7 @@ def cmd_connection(state: SimState, args: Args) -> int:
         size = int_flag(args, "limit", 1, 1000) or int(state.settings()["page_size"])
         mode = _gate(state, "connection-list")
         dialects = state.dialects()
-        conns = [connection_view(dialects, c) for c in state.connections()]
+        conns = [connection_view(dialects, c) for c in state.connections() if not c.get("archivedAt")]
         key = args.get("integrationKey")
         if key:
             conns = [c for c in conns if c.get("integrationKey") == key]
@@ -407,6 +411,19 @@ def cmd_connection(state: SimState, args: Args) -> int:
             _out(args, conns)
             return 0
         _out(args, _page(conns, args, size))
+        return 0
+    if sub in ("ensure", "create"):
+        return _connection_new(state, args, sub)
+    if sub == "patch":
+        return _connection_patch(state, args)
+    if sub == "delete":
+        _gate(state, "connection-get")
+        record = _find_connection(state, args.pos[2])
+        if record is None or record.get("archivedAt"):
+            raise _not_found_connection(args.pos[2])
+        record = {**record, "archivedAt": iso(), "updatedAt": iso()}
+        state.save_connection(record)
+        _out(args, connection_view(state.dialects(), record))
         return 0
     # connection get <id> [--wait] [--timeout <1-60>]: the simulator's connections never stay BUILDING,
     # so --wait returns at once.
@@ -421,6 +438,80 @@ def cmd_connection(state: SimState, args: Args) -> int:
             **connection_record(record["id"], name=record["name"], state="CLIENT_ACTION_REQUIRED"),
             "createdAt": record["createdAt"],
         }
+    _out(args, connection_view(state.dialects(), record))
+    return 0
+
+
+def _connector_for(text: str) -> str | None:
+    """The connector an app URL (``https://ontraport.com/``) or an intent (``"ontraport contacts"``) names."""
+    words = text.lower()
+    for cid, c in CONNECTORS.items():
+        host = str(c["appUri"]).split("://", 1)[-1].strip("/")
+        if host in words or c["key"] in words or c["name"].lower() in words:
+            return cid
+    return None
+
+
+def _connection_new(state: SimState, args: Args, sub: str) -> int:
+    """``connection ensure "<appUrl>" [--name N]`` (find or create) / ``connection create "<intent>"``.
+
+    ``ensure`` gives the first connection to that app that is not archived, else a new one;
+    a new connection needs the user (``CLIENT_ACTION_REQUIRED``: ``membrane connect
+    --connectionId <id>`` enters the credentials), as a real one would.
+    """
+    text = args.pos[2]
+    _gate(state, "connect")
+    connector = _connector_for(text)
+    if connector is None:
+        raise SimError(
+            "bad_request",
+            f"No app found for {text!r} (the simulator knows Ontraport and HubSpot)",
+            key="not_found",
+            data={"elementType": "app"},
+        )
+    if sub == "ensure":
+        key = CONNECTORS[connector]["integration"]["key"]
+        found = next(
+            (c for c in state.connections() if c.get("integrationKey") == key and not c.get("archivedAt")),
+            None,
+        )
+        if found is not None:
+            _out(args, connection_view(state.dialects(), found))
+            return 0
+    new_id = "conn_" + uuid.uuid4().hex[:12]
+    name = args.get("name") or f"{CONNECTORS[connector]['name']} ({new_id[-6:]})"
+    record = connection_record(new_id, name=str(name), state="CLIENT_ACTION_REQUIRED", connector=connector)
+    state.save_connection(record)
+    _out(args, record)
+    return 0
+
+
+#: What ``connection patch --data`` may change.
+PATCHABLE = ("name", "key", "meta")
+
+
+def _connection_patch(state: SimState, args: Args) -> int:
+    if args.get("data") is None:
+        _usage("connection patch needs --data '<json>'")
+    try:
+        changes = json.loads(str(args.get("data")))
+    except ValueError:
+        _usage("--data must be JSON")
+    if not isinstance(changes, dict):
+        _usage("--data must be a JSON object")
+    unknown = sorted(set(changes) - set(PATCHABLE))
+    if unknown:
+        raise SimError(
+            "bad_request",
+            f"Cannot change {', '.join(unknown)} of a connection (only {', '.join(PATCHABLE)})",
+            data={"fields": unknown},
+        )
+    _gate(state, "connection-get")
+    record = _find_connection(state, args.pos[2])
+    if record is None or record.get("archivedAt"):
+        raise _not_found_connection(args.pos[2])
+    record = {**record, **changes, "updatedAt": iso()}
+    state.save_connection(record)
     _out(args, connection_view(state.dialects(), record))
     return 0
 
@@ -526,7 +617,7 @@ def _connection_for(state: SimState, args: Args, *, mode: str | None) -> dict[st
 
 def _ready_connection(state: SimState, cid: str, *, mode: str | None) -> dict[str, Any]:
     record = _find_connection(state, cid)
-    if record is None:
+    if record is None or record.get("archivedAt"):
         raise _not_found_connection(cid)
     cid = str(record["id"])
     if mode == "connection-not-ready":

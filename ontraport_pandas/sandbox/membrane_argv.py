@@ -93,6 +93,10 @@ COMMANDS: dict[tuple[str, ...], Spec] = {
     ("status",): _spec(),
     ("connection", "list"): _spec("integrationKey search limit cursor"),
     ("connection", "get"): _spec("timeout", "wait", positionals="id"),
+    ("connection", "ensure"): _spec("name", positionals="appUrl"),
+    ("connection", "create"): _spec("name", positionals="intent"),
+    ("connection", "patch"): _spec("data", positionals="id"),
+    ("connection", "delete"): _spec(positionals="id"),
     ("integration", "list"): _spec("search limit cursor"),
     ("search",): _spec("elementType limit cursor", positionals="query", variadic=True),
     ("connect",): _spec(
