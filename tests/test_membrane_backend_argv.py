@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 import ontraport_pandas as opd
+from ontraport_pandas.transports.membrane import state_of
 from ontraport_pandas.transports.membrane_cli import MembraneCLI
 
-from .membrane_fixtures import DEMO, membrane_client, sim
+from .membrane_fixtures import DEMO, SIM, env_for, membrane_client, sim
 
 #: A stand-in CLI whose connection list pages with a cursor that starts with a dash (base64url
 #: cursors may), parsing its argv as minimist does.
@@ -111,3 +112,15 @@ def test_a_bare_token_on_stdout_is_taken_and_never_shown(tmp_path, caplog, name)
     else:
         assert got is None  # a line of text is no token
     assert token not in caplog.text and token not in repr(cli)
+
+
+def test_an_archived_connection_is_not_ready_and_says_so(home):
+    sim(home, "connection", "delete", DEMO, "--json")
+    record = json.loads(sim(home, "connection", "get", DEMO, "--json").stdout)
+    assert record["state"] == "READY" and record["archivedAt"]  # still says READY
+    with pytest.raises(opd.MembraneSetupError, match="was deleted") as info:
+        membrane_client(home, DEMO)
+    assert "membrane connection list --json" in str(info.value)
+    assert state_of(record) == "ARCHIVED"
+    listed = MembraneCLI(SIM, env=env_for(home)).list_connections()
+    assert DEMO not in [c["id"] for c in listed]  # the CLI lists live connections only

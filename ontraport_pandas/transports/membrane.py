@@ -247,8 +247,14 @@ def probe(transport: Any) -> None:
 
 
 def state_of(conn: Mapping[str, Any]) -> str:
-    """The connection's readiness: its ``state``, unless ``disconnected`` / ``isDefunct`` say otherwise."""
+    """The connection's readiness: its ``state``, unless ``archivedAt`` / ``disconnected`` / ``isDefunct`` say otherwise.
+
+    An archived connection (``archivedAt``, SDK ``BaseConnection``; ``membrane connection
+    delete`` archives) may still say ``READY`` but is gone: ``"ARCHIVED"``.
+    """
     state = str(conn.get("state") or "").upper()
+    if conn.get("archivedAt"):
+        return "ARCHIVED"
     if conn.get("isDefunct"):
         return "DEFUNCT"
     if conn.get("disconnected") is True:
@@ -421,6 +427,13 @@ def open_membrane(
     conn = _pick(cli, connection)
     cid = str(conn["id"])
     state = state_of(conn)
+    if state == "ARCHIVED":
+        raise MembraneSetupError(
+            f"Membrane connection {cid} was deleted (archived at {conn.get('archivedAt')}). Pick another "
+            "with `membrane connection list --json` (or opd.connections()), or make a new one with "
+            '`membrane connection ensure "https://ontraport.com/" --json` and `membrane connect '
+            "--connectionId <id>`."
+        )
     if state != "READY":
         raise MembraneSetupError(
             f"Membrane connection {cid} is not ready (state {state}). {connect_hint(cid)}"

@@ -83,6 +83,7 @@ NOT_READY_STATES = frozenset(
         "DISCONNECTED",
         "ERROR",
         "DEFUNCT",
+        "ARCHIVED",
     }
 )
 #: Error keys / codes meaning the connection needs the user.
