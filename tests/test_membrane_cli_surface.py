@@ -37,6 +37,7 @@ def refused(home: Path, *args: str) -> dict[str, Any]:
         ),
         (("request", DEMO, "/Contacts", "--verbose"), "unknown option --verbose"),
         (("connections", "list"), "unknown command 'connections'"),
+        (("--version",), "unknown option --version"),
         (("connection", "lst"), "unknown connection command 'lst'"),
         (("connection",), "`connection` needs a command"),
         (
@@ -66,6 +67,12 @@ def refused(home: Path, *args: str) -> dict[str, Any]:
 )
 def test_undocumented_input_is_a_usage_error(home, args, said):
     assert said in refused(home, *args)["message"]
+
+
+def test_help_is_printed_without_a_command_and_for_any_command(home):
+    for args in ((), ("--help",), ("help",), ("connection", "list", "--help"), ("-h",)):
+        proc = sim(home, *args)
+        assert "action run <actionId>" in proc.stdout and "request <connectionId> <path>" in proc.stdout
 
 
 def test_a_usage_error_is_not_a_python_traceback(home):

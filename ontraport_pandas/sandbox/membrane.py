@@ -1202,14 +1202,16 @@ HANDLERS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one simulator command; returns the exit code."""
     args = parse(list(sys.argv[1:] if argv is None else argv), BOOLEANS)
-    if not args.pos or args.flag("help") or args.pos == ["help"]:
+    if args.flag("help") or args.pos == ["help"] or not (args.pos or args.opts):
         sys.stdout.write(HELP)
         return 0
     state = SimState()
-    command = args.pos[0]
+    command = args.pos[0] if args.pos else ""
     dialects: set[str] = set()
     try:
         try:
+            if not args.pos:
+                raise UsageError(f"unknown option --{next(iter(args.opts))} (no command given)")
             check(args, command_of(args))
         except UsageError as exc:
             _usage(str(exc))
