@@ -166,7 +166,10 @@ def test_logged_out_cli_fails_at_connect(home):
     sim(home, "logout")
     with pytest.raises(opd.MembraneSetupError, match="membrane login --tenant"):
         membrane_client(home, DEMO)
-    sim(home, "login", "--tenant")
+    sim(home, "login", "--tenant")  # stdin is not a terminal here: the headless flow, still logged out
+    with pytest.raises(opd.MembraneSetupError, match="membrane login --tenant"):
+        membrane_client(home, DEMO)
+    sim(home, "login", "complete", "SIMCODE")
     assert membrane_client(home, DEMO).transport.connection_id == DEMO
 
 

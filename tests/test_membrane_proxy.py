@@ -314,3 +314,25 @@ def test_both_http_routes_map_httpx_errors_alike_and_keep_no_link_to_the_request
     for link in chain:  # httpx's request (its headers hold the key or the token) is not reachable
         assert getattr(link, "_request", None) is None
     assert "s3cr3t-key" not in repr(err) and "tok0" not in repr(err)
+
+
+def test_the_proxy_route_refuses_a_connection_to_another_app(served_home):
+    token = json.loads(sim(served_home, "token", "--json").stdout)["token"]
+    url = json.loads(sim(served_home, "credentials", "--json").stdout)["apiUri"]
+    r = httpx.get(
+        f"{url}/connections/conn_hubspot_demo/proxy/Contacts",
+        params={"range": "1"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 400 and r.json()["type"] == "configuration"
+    assert "firstname" not in r.text  # no Ontraport data through a HubSpot connection
+    cli = MembraneCLI(SIM, env=env_for(served_home))
+    proxy = MembraneProxyTransport("conn_hubspot_demo", api_uri=url, tokens=TokenSource(cli))
+    try:
+        with pytest.raises(opd.BadRequestError, match="only Ontraport") as info:
+            proxy.send("GET", "Contacts", params={"range": 1})
+        assert info.value.status == 400 and "configuration" in str(info.value)
+    finally:
+        proxy.close()
+    by_cli = sim(served_home, "request", "conn_hubspot_demo", "/Contacts", "--json", check=False)
+    assert by_cli.returncode == 1 and json.loads(by_cli.stdout)["type"] == "configuration"

@@ -5,7 +5,8 @@ headers and body unchanged (membrane-cli.md §4, §8). This serves it over the
 simulator's state: the ``Authorization: Bearer`` token must be one that ``membrane
 token --json`` minted and not yet expired (else 401 with a Membrane error JSON and
 ``WWW-Authenticate: Bearer``); the connection must exist (404 JSON) and be ready (400
-JSON, ``{code: CONNECTION_DISCONNECTED}`` for a disconnected one); then the request
+JSON, ``{code: CONNECTION_DISCONNECTED}`` for a disconnected one) and be an Ontraport
+connection (else 400 ``{type: configuration}``, as ``membrane request`` answers); then the request
 goes into the sandbox with the connection's stored Ontraport credentials. Failure
 switches of kind ``request`` apply: ``rate-limit`` (a proxied 429 with headers),
 ``exit-nonzero-json-stdout`` (a 500 Membrane error), ``not-logged-in`` (401).
@@ -98,6 +99,18 @@ def proxy_app(state: SimState) -> Callable[[dict[str, Any], StartResponse], list
                     "key": "connection_not_ready",
                     "message": f"Connection {cid} is not ready",
                     "data": {"state": view.get("state"), "connectionId": cid},
+                },
+            )
+        if record.get("integrationKey") != "ontraport":
+            # As `membrane request` does: the simulator holds an Ontraport sandbox only.
+            return _json_answer(
+                start_response,
+                400,
+                {
+                    "type": "configuration",
+                    "message": f"The simulator serves only Ontraport connections; {cid} is "
+                    f"{record.get('integrationKey')}",
+                    "data": {"connectionId": cid},
                 },
             )
         if mode == "exit-nonzero-json-stdout":

@@ -107,6 +107,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "startup": 0.0,
     "token_ttl": 3600.0,
     "proxy_url": None,
+    "api_uri": None,
 }
 
 ONTRAPORT: dict[str, str] = {"id": "int_ontraport", "key": "ontraport", "name": "Ontraport"}
@@ -217,6 +218,7 @@ class SimState:
                 "remaining INTEGER NOT NULL, kinds TEXT NOT NULL DEFAULT '')"
             )
             conn.execute("CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, expires REAL NOT NULL)")
+            conn.execute("CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, record TEXT NOT NULL)")
             yield conn
             conn.execute("COMMIT")
         except BaseException:
@@ -266,6 +268,7 @@ class SimState:
             conn.execute("DELETE FROM connections")
             conn.execute("DELETE FROM failures")
             conn.execute("DELETE FROM tokens")
+            conn.execute("DELETE FROM runs")
             for n, record in enumerate(default_connections()):
                 self._put_connection(conn, record, seq=n)
         return settings
@@ -337,6 +340,18 @@ class SimState:
                 "UPDATE connections SET app_id = ?, api_key = ? WHERE id = ?", (app_id, api_key, cid)
             )
 
+    def save_run(self, record: dict[str, Any]) -> None:
+        """Keep the log of one ``action run`` (read back by ``action-run-log get``)."""
+        with self._db(write=True) as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO runs (id, record) VALUES (?, ?)", (record["id"], json.dumps(record))
+            )
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        with self._db() as conn:
+            row = conn.execute("SELECT record FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
     def save_connection(self, record: dict[str, Any]) -> None:
         with self._db(write=True) as conn:
             self._put_connection(conn, record)
@@ -355,11 +370,12 @@ class SimState:
         self.update_settings(dialect=",".join(wanted or ["standard"]))
         return sorted(self.dialects())
 
-    def mint_token(self) -> tuple[str, float]:
+    def mint_token(self, ttl: float | None = None) -> tuple[str, float]:
+        """A new bearer token, valid for ``ttl`` seconds (default: the ``token_ttl`` setting)."""
         import secrets
 
         token = "simtok_" + secrets.token_hex(16)
-        expires = time.time() + float(self.settings()["token_ttl"])
+        expires = time.time() + float(self.settings()["token_ttl"] if ttl is None else ttl)
         with self._db(write=True) as conn:
             conn.execute("INSERT INTO tokens (token, expires) VALUES (?, ?)", (token, expires))
         return token, expires

@@ -48,7 +48,16 @@ from ..errors import (
 )
 from .base import Params, Response
 from .membrane_actions import HostedActions, WritesMode, describe
-from .membrane_cli import DEFAULT_TIMEOUT, ENV_COMMAND, INSTALL_HINT, MembraneCLI, RawText, resolve_command
+from .membrane_cli import (
+    DEFAULT_TIMEOUT,
+    ENV_COMMAND,
+    INSTALL_HINT,
+    MembraneCLI,
+    RawText,
+    flag,
+    positional,
+    resolve_command,
+)
 from .membrane_errors import (
     LOGIN_HINT,
     Context,
@@ -135,6 +144,7 @@ class MembraneTransport:
             raise ConfigurationError(
                 "A Membrane connection id is needed (see `membrane connection list --json`)."
             )
+        positional(connection_id, "connection id")
         self.cli = cli or MembraneCLI(command, timeout=timeout, max_concurrency=max_concurrency, env=env)
         self.connection_id = connection_id
         self.live = live
@@ -170,10 +180,9 @@ class MembraneTransport:
 
         method = method.upper()
         args = ["request", self.connection_id, _prefixed(self.path_prefix, path), "-X", method]
-        for k, v in (params or {}).items():
-            args += ["--query", f"{k}={v}"]
+        args += [flag("query", f"{k}={v}") for k, v in (params or {}).items()]
         if json is not None:
-            args += ["-d", _json.dumps(json, separators=(",", ":"))]
+            args.append(flag("data", _json.dumps(json, separators=(",", ":"))))
         args.append("--json")
         ctx = Context("request", connection_id=self.connection_id, method=method, path=path)
         value = self.cli.run(args, timeout=timeout, ctx=ctx)
@@ -238,8 +247,14 @@ def probe(transport: Any) -> None:
 
 
 def state_of(conn: Mapping[str, Any]) -> str:
-    """The connection's readiness: its ``state``, unless ``disconnected`` / ``isDefunct`` say otherwise."""
+    """The connection's readiness: its ``state``, unless ``archivedAt`` / ``disconnected`` / ``isDefunct`` say otherwise.
+
+    An archived connection (``archivedAt``, SDK ``BaseConnection``; ``membrane connection
+    delete`` archives) may still say ``READY`` but is gone: ``"ARCHIVED"``.
+    """
     state = str(conn.get("state") or "").upper()
+    if conn.get("archivedAt"):
+        return "ARCHIVED"
     if conn.get("isDefunct"):
         return "DEFUNCT"
     if conn.get("disconnected") is True:
@@ -412,6 +427,13 @@ def open_membrane(
     conn = _pick(cli, connection)
     cid = str(conn["id"])
     state = state_of(conn)
+    if state == "ARCHIVED":
+        raise MembraneSetupError(
+            f"Membrane connection {cid} was deleted (archived at {conn.get('archivedAt')}). Pick another "
+            "with `membrane connection list --json` (or opd.connections()), or make a new one with "
+            '`membrane connection ensure "https://ontraport.com/" --json` and `membrane connect '
+            "--connectionId <id>`."
+        )
     if state != "READY":
         raise MembraneSetupError(
             f"Membrane connection {cid} is not ready (state {state}). {connect_hint(cid)}"

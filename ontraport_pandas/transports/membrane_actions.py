@@ -51,6 +51,7 @@ from ..errors import (
     ProtocolError,
     UnconfirmedWriteError,
 )
+from .membrane_cli import flag, positional
 from .membrane_errors import Context
 
 if TYPE_CHECKING:
@@ -261,7 +262,7 @@ class HostedActions:
         with self._lock:
             if self._items is None or refresh:
                 items = self.cli.list_items(
-                    ["action", "list", "--connectionId", self.connection_id],
+                    ["action", "list", flag("connectionId", self.connection_id)],
                     ctx=Context("actions", connection_id=self.connection_id),
                 )
                 self._items = [dict(i) for i in items if isinstance(i, Mapping)]
@@ -274,7 +275,7 @@ class HostedActions:
         if not intent:
             return self.items()
         return self.cli.list_items(
-            ["action", "list", "--connectionId", self.connection_id, "--intent", intent],
+            ["action", "list", flag("connectionId", self.connection_id), flag("intent", intent)],
             ctx=Context("actions", connection_id=self.connection_id),
         )
 
@@ -326,7 +327,7 @@ class HostedActions:
         if not isinstance(schema, Mapping):
             try:
                 got = self.cli.run(
-                    ["action", "get", str(item["id"]), "--json"],
+                    ["action", "get", positional(str(item["id"]), "action id"), "--json"],
                     ctx=Context("action", connection_id=self.connection_id, action=key),
                 )
             except OntraportError as exc:
@@ -343,15 +344,13 @@ class HostedActions:
     def run(self, key: str, input: Mapping[str, Any] | None = None, *, timeout: float | None = None) -> Any:
         """Run the action by id (``membrane action run <id> --connectionId … --input … --json``); its output."""
         item = self.resolve(key)
-        action_id = str(item["id"])
+        action_id = positional(str(item["id"]), "action id")
         args = [
             "action",
             "run",
             action_id,
-            "--connectionId",
-            self.connection_id,
-            "--input",
-            _json.dumps(dict(input or {})),
+            flag("connectionId", self.connection_id),
+            flag("input", _json.dumps(dict(input or {}))),
             "--json",
         ]
         ctx = Context("action", connection_id=self.connection_id, action=key)

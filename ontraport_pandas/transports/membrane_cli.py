@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import (
+    ConfigurationError,
     ConnectionFailed,
     MembraneSetupError,
     ProtocolError,
@@ -48,6 +49,8 @@ __all__ = [
     "INSTALL_HINT",
     "MembraneCLI",
     "RawText",
+    "flag",
+    "positional",
     "resolve_command",
 ]
 
@@ -64,6 +67,31 @@ INSTALL_HINT = (
     "to run it: set ONTRAPORT_PANDAS_MEMBRANE (for example `npx @membranehq/cli`) or pass "
     "membrane_command= (e.g. opd.connect(membrane=..., membrane_command='npx @membranehq/cli'))."
 )
+
+
+#: A bearer token printed bare: a JWT (``xxx.yyy.zzz``) or an opaque token such as ``pat-…``.
+_BARE_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,4096}")
+
+
+def flag(name: str, value: str) -> str:
+    """One ``--name=value`` argv element.
+
+    The CLI parses its argv with minimist (membrane-cli.md §1), where ``--name value``
+    leaves the flag without a value when the value starts with a dash (a cursor such as
+    ``-Ab3``, an intent such as ``-tags``) and reads the value as flags of its own. The
+    ``=`` form carries any value, and every documented parser accepts it.
+    """
+    return f"--{name}={value}"
+
+
+def positional(value: str, what: str) -> str:
+    """A positional argument, refused when the CLI would read it as a flag (it starts with ``-``)."""
+    if value.startswith("-"):
+        raise ConfigurationError(
+            f"The Membrane {what} {value!r} starts with '-', so the membrane CLI would read it as an "
+            "option; Membrane's ids never do. Check the id (`membrane connection list --json`)."
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -269,7 +297,7 @@ class MembraneCLI:
         try:
             value = _json.loads(text)
         except ValueError:
-            if ctx.what == "request":
+            if ctx.what in ("request", "token"):
                 return RawText(text)
             raise not_json(ctx, text) from None
         error = as_error(value, strict=True)
@@ -314,6 +342,8 @@ class MembraneCLI:
     def token(self) -> dict[str, Any] | None:
         """A fresh token from ``membrane token --json``: ``{"token", "expires_at"}``, or None if none is given.
 
+        Accepted answers: ``{token|accessToken|access_token|jwt, expiresAt|expires_at|exp|expiresIn}``,
+        a JSON string, or the bare token on one line (then the expiry is the JWT's ``exp``).
         The token is never logged; a CLI without the command (or logged out) gives None.
         """
         try:
@@ -322,6 +352,11 @@ class MembraneCLI:
             return None
         token: Any = value
         expires: Any = None
+        if isinstance(value, RawText):
+            # The bare token on one line (a CLI that prints the JWT it minted even with --json);
+            # anything else is not taken, and never shown.
+            text = value.text.strip()
+            token = text if _BARE_TOKEN.fullmatch(text) else None
         if isinstance(value, dict):
             token = next(
                 (value[k] for k in ("token", "accessToken", "access_token", "jwt") if value.get(k)), None
@@ -354,7 +389,9 @@ class MembraneCLI:
             return cached
         found: set[str] = set()
         try:
-            items = self.list_items(["integration", "list", "--search", search], ctx=Context("integrations"))
+            items = self.list_items(
+                ["integration", "list", flag("search", search)], ctx=Context("integrations")
+            )
         except (MembraneSetupError, TransportError):
             items = []
         for item in items:
@@ -373,7 +410,7 @@ class MembraneCLI:
         cursor: str | None = None
         seen: set[str] = set()
         while True:
-            page_args = [*args, "--json"] + (["--cursor", cursor] if cursor else [])
+            page_args = [*args, "--json"] + ([flag("cursor", cursor)] if cursor else [])
             value = self.run(page_args, ctx=ctx)
             if isinstance(value, list):
                 items.extend(value)
@@ -395,7 +432,7 @@ class MembraneCLI:
     def get_connection(self, connection_id: str) -> dict[str, Any]:
         """One connection record (``membrane connection get <id> --json``)."""
         value = self.run(
-            ["connection", "get", connection_id, "--json"],
+            ["connection", "get", positional(connection_id, "connection id"), "--json"],
             ctx=Context("connection", connection_id=connection_id),
         )
         if isinstance(value, dict) and isinstance(value.get("connection"), dict):

@@ -83,6 +83,7 @@ NOT_READY_STATES = frozenset(
         "DISCONNECTED",
         "ERROR",
         "DEFUNCT",
+        "ARCHIVED",
     }
 )
 #: Error keys / codes meaning the connection needs the user.
@@ -397,7 +398,11 @@ def _from_error(
         )
     # 3. a proxied HTTP answer carried inside the error: let the session map it like over HTTP
     if ctx.what == "request":
-        proxied = proxied_response(data) or proxied_response(error)
+        # The upstream answer nested in the error (SDK: data.response), or an error object that is
+        # itself {status, headers, body}; a Membrane error's own ``data`` (details) is no answer.
+        proxied = proxied_response(data)
+        if proxied is None and ("body" in error or "headers" in error or "response" in error):
+            proxied = proxied_response(error)
         if proxied is not None:
             return proxied
         guess = status or _KEY_STATUS.get(key) or _TYPE_STATUS.get(type_)
