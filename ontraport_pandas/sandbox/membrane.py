@@ -211,6 +211,17 @@ def _usage(message: str) -> NoReturn:
     raise SimError("bad_request", f"{message}. See `membrane --help`.", exit_code=2)
 
 
+def _rate_limited(run_id: str) -> SimError:
+    """The ``rate-limit`` failure switch: an action run that Ontraport answered 429."""
+    return SimError(
+        "action_run",
+        "Rate limit exceeded (simulated): too many requests to Ontraport",
+        key="rate_limit_exceeded",
+        data={"status": 429, "resetAfter": 1},
+        action_run_id=run_id,
+    )
+
+
 def _not_found_connection(cid: str) -> SimError:
     return SimError(
         "bad_request",
@@ -719,13 +730,7 @@ def _run_selected(state: SimState, args: Args, selector: str, *, by: str | None 
     }
     try:
         if mode == "rate-limit":
-            raise SimError(
-                "action_run",
-                "Rate limit exceeded (simulated): too many requests to Ontraport",
-                key="rate_limit_exceeded",
-                data={"status": 429, "resetAfter": 1},
-                action_run_id=run_id,
-            )
+            raise _rate_limited(run_id)
         payload = from_dialect_input(dialects, key, payload)
         if mode == "silent-no-op":  # the action ran, changed nothing and named no record
             output: Any = {"success": True}
@@ -783,13 +788,7 @@ def cmd_act(state: SimState, args: Args) -> int:
     headers = [(str(k), str(v)) for k, v in (spec.get("headers") or {}).items()]
     body = None if spec.get("body") is None else _dumps(spec["body"])
     if mode == "rate-limit":
-        raise SimError(
-            "action_run",
-            "Rate limit exceeded (simulated): too many requests to Ontraport",
-            key="rate_limit_exceeded",
-            data={"status": 429, "resetAfter": 1},
-            action_run_id=run_id,
-        )
+        raise _rate_limited(run_id)
     app = sandbox_app(state)
     try:
         r = proxy_request(
