@@ -489,9 +489,15 @@ def _connection_new(state: SimState, args: Args, sub: str) -> int:
         if found is not None:
             _out(args, connection_view(state.dialects(), found))
             return 0
+    return _new_connection(state, args, connector, "CLIENT_ACTION_REQUIRED")
+
+
+def _new_connection(state: SimState, args: Args, connector: str, status: str) -> int:
+    """Save a new connection of ``connector`` in ``status`` (named ``--name`` or after the connector)
+    and print it."""
     new_id = "conn_" + uuid.uuid4().hex[:12]
     name = args.get("name") or f"{CONNECTORS[connector]['name']} ({new_id[-6:]})"
-    record = connection_record(new_id, name=str(name), state="CLIENT_ACTION_REQUIRED", connector=connector)
+    record = connection_record(new_id, name=str(name), state=status, connector=connector)
     state.save_connection(record)
     _out(args, record)
     return 0
@@ -610,12 +616,7 @@ def cmd_connect(state: SimState, args: Args) -> int:
             key="not_found",
             data={"elementType": "connector"},
         )
-    new_id = "conn_" + uuid.uuid4().hex[:12]
-    name = args.get("name") or f"{CONNECTORS[connector]['name']} ({new_id[-6:]})"
-    record = connection_record(new_id, name=str(name), state="READY", connector=connector)
-    state.save_connection(record)
-    _out(args, record)
-    return 0
+    return _new_connection(state, args, connector, "READY")
 
 
 def _connection_for(state: SimState, args: Args, *, mode: str | None) -> dict[str, Any]:
