@@ -126,6 +126,18 @@ def _row_id(row: dict[str, Any], id_field: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _unseen(rows: list[dict[str, Any]], id_field: str, seen: set[str]) -> list[dict[str, Any]]:
+    """The rows whose id is not in ``seen`` yet (and not missing), which are then added to it."""
+    fresh = []
+    for row in rows:
+        rid = _row_id(row, id_field)
+        if rid is None or rid in seen:
+            continue
+        seen.add(rid)
+        fresh.append(row)
+    return fresh
+
+
 def load_records(
     session: Session,
     otype: ObjectType,
@@ -202,13 +214,7 @@ def load_records(
         rows_seen += len(rows)
         bar.note(label)
         bar.update(1, rows=rows_seen)
-        fresh = []
-        for row in rows:
-            rid = _row_id(row, id_field)
-            if rid is None or rid in seen:
-                continue
-            seen.add(rid)
-            fresh.append(row)
+        fresh = _unseen(rows, id_field, seen)
         kept += len(fresh)
         if sink is None:
             records.extend(fresh)
@@ -518,14 +524,7 @@ def _reconcile_typed(
     current = list_ids(session, otype, condition_params=filters)
     current_set = set(current)
     for rows in _missing_pages(session, path, page_params, [i for i in current if i not in seen]):
-        fresh = []
-        for row in rows:
-            rid = _row_id(row, id_field)
-            if rid is None or rid in seen:
-                continue
-            seen.add(rid)
-            fresh.append(row)
-        sink.add(fresh)
+        sink.add(_unseen(rows, id_field, seen))
     sink.dropped = seen - current_set
     kept = len(seen) - len(sink.dropped)
     if page_params.get("sort") == id_field:

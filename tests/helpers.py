@@ -42,3 +42,23 @@ def client_over(
     op = Ontraport(transport, session=session)
     op.sandbox = app
     return op
+
+
+def mutating_client(app, ids, *, at: int = 50) -> tuple[Ontraport, Ontraport]:
+    """A one-worker client whose load sees ``ids`` deleted and one contact (late@example.com) created
+    when it asks for the page at ``start=at``; and the plain client that made the changes."""
+    helper = client_over(app)
+    state = {"done": False}
+
+    def mutate(request: httpx.Request) -> None:
+        if (
+            request.url.path == "/1/Contacts"
+            and request.url.params.get("start") == str(at)
+            and not state["done"]
+        ):
+            state["done"] = True
+            helper.request("DELETE", "Contacts", params={"ids": ",".join(map(str, ids))})
+            helper.request("POST", "Contacts", json={"firstname": "Late", "email": "late@example.com"})
+        return None
+
+    return client_over(app, mutate, workers=1), helper

@@ -11,7 +11,7 @@ from ontraport_pandas.ratelimit import RateLimiter
 from ontraport_pandas.sandbox import create_app
 from ontraport_pandas.session import RetryPolicy
 
-from .helpers import client_over
+from .helpers import client_over, mutating_client
 
 
 @pytest.fixture
@@ -61,29 +61,10 @@ def test_timeouts_are_retried(reference):
     assert calls["n"] > len(frame) // 50
 
 
-def _mutating_client(app, ids):
-    """A client whose load sees ``ids`` deleted and one contact created after its first page."""
-    helper = client_over(app)
-    state = {"done": False}
-
-    def mutate_after_first_page(request):
-        if (
-            request.url.path == "/1/Contacts"
-            and request.url.params.get("start") == "50"
-            and not state["done"]
-        ):
-            state["done"] = True
-            helper.request("DELETE", "Contacts", params={"ids": ",".join(map(str, ids))})
-            helper.request("POST", "Contacts", json={"firstname": "Late", "email": "late@example.com"})
-        return None
-
-    return client_over(app, mutate_after_first_page, workers=1), helper
-
-
 def test_records_deleted_and_added_during_the_load_are_reconciled(reference):
     app = create_app(contacts=300, rate_limit=None)
     ids = reference.index[:5].tolist()
-    op, helper = _mutating_client(app, ids)
+    op, helper = mutating_client(app, ids)
     frame = op.contacts(progress=False)
     truth = helper.contacts(progress=False)
     pd.testing.assert_frame_equal(frame, truth, check_flags=False)
@@ -96,7 +77,7 @@ def test_records_deleted_and_added_during_the_load_are_reconciled(reference):
 def test_a_reconciled_load_keeps_the_id_order_it_asked_for(reference, sort):
     app = create_app(contacts=300, rate_limit=None)
     ids = [*reference.index[:3].tolist(), *reference.index[-3:].tolist()]
-    op, helper = _mutating_client(app, ids)
+    op, helper = mutating_client(app, ids)
     frame = op.contacts(sort=sort, progress=False)
     truth = helper.contacts(progress=False).sort_index(ascending=sort == "id")
     assert frame.attrs["ontraport"]["stats"]["reconciled"] is True
@@ -110,7 +91,7 @@ def test_reconciled_wire_records_keep_the_id_order_asked_for(reference, descendi
 
     app = create_app(contacts=300, rate_limit=None)
     ids = reference.index[:4].tolist()
-    op, helper = _mutating_client(app, ids)
+    op, helper = mutating_client(app, ids)
     stats = LoadStats()
     rows = load_records(
         op.session, op.session.resolve("contacts"), sort="id", descending=descending, stats=stats

@@ -14,7 +14,7 @@ from ontraport_pandas.sandbox import create_app
 from ontraport_pandas.schema import SchemaError, frame_from_records
 from ontraport_pandas.session import RetryPolicy
 
-from .helpers import client_over
+from .helpers import client_over, mutating_client
 
 
 class _Recording(loader.TypedPages):
@@ -86,23 +86,9 @@ def test_where_fields_sort_and_limit_on_batches(app, at_once, small_batches):
 
 def test_reconcile_drops_deleted_and_adds_created_rows_of_a_batched_load(small_batches):
     app = create_app(contacts=300, rate_limit=None)
-    helper = client_over(app)
-    reference = helper.contacts(progress=False)
+    reference = client_over(app).contacts(progress=False)
     ids = [*reference.index[:3].tolist(), *reference.index[120:122].tolist()]  # in typed and untyped batches
-    state = {"done": False}
-
-    def mutate_mid_load(request):
-        if (
-            request.url.path == "/1/Contacts"
-            and request.url.params.get("start") == "150"
-            and not state["done"]
-        ):
-            state["done"] = True
-            helper.request("DELETE", "Contacts", params={"ids": ",".join(map(str, ids))})
-            helper.request("POST", "Contacts", json={"firstname": "Late", "email": "late@example.com"})
-        return None
-
-    op = client_over(app, mutate_mid_load, workers=1)
+    op, helper = mutating_client(app, ids, at=150)
     frame = op.contacts(progress=False)
     pd.testing.assert_frame_equal(frame, helper.contacts(progress=False), check_flags=False)
     assert not set(ids) & set(frame.index) and "late@example.com" in set(frame["email"])

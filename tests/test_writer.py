@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pandas as pd
@@ -221,6 +222,21 @@ def test_undo_restores_the_original_frame(op):
     undone.raise_for_errors()
     after = op.contacts(progress=False)
     pd.testing.assert_frame_equal(after.drop(columns=VOLATILE), c.drop(columns=VOLATILE))
+
+
+def test_undo_from_the_result_writes_its_journal_where_asked_and_restores_the_records(op, tmp_path):
+    c = op.contacts(progress=False)
+    edited = c.copy()
+    ids = c.index[:3]
+    edited.loc[ids, "firstname"] = "Undo here"
+    result = op.plan(edited).apply(journal_dir=str(tmp_path / "push"))
+    result.raise_for_errors()
+    undone = result.undo(journal_dir=str(tmp_path / "undo"), progress=False)
+    undone.raise_for_errors()
+    assert undone.journal is not None and Path(undone.journal).parent == tmp_path / "undo"
+    after = op.contacts(progress=False)
+    pd.testing.assert_frame_equal(after.drop(columns=VOLATILE), c.drop(columns=VOLATILE))
+    assert op.count("contacts") == len(c)  # nothing created or lost by the undo
 
 
 def test_failed_rows_are_data_and_can_be_retried():

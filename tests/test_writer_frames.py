@@ -561,3 +561,24 @@ def test_an_update_may_opt_contacts_out_and_a_create_may_opt_in(op):
     assert after.loc[opted_in, "bulk_sms"].tolist() == [sms["0"]] * 2
     created = after[after["email"] == "optin@example.com"]
     assert created["bulk_mail"].tolist() == [mail["2"]] and created["bulk_sms"].tolist() == [sms["1"]]
+
+
+def test_a_csv_round_trip_of_opted_in_contacts_plans_nothing_and_an_opt_out_goes_through(op, tmp_path):
+    c = op.contacts(progress=False)
+    mail = op.session.schema(op.session.resolve("contacts")).field("bulk_mail").options
+    opted_in = c.index[c["bulk_mail"] == mail["1"]]
+    assert len(opted_in) >= 2
+    path = tmp_path / "contacts.csv"
+    c.to_csv(path)
+    back = opd.read_csv(path, "contacts", client=op)
+    assert len(op.plan(back)) == 0  # unchanged opted-in cells are not an opt-in
+    back.loc[opted_in[0], "bulk_mail"] = mail["0"]
+    back.loc[opted_in[1], "bulk_mail"] = mail["2"]  # double opt-in: refused, by row, column and value
+    problems = refused(op, back)
+    assert [(p.row, p.column, p.value) for p in problems] == [(opted_in[1], "bulk_mail", mail["2"])]
+    back.loc[opted_in[1], "bulk_mail"] = mail["1"]
+    op.plan(back).apply().raise_for_errors()
+    after = op.contacts(progress=False)
+    assert (
+        after.loc[opted_in[0], "bulk_mail"] == mail["0"] and after.loc[opted_in[1], "bulk_mail"] == mail["1"]
+    )
